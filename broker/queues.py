@@ -1,0 +1,62 @@
+"""Putting jobs on the per-model RQ queues, as JSON and by dotted path."""
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.rate_limit import RateLimit
+from rq.serializers import JSONSerializer
+
+from broker.events import EventLog
+from broker.settings import BrokerSettings
+from jobs import keys
+from jobs.events import Queued
+from jobs.specs import JOB_SPEC, JobSpec, Operation
+
+TASKS: dict[Operation, str] = {op: f"worker.tasks.{op.value}" for op in Operation}
+"""The functions a worker runs for each operation: also its allow-list."""
+
+
+class UnknownJobError(LookupError):
+    """No job with that id is known (never submitted, or its record has expired)."""
+
+
+def model_queue(redis: Redis, model: str) -> Queue:
+    return Queue(keys.queue_name(model), connection=redis, serializer=JSONSerializer)
+
+
+class JobSubmitter:
+    """Enqueues specs, records them for follow-ups, and announces their queue position."""
+
+    def __init__(self, redis: Redis, settings: BrokerSettings, events: EventLog) -> None:
+        self._redis = redis
+        self._settings = settings
+        self._events = events
+
+    def submit(self, spec: JobSpec, *, concurrency: int | None = None) -> Queued:
+        """Enqueues `spec` on its model's queue; at most `concurrency` jobs per requester at once."""
+        queue = model_queue(self._redis, spec.generation.model)
+        rate_limit = None
+        if concurrency is not None and spec.requested_by:
+            rate_limit = RateLimit(f"{keys.PREFIX}:member:{spec.requested_by}", concurrency)
+        self._redis.set(keys.spec_key(spec.job_id), spec.model_dump_json(), ex=self._settings.artifact_ttl)
+        queue.enqueue_call(
+            TASKS[spec.op],
+            kwargs={"spec": spec.model_dump(mode="json")},
+            job_id=spec.job_id,
+            timeout=self._settings.job_timeout,
+            result_ttl=self._settings.artifact_ttl,
+            failure_ttl=self._settings.artifact_ttl,
+            retry=Retry(max=self._settings.job_retries) if self._settings.job_retries else None,
+            rate_limit=rate_limit,
+            description=f"{spec.op.value} {spec.job_id}",
+        )
+        position = queue.get_job_position(spec.job_id)
+        queued = Queued(job_id=spec.job_id, position=(position or 0) + 1)
+        self._events.publish(queued)
+        return queued
+
+    def spec(self, job_id: str) -> JobSpec:
+        """The spec a job was submitted with, for upscale, vary and reroll."""
+        raw = self._redis.get(keys.spec_key(job_id))
+        if raw is None:
+            raise UnknownJobError(f"job {job_id} is unknown or has expired")
+        return JOB_SPEC.validate_json(raw)

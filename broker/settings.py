@@ -1,0 +1,16 @@
+"""Settings every process that talks to Redis shares."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BrokerSettings(BaseSettings):
+    """Where Redis is and how long what we keep there lives. Environment: `IMAGINE_*`."""
+
+    model_config = SettingsConfigDict(env_prefix="IMAGINE_", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    artifact_ttl: int = Field(default=7 * 24 * 3600, gt=0, description="seconds images are kept")
+    events_maxlen: int = Field(default=100_000, gt=0, description="approximate length of the event stream")
+    job_timeout: int = Field(default=900, gt=0, description="seconds one job may run before it is stopped")
+    job_retries: int = Field(default=2, ge=0, description="new attempts after a crash or a lost worker")

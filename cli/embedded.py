@@ -1,0 +1,76 @@
+"""The embedded default: a Redis and a worker on this machine when none is configured or running."""
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from redis import Redis
+from rq import Worker
+
+from broker.local_redis import LocalRedis, reachable
+from broker.queues import model_queue
+from broker.settings import BrokerSettings
+
+log = logging.getLogger(__name__)
+
+def data_dir() -> Path:
+    """Where the embedded Redis keeps its append-only file between runs."""
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "imagine" / "redis"
+
+
+WORKER_START_TIMEOUT = 120.0
+
+
+class BackendError(RuntimeError):
+    """The configured Redis cannot be reached, or the embedded worker did not start."""
+
+
+@contextmanager
+def redis_url_for(settings: BrokerSettings) -> Iterator[str]:
+    """The configured Redis, or, when none is configured and the default is down, a local one."""
+    if reachable(settings.redis_url):
+        yield settings.redis_url
+        return
+    if "IMAGINE_REDIS_URL" in os.environ:
+        raise BackendError(f"cannot reach Redis at {settings.redis_url} (IMAGINE_REDIS_URL)")
+    # Persisted between runs, so `imagine upscale <job>` works after `imagine generate`.
+    with LocalRedis(data_dir()) as server:
+        log.info("started a local redis-server at %s", server.url)
+        yield server.url
+
+
+@contextmanager
+def worker_for(url: str, model: str) -> Iterator[None]:
+    """Makes sure a worker serves `model`, starting one on this machine for as long as needed."""
+    redis = Redis.from_url(url)
+    if _served(redis, model):
+        yield
+        return
+    env = {**os.environ, "IMAGINE_REDIS_URL": url, "IMAGINE_MODELS": model}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "worker", "--log-level", "WARNING"], env=env, stdin=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while not _served(redis, model):
+            if process.poll() is not None:
+                raise BackendError(f"the local worker exited with status {process.returncode}")
+            if time.monotonic() > deadline:
+                raise BackendError("the local worker did not start in time")
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()  # RQ's warm shutdown: the current job finishes first
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _served(redis: Redis, model: str) -> bool:
+    return bool(Worker.all(queue=model_queue(redis, model)))

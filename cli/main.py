@@ -1,0 +1,128 @@
+"""`imagine`: make images from the command line through the same queue the Discord bot uses."""
+
+import argparse
+import getpass
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from redis import Redis
+
+from broker.artifacts import ArtifactStore
+from broker.events import EventLog
+from broker.queues import JobSubmitter, UnknownJobError
+from broker.settings import BrokerSettings
+from cli.embedded import BackendError, redis_url_for, worker_for
+from cli.progress import ProgressLine
+from jobs.events import Done, Failed, Progress, Queued, Started
+from jobs.prompt import PromptError, parse_prompt
+from jobs.resolve import ResolveError, imagine_spec, reroll_spec, upscale_spec, vary_spec
+from jobs.specs import JobSpec, Strength
+from models.catalog import Catalog, UnknownModelError, load_catalog
+from models.settings import CatalogSettings
+
+
+class JobFailedError(RuntimeError):
+    """The job ended with a `failed` event."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = BrokerSettings()
+    try:
+        with ExitStack() as stack:
+            url = stack.enter_context(redis_url_for(settings))
+            redis = Redis.from_url(url)
+            spec = _spec(args, load_catalog(CatalogSettings().catalog), JobSubmitter(redis, settings, _events(redis, settings)))
+            stack.enter_context(worker_for(url, spec.generation.model))
+            return _run(redis, settings, spec, args.output)
+    except (PromptError, UnknownModelError, ResolveError, UnknownJobError) as error:
+        print(f"imagine: {error}", file=sys.stderr)
+        return 2
+    except (BackendError, JobFailedError, TimeoutError) as error:
+        print(f"imagine: {error}", file=sys.stderr)
+        return 1
+
+
+def _spec(args: argparse.Namespace, catalog: Catalog, submitter: JobSubmitter) -> JobSpec:
+    """The job the command line asks for; follow-ups start from the source job's recorded spec."""
+    user = getpass.getuser()
+    if args.command == "generate":
+        parsed = parse_prompt(args.prompt)
+        return imagine_spec(parsed, catalog.get(parsed.model).profile(), requested_by=user)
+    source = submitter.spec(args.job)
+    if args.command == "reroll":
+        return reroll_spec(source, requested_by=user)
+    profile = catalog.get(source.generation.model).profile()
+    if args.command == "upscale":
+        return upscale_spec(source, args.index, profile, requested_by=user)
+    strength = Strength.STRONG if args.strong else Strength.SUBTLE
+    return vary_spec(source, args.index, strength, profile, requested_by=user)
+
+
+def _run(redis: Redis, settings: BrokerSettings, spec: JobSpec, output: Path | None) -> int:
+    events = _events(redis, settings)
+    after = events.latest_id()
+    JobSubmitter(redis, settings, events).submit(spec)
+    done = _wait(events, after, spec.job_id, timeout=settings.job_timeout * (settings.job_retries + 1) + 60)
+    image = done.grid or done.images[0]
+    path = output or Path(f"{spec.job_id[:8]}.{image.extension}")
+    path.write_bytes(ArtifactStore(redis, settings.artifact_ttl).get(image.key))
+    for warning in done.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    seeds = ", ".join(map(str, done.seeds))
+    print(f"{path}  job {spec.job_id}  seeds {seeds}  {done.seconds:.2f}s on the worker")
+    return 0
+
+
+def _wait(events: EventLog, after: str, job_id: str, *, timeout: float) -> Done:
+    line = ProgressLine(sys.stderr)
+    deadline = time.monotonic() + timeout
+    for item in events.follow(after):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} did not finish in {timeout:.0f} s")
+        if item is None or item[1].job_id != job_id:
+            continue
+        match item[1]:
+            case Queued(position=position):
+                line.show(0, f"waiting · #{position} in queue")
+            case Started(worker=worker):
+                line.show(0, f"started on {worker}")
+            case Progress() as progress:
+                line.show(progress.percent, f"step {progress.step}/{progress.total}")
+            case Done() as done:
+                line.finish(100, "done")
+                return done
+            case Failed(reason=reason):
+                line.finish(None, "failed")
+                raise JobFailedError(reason)
+    raise AssertionError("the event stream ended")  # follow() never ends
+
+
+def _events(redis: Redis, settings: BrokerSettings) -> EventLog:
+    return EventLog(redis, maxlen=settings.events_maxlen, marker_ttl=settings.artifact_ttl)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imagine", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    generate = commands.add_parser("generate", help="a 2×2 grid from a prompt with Midjourney-style parameters")
+    generate.add_argument("prompt", help='e.g. "a red fox --ar 3:2 --seed 7 --no text"')
+    upscale = commands.add_parser("upscale", help="image N of a grid at 2×")
+    vary = commands.add_parser("vary", help="four variations of image N of a grid")
+    reroll = commands.add_parser("reroll", help="the same prompt with new seeds")
+    for command in (upscale, vary, reroll):
+        command.add_argument("job", help="the job id printed by an earlier command")
+    for command in (upscale, vary):
+        command.add_argument("index", type=int, choices=range(1, 5), metavar="N", help="image 1-4")
+    strength = vary.add_mutually_exclusive_group()
+    strength.add_argument("--strong", action="store_true", help="vary more")
+    strength.add_argument("--subtle", action="store_true", help="vary less (the default)")
+    for command in (generate, upscale, vary, reroll):
+        command.add_argument("-o", "--output", type=Path, help="where to write the image")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

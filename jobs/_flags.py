@@ -1,0 +1,129 @@
+"""The `--flag value` parameters a prompt may end with, and how each value is read.
+
+Each reader returns the value for `ParsedPrompt` or raises `BadValue` with the reason, worded to
+follow the member's own "`--flag value`" (the parser adds that part).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from jobs import limits
+
+_WHOLE = re.compile(r"-?[0-9]+")
+NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+"""A decimal number as members write it (`2`, `-0.5`, `.5`); never nan, inf or an exponent."""
+_RATIO = re.compile(r"([0-9]+):([0-9]+)")
+_MODEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+class BadValue(ValueError):
+    """A flag's value was given but cannot be used; str() is the reason."""
+
+
+def format_number(x: float) -> str:
+    """`x` as a member would write it: 2, 0.5, -1, 4294967295 (never 2.0 or 1e-05)."""
+    return format(Decimal(repr(x + 0.0)).normalize(), "f")
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    allowed = f"from {format_number(low)} to {format_number(high)}"
+
+    def read(text: str) -> int:
+        if not _WHOLE.fullmatch(text):
+            raise BadValue(f"isn't a whole number: use one {allowed}")
+        value = int(text)
+        if not low <= value <= high:
+            raise BadValue(f"is out of range: use a whole number {allowed}")
+        return value
+
+    return read
+
+
+def _guidance(text: str) -> float:
+    allowed = f"from {format_number(limits.GUIDANCE_MIN)} to {format_number(limits.GUIDANCE_MAX)}"
+    if not NUMBER.fullmatch(text):
+        raise BadValue(f"isn't a number: use one {allowed}")
+    value = float(text)
+    if not limits.GUIDANCE_MIN <= value <= limits.GUIDANCE_MAX:
+        raise BadValue(f"is out of range: use a number {allowed}")
+    return value
+
+
+def _one_of(choices: list[str]) -> str:
+    return ", ".join(choices[:-1]) + " or " + choices[-1]
+
+
+def _quality(text: str) -> float:
+    if NUMBER.fullmatch(text) and float(text) in limits.QUALITY_CHOICES:
+        return float(text)
+    allowed = _one_of([format_number(q) for q in limits.QUALITY_CHOICES])
+    raise BadValue(f"isn't a quality setting: use {allowed}")
+
+
+def _aspect(text: str) -> tuple[int, int]:
+    match = _RATIO.fullmatch(text)
+    width, height = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not (width and height):
+        raise BadValue("isn't an aspect ratio: write it as width:height in whole numbers, like `16:9`")
+    if max(width, height) > limits.ASPECT_TERM_MAX:
+        raise BadValue(f"uses numbers that are too large: keep each side at most {limits.ASPECT_TERM_MAX}")
+    widest = format_number(limits.ASPECT_MAX_RATIO)
+    allowed = f"use a ratio between 1:{widest} and {widest}:1"
+    if width > limits.ASPECT_MAX_RATIO * height:
+        raise BadValue(f"is too wide: {allowed}")
+    if height > limits.ASPECT_MAX_RATIO * width:
+        raise BadValue(f"is too tall: {allowed}")
+    return width, height
+
+
+def _negative(text: str) -> str:
+    terms = [term.strip() for term in text.split(",")]
+    negative = ", ".join(term for term in terms if term)
+    if not negative:
+        raise BadValue("leaves nothing out: list what to avoid, like `--no text, watermark`")
+    return negative
+
+
+def _model(text: str) -> str:
+    name = text.lower()
+    if not _MODEL.fullmatch(name):
+        raise BadValue("isn't a model name: use letters, digits, `.`, `_` and `-` (64 at most)")
+    return name
+
+
+def _sampler(text: str) -> str:
+    name = text.lower()
+    if name not in limits.SAMPLERS:
+        raise BadValue(f"isn't a sampler I have: use {_one_of(list(limits.SAMPLERS))}")
+    return name
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One parameter: the `ParsedPrompt` field it sets, its names and how its value is read."""
+
+    field: str
+    names: tuple[str, ...]
+    """Lowercase, without the dashes; the first is the one shown in help."""
+    read: Callable[[str], object] | None
+    """None for a switch that takes no value (`--tile`)."""
+    example: str = ""
+    runs_on: bool = False
+    """The value is every word up to the next flag (`--no`), not one word."""
+
+
+FLAGS = (
+    Flag("aspect", ("ar", "aspect"), _aspect, "16:9"),
+    Flag("seed", ("seed",), _whole(0, limits.SEED_MAX), "42"),
+    Flag("negative", ("no",), _negative, "text, watermark", runs_on=True),
+    Flag("steps", ("steps",), _whole(limits.STEPS_MIN, limits.STEPS_MAX), "30"),
+    Flag("guidance", ("cfg", "guidance"), _guidance, "7"),
+    Flag("model", ("model",), _model, "sdxl"),
+    Flag("chaos", ("chaos", "c"), _whole(0, limits.CHAOS_MAX), "50"),
+    Flag("quality", ("quality", "q"), _quality, ".5"),
+    Flag("tile", ("tile",), None),
+    Flag("sampler", ("sampler",), _sampler, "euler_a"),
+)
+BY_NAME = {name: flag for flag in FLAGS for name in flag.names}

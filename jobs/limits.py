@@ -1,0 +1,37 @@
+"""Bounds on what a prompt may ask for, shared by the parser, the bot and the worker."""
+
+from typing import Final
+
+MAX_PROMPT_CHARS: Final = 4000
+"""Longest prompt text accepted, parameters included (Discord's option limit is 6000)."""
+
+SEED_MAX: Final = 4_294_967_295
+STEPS_MIN: Final = 1
+STEPS_MAX: Final = 150
+GUIDANCE_MIN: Final = 0.0
+GUIDANCE_MAX: Final = 30.0
+CHAOS_MAX: Final = 100
+QUALITY_CHOICES: Final = (0.5, 1.0, 2.0)
+ASPECT_MAX_RATIO: Final = 4.0
+"""Widest (and, inverted, tallest) aspect ratio: 4:1 to 1:4."""
+ASPECT_TERM_MAX: Final = 10_000
+WEIGHT_MAX: Final = 1000.0
+"""Largest absolute `::` multi-prompt weight."""
+
+SAMPLERS: Final = (
+    "euler",
+    "euler_a",
+    "heun",
+    "lms",
+    "ddim",
+    "pndm",
+    "dpm++2m",
+    "dpm++2m_karras",
+    "dpm++sde",
+    "unipc",
+)
+"""Sampler names members may pass to `--sampler`; the worker maps each to a diffusers scheduler."""
+
+GRID_IMAGES: Final = 4
+UPLOAD_LIMIT_BYTES: Final = 10 * 1024 * 1024
+"""Discord's default per-file upload limit: grids larger than this as PNG are sent as WebP."""

@@ -1,0 +1,24 @@
+"""What the contract needs to know about a served model, without loading it."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ModelProfile(BaseModel):
+    """A catalog model's defaults, as the parts that never load weights (bot, CLI) see them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    family: str
+    native_width: int = Field(gt=0)
+    native_height: int = Field(gt=0)
+    size_multiple: int = Field(default=64, gt=0)
+    """Width and height are multiples of this (the VAE's downscale times the UNet's)."""
+    steps: int = Field(gt=0)
+    guidance: float = Field(ge=0)
+    sampler: str
+    vary_subtle: float = Field(gt=0, le=1)
+    vary_strong: float = Field(gt=0, le=1)
+    upscale_denoise: float = Field(gt=0, le=1)
+    max_pixels: int = Field(gt=0)
+    """Largest width × height a job may ask for on this model."""

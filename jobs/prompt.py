@@ -1,0 +1,175 @@
+"""Midjourney-style prompts: what to draw, `::` weighted parts, then `--flag value` parameters."""
+
+import difflib
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobs import limits
+from jobs._flags import BY_NAME, FLAGS, NUMBER, BadValue, Flag, format_number
+
+# Phones turn a typed "--" into an em or en dash; one at the start of a word is taken as "--".
+_PHONE_DASH = re.compile("^[\N{EM DASH}\N{EN DASH}](?=[A-Za-z])")
+# "::" ends a part; a number straight after it, up to a space or the end, is that part's weight.
+_SEPARATOR = re.compile(rf"::(?:({NUMBER.pattern})(?=\s|$))?")
+
+
+class PromptError(ValueError):
+    """A prompt the parser refuses.
+
+    str(err) is a short, friendly message for a Discord member that names the flag, the value given
+    and what is allowed, e.g. "`--ar 30:1` is too wide: use a ratio between 1:4 and 4:1".
+    """
+
+    def __init__(self, message: str, *, flag: str | None = None, value: str | None = None) -> None:
+        super().__init__(message)
+        self.flag = flag
+        """The flag as written, lowercased (`--c`), `::` for a multi-prompt error, else None."""
+        self.value = value
+        """The text the member gave for it, when there was some."""
+
+
+class PromptPart(BaseModel):
+    """One part of a `::` multi-prompt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(min_length=1)
+    weight: float = 1.0
+
+
+class ParsedPrompt(BaseModel):
+    """A prompt as the member wrote it: unset parameters are None, for the model's defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    parts: tuple[PromptPart, ...] = Field(min_length=1)
+    negative: str | None = None
+    aspect: tuple[int, int] | None = None
+    """As written, e.g. (16, 9); not reduced."""
+    seed: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    model: str | None = None
+    chaos: int = 0
+    quality: float = 1.0
+    tile: bool = False
+    sampler: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The prompt without parameters, for display; `cat::2 dog::1` when it has weights."""
+        if len(self.parts) == 1 and self.parts[0].weight == 1:
+            return self.parts[0].text
+        return " ".join(f"{part.text}::{format_number(part.weight)}" for part in self.parts)
+
+
+def parse_prompt(text: str) -> ParsedPrompt:
+    """Read a member's prompt; raise PromptError, with a message for them, if it can't be used."""
+    length = len(" ".join(text.split()))
+    if length > limits.MAX_PROMPT_CHARS:
+        raise PromptError(
+            f"Your prompt is {length} characters long: keep it to {limits.MAX_PROMPT_CHARS}",
+            value=str(length),
+        )
+    words = [_PHONE_DASH.sub("--", word) for word in text.split()]
+    if not words:
+        raise PromptError("Write something to draw, like `a red fox in the snow`")
+    first_flag = _next_flag(words, 0)
+    if first_flag == 0:
+        raise PromptError("Write something to draw before the parameters, like `a red fox --ar 3:2`")
+    parts = _parse_parts(" ".join(words[:first_flag]))
+    return ParsedPrompt.model_validate({"parts": parts, **_parse_parameters(words[first_flag:])})
+
+
+def _parse_parts(text: str) -> tuple[PromptPart, ...]:
+    parts: list[PromptPart] = []
+    start = 0
+    for separator in _SEPARATOR.finditer(text):
+        part = text[start : separator.start()].strip()
+        if not part:
+            raise PromptError(
+                f"`{separator[0]}` has no text before it: write something to draw in each part",
+                flag="::",
+                value=separator[0],
+            )
+        weight = float(separator[1] or 1)
+        if abs(weight) > limits.WEIGHT_MAX:
+            high = format_number(limits.WEIGHT_MAX)
+            raise PromptError(
+                f"`{separator[0]}` is too strong a weight: use one from -{high} to {high}",
+                flag="::",
+                value=separator[1],
+            )
+        parts.append(PromptPart(text=part, weight=weight))
+        start = separator.end()
+    if rest := text[start:].strip():
+        parts.append(PromptPart(text=rest))
+    total = sum(part.weight for part in parts)
+    if total <= 0:
+        raise PromptError(
+            f"The `::` weights add up to {format_number(total)}: they must add up to more than 0",
+            flag="::",
+            value=format_number(total),
+        )
+    return tuple(parts)
+
+
+def _parse_parameters(words: list[str]) -> dict[str, object]:
+    """Read `--flag value` pairs; `words` starts with a flag."""
+    values: dict[str, object] = {}
+    given: dict[str, str] = {}  # field -> the flag name that set it
+    start = 0
+    while start < len(words):
+        written = words[start].lower()
+        flag = _find_flag(written)
+        if flag.field in given:
+            same = "" if given[flag.field] == written else f" (`{given[flag.field]}` is the same parameter)"
+            raise PromptError(f"`{written}` is given twice{same}: give it once", flag=written)
+        given[flag.field] = written
+        end = _value_end(words, start + 1, flag)
+        if flag.read is None:
+            values[flag.field] = True
+        elif end == start + 1:
+            raise PromptError(f"`{written}` needs a value, like `{written} {flag.example}`", flag=written)
+        else:
+            value = " ".join(words[start + 1 : end])
+            try:
+                values[flag.field] = flag.read(value)
+            except BadValue as error:
+                raise PromptError(f"`{written} {value}` {error}", flag=written, value=value) from None
+        if (stray_end := _next_flag(words, end)) > end:
+            stray = " ".join(words[end:stray_end])
+            raise PromptError(
+                f"`{' '.join(words[start:stray_end])}`: parameters go at the end of the prompt,"
+                f" so move `{stray}` before them",
+                flag=written,
+                value=stray,
+            )
+        start = end
+    return values
+
+
+def _next_flag(words: list[str], start: int) -> int:
+    return next((i for i in range(start, len(words)) if words[i].startswith("--")), len(words))
+
+
+def _value_end(words: list[str], start: int, flag: Flag) -> int:
+    """Where the value of `flag`, from `words[start]`, ends: one word, none, or up to the next flag."""
+    if flag.runs_on:
+        return _next_flag(words, start)
+    has_value = flag.read is not None and start < len(words) and not words[start].startswith("--")
+    return start + has_value
+
+
+def _find_flag(written: str) -> Flag:
+    name = written.removeprefix("--")
+    if name in BY_NAME:
+        return BY_NAME[name]
+    close = difflib.get_close_matches(name, BY_NAME, n=1)
+    hint = (
+        f"Did you mean `--{close[0]}`?"
+        if close
+        else "I know " + ", ".join(f"`--{flag.names[0]}`" for flag in FLAGS) + "."
+    )
+    raise PromptError(f"`{written}` isn't a parameter I know. {hint}", flag=written)

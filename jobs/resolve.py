@@ -1,0 +1,119 @@
+"""Turning what a member asked for into fully resolved job specs."""
+
+import secrets
+import uuid
+
+from jobs import limits
+from jobs.profile import ModelProfile
+from jobs.prompt import ParsedPrompt
+from jobs.sizing import size_for_aspect
+from jobs.specs import (
+    Generation,
+    ImageRef,
+    ImagineSpec,
+    JobSpec,
+    RerollSpec,
+    Strength,
+    UpscaleSpec,
+    VarySpec,
+    WeightedText,
+)
+
+
+class ResolveError(ValueError):
+    """A follow-up that cannot be made from its source; the message is safe to show."""
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def random_seed() -> int:
+    return secrets.randbelow(limits.SEED_MAX + 1)
+
+
+def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
+    """The sampling parameters for `parsed` on `profile`'s model, with its defaults filled in."""
+    width, height = size_for_aspect(
+        parsed.aspect, (profile.native_width, profile.native_height), profile.size_multiple
+    )
+    steps = max(limits.STEPS_MIN, round((parsed.steps or profile.steps) * parsed.quality))
+    return Generation(
+        model=profile.name,
+        prompt=tuple(WeightedText(text=part.text, weight=part.weight) for part in parsed.parts),
+        negative=parsed.negative or "",
+        width=width,
+        height=height,
+        steps=steps,
+        guidance=profile.guidance if parsed.guidance is None else parsed.guidance,
+        sampler=parsed.sampler or profile.sampler,
+        seed=random_seed() if parsed.seed is None else parsed.seed,
+        chaos=parsed.chaos,
+        tile=parsed.tile,
+    )
+
+
+def imagine_spec(parsed: ParsedPrompt, profile: ModelProfile, *, requested_by: str | None = None) -> ImagineSpec:
+    return ImagineSpec(job_id=new_job_id(), generation=generation_for(parsed, profile), requested_by=requested_by)
+
+
+def reroll_spec(source: JobSpec, *, requested_by: str | None = None) -> RerollSpec:
+    """The source's prompt and parameters with a fresh seed."""
+    generation = source.generation.model_copy(update={"seed": random_seed()})
+    return RerollSpec(
+        job_id=new_job_id(), generation=generation, requested_by=requested_by, source_job_id=source.job_id
+    )
+
+
+def upscale_spec(
+    source: JobSpec, index: int, profile: ModelProfile, *, requested_by: str | None = None
+) -> UpscaleSpec:
+    """Image `index` of the source grid at twice its size, refined with the image's own seed."""
+    width, height = _source_image_size(source, index)
+    factor = UpscaleSpec.model_fields["factor"].default
+    if width * height * factor**2 > profile.max_pixels:
+        raise ResolveError(f"this image is already {width}×{height}: {profile.name} can't upscale it further")
+    generation = source.generation.model_copy(
+        update={"width": width, "height": height, "seed": source.generation.seeds[index - 1]}
+    )
+    return UpscaleSpec(
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        source=ImageRef(job_id=source.job_id, index=index),
+        denoise=profile.upscale_denoise,
+    )
+
+
+def vary_spec(
+    source: JobSpec, index: int, strength: Strength, profile: ModelProfile, *, requested_by: str | None = None
+) -> VarySpec:
+    """Four variations of image `index`, at that image's size and with fresh seeds."""
+    width, height = _source_image_size(source, index)
+    generation = source.generation.model_copy(update={"width": width, "height": height, "seed": random_seed()})
+    denoise = profile.vary_subtle if strength is Strength.SUBTLE else profile.vary_strong
+    return VarySpec(
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        source=ImageRef(job_id=source.job_id, index=index),
+        strength=strength,
+        denoise=denoise,
+    )
+
+
+def image_size(spec: JobSpec) -> tuple[int, int]:
+    """Width and height of each image the job produces."""
+    factor = spec.factor if isinstance(spec, UpscaleSpec) else 1
+    return spec.generation.width * factor, spec.generation.height * factor
+
+
+def image_count(spec: JobSpec) -> int:
+    return 1 if isinstance(spec, UpscaleSpec) else limits.GRID_IMAGES
+
+
+def _source_image_size(source: JobSpec, index: int) -> tuple[int, int]:
+    count = image_count(source)
+    if not 1 <= index <= count:
+        raise ResolveError(f"that job has {count} image{'s' if count > 1 else ''}: pick 1-{count}")
+    return image_size(source)

@@ -1,0 +1,105 @@
+"""Job specifications: everything a worker needs to run one operation, fully resolved."""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from jobs import limits
+
+
+class Operation(StrEnum):
+    IMAGINE = "imagine"
+    REROLL = "reroll"
+    UPSCALE = "upscale"
+    VARY = "vary"
+
+
+class Strength(StrEnum):
+    SUBTLE = "subtle"
+    STRONG = "strong"
+
+
+class WeightedText(BaseModel):
+    """One part of a `::` multi-prompt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(min_length=1)
+    weight: float = 1.0
+
+
+class Generation(BaseModel):
+    """Resolved sampling parameters: what the pipeline is called with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    prompt: tuple[WeightedText, ...] = Field(min_length=1)
+    negative: str = ""
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    steps: int = Field(ge=limits.STEPS_MIN, le=limits.STEPS_MAX * 2)
+    guidance: float = Field(ge=limits.GUIDANCE_MIN, le=limits.GUIDANCE_MAX)
+    sampler: str
+    seed: int = Field(ge=0, le=limits.SEED_MAX)
+    chaos: int = Field(default=0, ge=0, le=limits.CHAOS_MAX)
+    tile: bool = False
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seed of each grid image: s, s+1, s+2, s+3 (wrapping at the seed limit)."""
+        return [(self.seed + i) % (limits.SEED_MAX + 1) for i in range(limits.GRID_IMAGES)]
+
+
+class ImageRef(BaseModel):
+    """One image of an earlier job's grid (index 1-4, as members count them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    index: int = Field(ge=1, le=limits.GRID_IMAGES)
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    generation: Generation
+    requested_by: str | None = None
+    """Who asked (a Discord user id, or a local user name): for limits and attribution."""
+    warnings: tuple[str, ...] = ()
+    """Notes from resolving the prompt that the result should carry."""
+
+
+class ImagineSpec(_Spec):
+    op: Literal[Operation.IMAGINE] = Operation.IMAGINE
+
+
+class RerollSpec(_Spec):
+    """The same prompt as `source_job_id`, with new seeds."""
+
+    op: Literal[Operation.REROLL] = Operation.REROLL
+    source_job_id: str
+
+
+class UpscaleSpec(_Spec):
+    """Image `source` at `factor`×: a resize, then a low-denoise img2img refine."""
+
+    op: Literal[Operation.UPSCALE] = Operation.UPSCALE
+    source: ImageRef
+    factor: int = Field(default=2, ge=2, le=4)
+    denoise: float = Field(gt=0, le=1)
+
+
+class VarySpec(_Spec):
+    """Four new images made by img2img from image `source`."""
+
+    op: Literal[Operation.VARY] = Operation.VARY
+    source: ImageRef
+    strength: Strength
+    denoise: float = Field(gt=0, le=1)
+
+
+JobSpec = Annotated[ImagineSpec | RerollSpec | UpscaleSpec | VarySpec, Field(discriminator="op")]
+JOB_SPEC: TypeAdapter[JobSpec] = TypeAdapter(JobSpec)

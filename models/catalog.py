@@ -1,0 +1,238 @@
+"""The model catalog: which models a deployment serves and where their weights come from.
+
+Torch-free (pydantic and the standard library only), so the bot can validate and autocomplete
+`--model` without loading anything. A catalog is a TOML file; `catalog.example.toml` shows every
+source kind, and `catalog.toml` (the default) serves only the built-in tiny model, which works
+offline. Relative paths in a catalog are relative to the catalog file's folder.
+"""
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from jobs.profile import ModelProfile
+from models.families import FAMILY_DEFAULTS, Family, FamilyDefaults
+
+DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
+
+MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+
+OVERRIDABLE = (
+    "native_width",
+    "native_height",
+    "size_multiple",
+    "steps",
+    "guidance",
+    "sampler",
+    "vary_subtle",
+    "vary_strong",
+    "upscale_denoise",
+    "max_pixels",
+)
+"""The `FamilyDefaults` fields a catalog entry may set for its own model."""
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be read as TOML or does not validate."""
+
+
+class UnknownModelError(ValueError):
+    """A model name that is not in the catalog."""
+
+
+def _resolve(path: Path, info: ValidationInfo) -> Path:
+    base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
+    path = path.expanduser()
+    return path if path.is_absolute() or base is None else Path(base) / path
+
+
+LocalPath = Annotated[Path, AfterValidator(_resolve)]
+"""A path; relative ones resolve against the `base_dir` validation context (the catalog's folder)."""
+
+
+class _Source(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HubSource(_Source):
+    """A diffusers repository on the Hugging Face Hub, pinned so every worker loads the same weights.
+
+    Downloads go to the standard Hugging Face cache (`HF_HOME` / `HF_HUB_CACHE`); with
+    `HF_HUB_OFFLINE=1` a pre-filled cache is used without any network access.
+    """
+
+    kind: Literal["hub"] = "hub"
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    revision: str = Field(pattern=r"^\S+$")
+    """A commit hash (best) or a tag."""
+    variant: str | None = None
+    """A weights variant such as "fp16" (smaller download, same results in half precision)."""
+
+
+class FolderSource(_Source):
+    """A local folder in the diffusers layout (`model_index.json` and one folder per component)."""
+
+    kind: Literal["folder"] = "folder"
+    path: LocalPath
+
+
+def _safetensors_only(path: Path) -> Path:
+    if path.suffix != ".safetensors":
+        raise ValueError(f"`{path.name}` is not a .safetensors file (a .ckpt is a pickle that can run code)")
+    return path
+
+
+class SingleFileSource(_Source):
+    """One `.safetensors` checkpoint in the original (LDM) layout, as community models come.
+
+    `config` names the diffusers configs to build the pipeline with (a local folder or a pinned hub
+    repository of the same family); without it diffusers guesses them from the checkpoint and
+    fetches them from the Hub once.
+    """
+
+    kind: Literal["single_file"] = "single_file"
+    path: Annotated[LocalPath, AfterValidator(_safetensors_only)]
+    config: Annotated[HubSource | FolderSource, Field(discriminator="kind")] | None = None
+
+
+class BuiltinSource(_Source):
+    """A model built locally from code: `tiny` has random weights, for tests and offline use."""
+
+    kind: Literal["builtin"] = "builtin"
+    name: Literal["tiny"]
+
+
+Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]
+
+
+class CatalogEntry(BaseModel):
+    """One served model: its name, family, where its weights are, and its own defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    family: Family
+    source: Source
+    description: str = ""
+    # Overrides of the family's defaults (see OVERRIDABLE); None keeps the family's value. They
+    # are checked together with the family's values, so constraints live in FamilyDefaults only.
+    native_width: int | None = None
+    native_height: int | None = None
+    size_multiple: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    sampler: str | None = None
+    vary_subtle: float | None = None
+    vary_strong: float | None = None
+    upscale_denoise: float | None = None
+    max_pixels: int | None = None
+
+    @model_validator(mode="after")
+    def _overrides_fit(self) -> Self:
+        merged = self._merged()
+        try:
+            FamilyDefaults.model_validate(merged)
+        except ValidationError as exc:
+            raise ValueError(_describe(exc.errors(), merged)) from None
+        return self
+
+    def _merged(self) -> dict[str, Any]:
+        overrides = {field: getattr(self, field) for field in OVERRIDABLE if getattr(self, field) is not None}
+        return FAMILY_DEFAULTS[self.family].model_dump() | overrides
+
+    def defaults(self) -> FamilyDefaults:
+        """The family's defaults with this entry's overrides applied."""
+        return FamilyDefaults.model_validate(self._merged())
+
+    def profile(self) -> ModelProfile:
+        """What the bot and the job contract need to know about this model."""
+        defaults = self.defaults().model_dump(include=set(OVERRIDABLE))
+        return ModelProfile(name=self.name, family=self.family.value, **defaults)
+
+
+class Catalog(BaseModel):
+    """The models a deployment serves, one of them the default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: str
+    models: tuple[CatalogEntry, ...]
+
+    @model_validator(mode="after")
+    def _names_fit(self) -> Self:
+        names = self.names
+        if not names:
+            raise ValueError("a catalog needs at least one model in `models`")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"model names must be unique; repeated: {', '.join(repeated)}")
+        if self.default not in names:
+            raise ValueError(f"default `{self.default}` is not one of the models: {', '.join(names)}")
+        return self
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.models)
+
+    def get(self, name: str | None = None) -> CatalogEntry:
+        """The entry called `name`, or the default one when `name` is None."""
+        wanted = self.default if name is None else name
+        for entry in self.models:
+            if entry.name == wanted:
+                return entry
+        raise UnknownModelError(f"There is no model `{wanted}`. Available: {', '.join(self.names)}")
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Read and validate a catalog file; None reads the built-in default catalog."""
+    path = DEFAULT_CATALOG if path is None else path
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Catalog.model_validate(data, context={"base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        raise CatalogError(f"{path}: {_describe(exc.errors(), data)}") from None
+
+
+def _describe(errors: Sequence[ErrorDetails], data: Any) -> str:
+    """All errors on one line, each naming the field as the file spells it (`models[1].source.revision`)."""
+    return "; ".join(f"{_where(error, data)}{_message(error)}" for error in errors)
+
+
+def _message(error: ErrorDetails) -> str:
+    # Our own validators' messages, without pydantic's "Value error, " prefix.
+    if error["type"] == "value_error" and "ctx" in error:
+        return str(error["ctx"]["error"])
+    return error["msg"]
+
+
+def _where(error: ErrorDetails, data: Any) -> str:
+    # pydantic's locations also hold union tags ("hub") and model names that are not keys of the
+    # file; walk the data and keep only the parts that are (and a missing field's own name).
+    where, node, model = "", data, None
+    loc = error["loc"]
+    for i, part in enumerate(loc):
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            where, node = f"{where}[{part}]", node[part]
+            if isinstance(node, Mapping) and isinstance(node.get("name"), str):
+                model = node["name"]
+        elif isinstance(part, str) and isinstance(node, Mapping) and part in node:
+            where, node = f"{where}.{part}" if where else part, node[part]
+        elif i == len(loc) - 1 and error["type"] == "missing":
+            where = f"{where}.{part}" if where else str(part)
+    named = f" (model `{model}`)" if model else ""
+    return f"{where}{named}: " if where else ""

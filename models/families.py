@@ -1,0 +1,184 @@
+"""Model families and the defaults each one is served with.
+
+Torch-free: the bot reads these through the catalog. A catalog entry may override any of the
+numeric fields and the sampler for one model (see `models.catalog.CatalogEntry`).
+"""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jobs import limits
+
+
+class Family(StrEnum):
+    SD15 = "sd15"
+    SD2 = "sd2"
+    SDXL = "sdxl"
+    SD_TURBO = "sd-turbo"
+    SDXL_TURBO = "sdxl-turbo"
+
+
+RGB = tuple[float, float, float]
+
+
+class FamilyDefaults(BaseModel):
+    """How a model of one family is run when a prompt does not say otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    native_width: int = Field(gt=0)
+    native_height: int = Field(gt=0)
+    size_multiple: int = Field(default=64, gt=0)
+    """Width and height are multiples of this (the VAE's downscale times the UNet's)."""
+    steps: int = Field(gt=0, le=limits.STEPS_MAX)
+    guidance: float = Field(ge=limits.GUIDANCE_MIN, le=limits.GUIDANCE_MAX)
+    sampler: str
+    vary_subtle: float = Field(gt=0, le=1)
+    vary_strong: float = Field(gt=0, le=1)
+    upscale_denoise: float = Field(gt=0, le=1)
+    max_pixels: int = Field(gt=0)
+    pipeline: Literal["sd", "sdxl"]
+    """StableDiffusion(Img2Img)Pipeline or StableDiffusionXL(Img2Img)Pipeline."""
+    latent_rgb_factors: tuple[RGB, ...] = Field(min_length=1)
+    """One row per latent channel: RGB ≈ latents · factors + bias, in about [-1, 1].
+
+    Applies to the latents as the pipeline holds them while denoising (already multiplied by the
+    VAE's scaling factor), so a preview needs no VAE decode.
+    """
+    latent_rgb_bias: RGB = (0.0, 0.0, 0.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.sampler not in limits.SAMPLERS:
+            raise ValueError(f"sampler `{self.sampler}` is not one of {', '.join(limits.SAMPLERS)}")
+        if self.vary_subtle >= self.vary_strong:
+            raise ValueError(
+                f"vary_subtle ({self.vary_subtle}) must be below vary_strong ({self.vary_strong})"
+            )
+        if self.native_width % self.size_multiple or self.native_height % self.size_multiple:
+            raise ValueError(
+                f"the native size {self.native_width}×{self.native_height} is not a multiple of "
+                f"size_multiple ({self.size_multiple})"
+            )
+        if self.native_width * self.native_height > self.max_pixels:
+            raise ValueError(f"max_pixels ({self.max_pixels}) is smaller than the native size")
+        return self
+
+
+# Approximate linear maps from the (scaled) latents to RGB, fitted by the community and used for
+# live previews in ComfyUI and others. SD1.x and SD2.x share one VAE, so share one map; SDXL's VAE
+# is a retrained one with its own map and a bias.
+_SD_VAE_RGB: tuple[RGB, ...] = (
+    (0.3512, 0.2297, 0.3227),
+    (0.3250, 0.4974, 0.2350),
+    (-0.2829, 0.1762, 0.2721),
+    (-0.2120, -0.2616, -0.7177),
+)
+_SDXL_VAE_RGB: tuple[RGB, ...] = (
+    (0.3651, 0.4232, 0.4341),
+    (-0.2533, -0.0042, 0.1068),
+    (0.1076, 0.1111, -0.0362),
+    (-0.3165, -0.2492, -0.2188),
+)
+_SDXL_VAE_BIAS: RGB = (0.1084, -0.0175, -0.0011)
+
+# Shared reasoning for the values below:
+# - steps: 25 is where the multistep DPM++ 2M (Karras sigmas) sampler has converged for SD1.5,
+#   SD2 and SDXL; more steps cost time and change little. The turbo models are distilled
+#   (adversarial diffusion distillation) for 1-4 steps; we take 4, the best quality they offer,
+#   and so that img2img, which runs int(steps × strength) steps, still runs at least one step at
+#   the lowest strength we use (4 × 0.3 → 1).
+# - guidance: the diffusers pipelines' own defaults, 7.5 for SD1/SD2 and 5.0 for SDXL (SDXL burns
+#   colours at SD1.5-like guidance). The turbo models were trained without classifier-free
+#   guidance and must run at 0.0 (which also halves their cost: no unconditional pass).
+# - vary: Fooocus runs SDXL variations at 0.5 (subtle) and 0.85 (strong). SD1.5 and SD2 re-compose
+#   an image much sooner as denoise rises (their 64×64 / 96×96 latents carry less structure and
+#   the models keep composition less firmly), so at those strengths a "variation" stops looking
+#   like its source; 0.3 / 0.6 keeps the composition and changes detail, then layout.
+# - upscale_denoise: after a plain 2× resize, img2img at low denoise re-draws detail without
+#   changing content. Fooocus refines SDXL upscales at 0.382; SD1.5/SD2 hallucinate new objects
+#   sooner at the larger-than-native size, so 0.3.
+# - max_pixels: 4× the native area, i.e. a 2× upscale of a native image; beyond that the models
+#   repeat subjects (they were never trained that large) and memory grows with the square.
+FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
+    {
+        # Stable Diffusion 1.x: trained at 512², ε-prediction; the most community checkpoints.
+        Family.SD15: FamilyDefaults(
+            native_width=512,
+            native_height=512,
+            steps=25,
+            guidance=7.5,
+            sampler="dpm++2m_karras",
+            vary_subtle=0.3,
+            vary_strong=0.6,
+            upscale_denoise=0.3,
+            max_pixels=4 * 512 * 512,
+            pipeline="sd",
+            latent_rgb_factors=_SD_VAE_RGB,
+        ),
+        # Stable Diffusion 2.x (768-v): trained at 768², v-prediction (the scheduler config from
+        # the checkpoint keeps `prediction_type`); same VAE as SD1.x.
+        Family.SD2: FamilyDefaults(
+            native_width=768,
+            native_height=768,
+            steps=25,
+            guidance=7.5,
+            sampler="dpm++2m_karras",
+            vary_subtle=0.3,
+            vary_strong=0.6,
+            upscale_denoise=0.3,
+            max_pixels=4 * 768 * 768,
+            pipeline="sd",
+            latent_rgb_factors=_SD_VAE_RGB,
+        ),
+        # SDXL base: trained at 1024² (and aspect buckets of about as many pixels); two text encoders.
+        Family.SDXL: FamilyDefaults(
+            native_width=1024,
+            native_height=1024,
+            steps=25,
+            guidance=5.0,
+            sampler="dpm++2m_karras",
+            vary_subtle=0.5,
+            vary_strong=0.85,
+            upscale_denoise=0.382,
+            max_pixels=4 * 1024 * 1024,
+            pipeline="sdxl",
+            latent_rgb_factors=_SDXL_VAE_RGB,
+            latent_rgb_bias=_SDXL_VAE_BIAS,
+        ),
+        # SD-Turbo: SD2.1 distilled for 1-4 steps at 512². Its scheduler is Euler ancestral with
+        # "trailing" timesteps, which the worker keeps when it maps `euler_a`.
+        Family.SD_TURBO: FamilyDefaults(
+            native_width=512,
+            native_height=512,
+            steps=4,
+            guidance=0.0,
+            sampler="euler_a",
+            vary_subtle=0.3,
+            vary_strong=0.6,
+            upscale_denoise=0.3,
+            max_pixels=4 * 512 * 512,
+            pipeline="sd",
+            latent_rgb_factors=_SD_VAE_RGB,
+        ),
+        # SDXL-Turbo: SDXL distilled for 1-4 steps, trained at 512² (not 1024²); SDXL's VAE.
+        Family.SDXL_TURBO: FamilyDefaults(
+            native_width=512,
+            native_height=512,
+            steps=4,
+            guidance=0.0,
+            sampler="euler_a",
+            vary_subtle=0.5,
+            vary_strong=0.85,
+            upscale_denoise=0.382,
+            max_pixels=4 * 512 * 512,
+            pipeline="sdxl",
+            latent_rgb_factors=_SDXL_VAE_RGB,
+            latent_rgb_bias=_SDXL_VAE_BIAS,
+        ),
+    }
+)

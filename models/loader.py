@@ -1,0 +1,136 @@
+"""Load a catalog model into memory: a text-to-image pipeline and an image-to-image one sharing it.
+
+Only the worker imports this module (it needs torch and diffusers).
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, assert_never
+
+import torch
+from diffusers import (
+    DiffusionPipeline,
+    StableDiffusionImg2ImgPipeline,
+    StableDiffusionPipeline,
+    StableDiffusionXLImg2ImgPipeline,
+    StableDiffusionXLPipeline,
+)
+from diffusers.models.attention_processor import AttnProcessor2_0
+
+from models.catalog import BuiltinSource, CatalogEntry, FolderSource, HubSource, SingleFileSource
+from models.families import FamilyDefaults
+from models.tiny import materialize_builtin
+
+_TEXT2IMG: dict[str, type[DiffusionPipeline]] = {
+    "sd": StableDiffusionPipeline,
+    "sdxl": StableDiffusionXLPipeline,
+}
+_IMG2IMG: dict[str, type[DiffusionPipeline]] = {
+    "sd": StableDiffusionImg2ImgPipeline,
+    "sdxl": StableDiffusionXLImg2ImgPipeline,
+}
+_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready to run: both pipelines hold the very same modules (one copy of the weights)."""
+
+    entry: CatalogEntry
+    defaults: FamilyDefaults
+    text2img: DiffusionPipeline
+    img2img: DiffusionPipeline
+    device: torch.device
+    dtype: torch.dtype
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """`requested` ("cpu", "cuda", "cuda:1"), or the first GPU when there is one, else the CPU."""
+    if requested is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise ValueError(f"`{requested}` is not a device: use cpu, cuda or cuda:<index>") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count()
+        if (device.index or 0) >= count:
+            raise ValueError(
+                f"device `{requested}` is not available: this machine has {count} CUDA device(s)"
+            )
+    return device
+
+
+def pick_dtype(device: torch.device, requested: str = "auto") -> torch.dtype:
+    """The weights' precision: "auto" is fp16 on a GPU and fp32 on the CPU; or "fp16", "bf16", "fp32"."""
+    if requested == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    dtype = _DTYPES.get(requested)
+    if dtype is None:
+        raise ValueError(f"dtype `{requested}` is not one of auto, {', '.join(_DTYPES)}")
+    if dtype is torch.float16 and device.type == "cpu":
+        raise ValueError("fp16 needs a GPU: on the CPU use fp32 (or bf16)")
+    return dtype
+
+
+def load_model(
+    entry: CatalogEntry, *, cache_dir: Path, device: torch.device | None = None, dtype: str = "auto"
+) -> LoadedModel:
+    """Load `entry`'s weights onto `device` (default: `pick_device()`).
+
+    `cache_dir` holds the builtin models, built there on first use; hub weights use the standard
+    Hugging Face cache, so `HF_HUB_OFFLINE=1` with a filled cache needs no network.
+    """
+    defaults = entry.defaults()
+    device = pick_device() if device is None else device
+    torch_dtype = pick_dtype(device, dtype)
+    text2img = _load_text2img(entry, defaults.pipeline, torch_dtype, cache_dir).to(device)
+    # diffusers picks SDPA by default when torch has it; setting it makes that a guarantee.
+    for module in (text2img.unet, text2img.vae):
+        module.set_attn_processor(AttnProcessor2_0())
+    img2img = _derive_img2img(text2img, defaults.pipeline, torch_dtype)
+    for pipeline in (text2img, img2img):
+        pipeline.set_progress_bar_config(disable=True)
+    return LoadedModel(entry, defaults, text2img, img2img, device, torch_dtype)
+
+
+def _load_text2img(
+    entry: CatalogEntry, kind: str, torch_dtype: torch.dtype, cache_dir: Path
+) -> DiffusionPipeline:
+    cls = _TEXT2IMG[kind]
+    # No safety checker (moderation is decided elsewhere); SDXL pipelines have none to skip.
+    extra: dict[str, Any] = (
+        {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+        if kind == "sd"
+        else {}
+    )
+    match entry.source:
+        case HubSource(repo=repo, revision=revision, variant=variant):
+            return cls.from_pretrained(repo, revision=revision, variant=variant, dtype=torch_dtype, **extra)
+        case FolderSource(path=path):
+            return cls.from_pretrained(str(path), local_files_only=True, dtype=torch_dtype, **extra)
+        case BuiltinSource(name=name):
+            folder = materialize_builtin(name, cache_dir)
+            return cls.from_pretrained(str(folder), local_files_only=True, dtype=torch_dtype, **extra)
+        case SingleFileSource(path=path, config=config):
+            if isinstance(config, HubSource):
+                extra |= {"config": config.repo, "revision": config.revision}
+            elif isinstance(config, FolderSource):
+                extra |= {"config": str(config.path), "local_files_only": True}
+            return cls.from_single_file(str(path), dtype=torch_dtype, **extra)
+        case unknown:
+            assert_never(unknown)
+
+
+def _derive_img2img(text2img: DiffusionPipeline, kind: str, torch_dtype: torch.dtype) -> DiffusionPipeline:
+    # from_pipe casts the shared modules to its `dtype` (float32 when none is given), which would
+    # also change text2img's; and it logs a spurious "should be kept in float32: []" warning per
+    # model while doing so (diffusers 0.42), which we keep out of the worker's log.
+    modeling_log = logging.getLogger("diffusers.models.modeling_utils")
+    level = modeling_log.level
+    modeling_log.setLevel(logging.ERROR)
+    try:
+        return _IMG2IMG[kind].from_pipe(text2img, dtype=torch_dtype)
+    finally:
+        modeling_log.setLevel(level)

@@ -1,0 +1,12 @@
+"""Where the model catalog is: shared by the workers and everything that validates `--model`."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CatalogSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IMAGINE_", extra="ignore")
+
+    catalog: Path | None = Field(default=None, description="model catalog TOML; the embedded one if unset")

@@ -1,0 +1,82 @@
+"""The `imagine` command line, run as a member would run it, against a private Redis."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from broker.local_redis import free_port, reachable
+from broker.settings import BrokerSettings
+from cli.embedded import redis_url_for
+from tests.helpers import image
+
+
+def _imagine(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def env(redis, redis_server, model_cache) -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[2])
+    return {
+        **os.environ,
+        "IMAGINE_REDIS_URL": redis_server.url,
+        "IMAGINE_MODEL_CACHE": str(model_cache),
+        "IMAGINE_DEVICE": "cpu",
+        "PYTHONPATH": root,
+    }
+
+
+def test_generate_then_follow_ups(env, tmp_path):
+    made = _imagine("generate", "a red fox --ar 3:2 --seed 7", "-o", "fox.png", env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    grid = image((tmp_path / "fox.png").read_bytes())
+    assert grid.format == "PNG"
+    assert grid.width / grid.height == pytest.approx(3 / 2, rel=0.1)
+    words = made.stdout.split()
+    job = words[words.index("job") + 1]
+    assert "seeds 7, 8, 9, 10" in made.stdout
+
+    upscaled = _imagine("upscale", job, "2", "-o", "up.png", env=env, cwd=tmp_path)
+    assert upscaled.returncode == 0, upscaled.stderr
+    assert image((tmp_path / "up.png").read_bytes()).size == (grid.width, grid.height)
+
+    varied = _imagine("vary", job, "3", "--strong", "-o", "vary.png", env=env, cwd=tmp_path)
+    assert varied.returncode == 0, varied.stderr
+    assert image((tmp_path / "vary.png").read_bytes()).size == grid.size
+
+    rerolled = _imagine("reroll", job, "-o", "again.png", env=env, cwd=tmp_path)
+    assert rerolled.returncode == 0, rerolled.stderr
+    assert (tmp_path / "again.png").read_bytes() != (tmp_path / "fox.png").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("generate", "a fox --ar 30:1"), "too wide"),
+        (("generate", "a fox --model nope"), "Available"),
+        (("upscale", "0" * 32, "1"), "unknown or has expired"),
+    ],
+    ids=["bad-prompt", "unknown-model", "unknown-job"],
+)
+def test_bad_input_is_explained_and_nothing_is_queued(env, tmp_path, redis, args, message):
+    result = _imagine(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not redis.keys("rq:job:*")
+
+
+def test_embedded_redis_starts_when_none_is_configured(tmp_path, monkeypatch):
+    monkeypatch.delenv("IMAGINE_REDIS_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    with redis_url_for(BrokerSettings(redis_url=unreachable)) as url:
+        assert url != unreachable
+        assert reachable(url)
+    assert not reachable(url)
+    assert (tmp_path / "imagine" / "redis" / "appendonlydir").is_dir()

@@ -1,0 +1,30 @@
+"""`python -m worker`: a GPU worker that serves the configured models from the shared Redis."""
+
+import argparse
+import logging
+
+from redis import Redis
+
+from broker.settings import BrokerSettings
+from worker.boot import load_engines, prepare
+from worker.settings import WorkerSettings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--models", help="comma-separated models to serve (overrides IMAGINE_MODELS)")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    broker = BrokerSettings()
+    settings = WorkerSettings(**({"models": args.models} if args.models else {}))
+    engines = load_engines(settings)
+    redis = Redis.from_url(broker.redis_url)
+    worker = prepare(redis, broker, settings, engines)
+    worker.work(burst=args.burst, logging_level=args.log_level)
+
+
+if __name__ == "__main__":
+    main()

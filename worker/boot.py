@@ -1,0 +1,54 @@
+"""Starting a worker: load the configured models once, then take jobs until told to stop."""
+
+import logging
+
+from redis import Redis
+
+from broker.artifacts import ArtifactStore
+from broker.events import EventLog
+from broker.settings import BrokerSettings
+from jobs import keys
+from models.catalog import load_catalog
+from models.loader import load_model, pick_device
+from worker import runtime
+from worker.engine import Engine
+from worker.runner import ResidentWorker, build_worker
+from worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+
+def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
+    """Loads every model the worker serves (the catalog's default when none is named)."""
+    catalog = load_catalog(settings.catalog)
+    names = settings.models or [catalog.default]
+    engines = {}
+    for name in names:
+        model = load_model(
+            catalog.get(name), cache_dir=settings.model_cache, device=pick_device(settings.device), dtype=settings.dtype
+        )
+        log.info("loaded model %s on %s as %s", name, model.device, model.dtype)
+        engines[name] = Engine(model, vae_tile_pixels=settings.vae_tile_pixels)
+    return engines
+
+
+def event_log(redis: Redis, broker: BrokerSettings) -> EventLog:
+    return EventLog(redis, maxlen=broker.events_maxlen, marker_ttl=broker.artifact_ttl)
+
+
+def prepare(redis: Redis, broker: BrokerSettings, settings: WorkerSettings, engines: dict[str, Engine]) -> ResidentWorker:
+    """Installs the runtime the job functions use and builds the RQ worker for the engines' queues."""
+    events = event_log(redis, broker)
+    runtime.install(runtime.Runtime(
+        engines=engines,
+        artifacts=ArtifactStore(redis, broker.artifact_ttl),
+        events=events,
+        previews=settings.previews,
+    ))
+    return build_worker(
+        redis,
+        [keys.queue_name(name) for name in engines],
+        events,
+        heartbeat_ttl=settings.heartbeat_ttl,
+        maintenance_interval=settings.maintenance_interval,
+    )

@@ -1,0 +1,21 @@
+"""Job failures that no retry can fix; their messages are safe to show to a Discord member."""
+
+
+class JobError(Exception):
+    """A job that cannot succeed as asked. It fails at once, without retries."""
+
+
+class InvalidJobError(JobError):
+    """The job's payload is not a valid spec."""
+
+
+class ForbiddenJobError(JobError):
+    """The job names a function or callback outside the worker's allow-list."""
+
+
+class ModelNotServedError(JobError):
+    """The job is for a model this worker did not load."""
+
+
+class SourceExpiredError(JobError):
+    """The image a follow-up starts from is no longer stored."""

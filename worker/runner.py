@@ -1,0 +1,142 @@
+"""The RQ worker: no fork per job, an allow-list of functions, heartbeats while a job runs."""
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.exceptions import AbandonedJobError
+from rq.executions import Execution
+from rq.job import Job
+from rq.serializers import JSONSerializer
+from rq.timeouts import JobTimeoutException
+from rq.worker import WorkerStatus
+
+from broker.events import EventLog
+from broker.queues import TASKS
+from jobs.events import Failed
+from worker.errors import ForbiddenJobError, InvalidJobError, JobError
+
+log = logging.getLogger(__name__)
+
+ALLOWED_FUNCTIONS = frozenset(TASKS.values())
+
+
+class AllowListedJob(Job):
+    """A job that resolves only the worker's own task functions, and no callbacks at all.
+
+    Redis is a trust boundary: a job hash names a dotted path that RQ would import and call.
+    """
+
+    @property
+    def func(self) -> Any:
+        if self.func_name not in ALLOWED_FUNCTIONS:
+            raise ForbiddenJobError(f"`{self.func_name}` is not a job this worker runs")
+        if self.args or set(self.kwargs) != {"spec"}:
+            raise InvalidJobError("the job's description is not valid (it must be one `spec` argument)")
+        return super().func
+
+    @property
+    def success_callback(self) -> Any:
+        return self._refuse_callback(self._success_callback_name)
+
+    @property
+    def failure_callback(self) -> Any:
+        return self._refuse_callback(self._failure_callback_name)
+
+    @property
+    def stopped_callback(self) -> Any:
+        return self._refuse_callback(self._stopped_callback_name)
+
+    @staticmethod
+    def _refuse_callback(name: str | None) -> None:
+        if name:
+            raise ForbiddenJobError(f"callback `{name}` is not allowed on this worker")
+
+
+class ResidentWorker(SimpleWorker):
+    """Runs jobs in its own process, so the pipelines loaded at start stay on the GPU.
+
+    A plain SimpleWorker cannot heartbeat while a job runs, so RQ waits the job's whole timeout
+    before it notices a dead worker. A thread here renews a short heartbeat instead: a killed
+    worker's job is retried after `heartbeat_ttl` seconds plus one maintenance interval.
+    """
+
+    job_class = AllowListedJob
+
+    def __init__(self, *args: Any, heartbeat_ttl: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._heartbeat_ttl = heartbeat_ttl
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return self._heartbeat_ttl
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        execution = self.prepare_execution(job)
+        with self._heartbeats(job, execution):
+            self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
+
+    @contextmanager
+    def _heartbeats(self, job: Job, execution: Execution) -> Iterator[None]:
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self._heartbeat_ttl / 3):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except Exception:  # a missed beat is retried; the job itself must go on
+                    log.warning("heartbeat for job %s failed", job.id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
+class FailureReporter:
+    """RQ exception handler: stops retries of hopeless jobs and announces final failures."""
+
+    def __init__(self, events: EventLog) -> None:
+        self._events = events
+
+    def __call__(
+        self, job: Job, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> bool:
+        if isinstance(exc, JobError):
+            job.retries_left = 0
+        if not job.should_retry:
+            self._events.publish(Failed(job_id=job.id, reason=safe_reason(job, exc)))
+        return True  # let RQ's own handling (the failed-job registry) go on
+
+
+def safe_reason(job: Job, exc: BaseException) -> str:
+    """What a member may read about a failure: never a traceback or internal detail."""
+    if isinstance(exc, JobError):
+        return str(exc)
+    if isinstance(exc, JobTimeoutException):
+        return f"the job took longer than {job.timeout} seconds and was stopped"
+    if isinstance(exc, AbandonedJobError):
+        return "the worker running the job stopped, and no retries were left"
+    return f"something went wrong on the worker (job {job.id}); an operator can find the details in its log"
+
+
+def build_worker(
+    redis: Redis, queue_names: list[str], events: EventLog, *, heartbeat_ttl: int, maintenance_interval: int
+) -> ResidentWorker:
+    queues = [Queue(name, connection=redis, serializer=JSONSerializer) for name in queue_names]
+    return ResidentWorker(
+        queues,
+        connection=redis,
+        serializer=JSONSerializer,
+        heartbeat_ttl=heartbeat_ttl,
+        maintenance_interval=maintenance_interval,
+        exception_handlers=[FailureReporter(events)],
+    )

@@ -1,0 +1,145 @@
+"""The job functions a worker runs, one per operation. Only these are on its allow-list."""
+
+import io
+import time
+from typing import Any
+
+import torch
+from PIL import Image
+from pydantic import ValidationError
+from rq import get_current_job
+
+from broker.artifacts import ArtifactExpiredError, image_name
+from jobs.events import ArtifactRef, Done, Progress, Started
+from jobs.resolve import image_size
+from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, UpscaleSpec, VarySpec
+from worker import runtime
+from worker.engine import Engine, Render
+from worker.errors import InvalidJobError, SourceExpiredError
+from worker.grid import encode, tile_grid
+
+
+def imagine(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, ImagineSpec)
+
+
+def reroll(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, RerollSpec)
+
+
+def upscale(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, UpscaleSpec)
+
+
+def vary(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, VarySpec)
+
+
+def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
+    spec = _validate(raw, expected)
+    state = runtime.current()
+    if state.events.is_done(spec.job_id):
+        return {"job_id": spec.job_id, "already_done": True}  # a retry after the result was announced
+    engine = state.engine(spec.generation.model)
+    state.events.publish(Started(job_id=spec.job_id, worker=_worker_name(), attempt=_count_attempt()))
+    began = time.monotonic()
+    render = _render(spec, engine, _ProgressReporter(spec.job_id, engine, state.previews))
+    done = _store(spec, render, time.monotonic() - began)
+    state.events.publish_done(done)
+    return done.model_dump(mode="json", exclude={"at"})
+
+
+def _validate(raw: dict[str, Any], expected: type[JobSpec]) -> JobSpec:
+    try:
+        spec = JOB_SPEC.validate_python(raw)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
+        raise InvalidJobError(f"the job's description is not valid ({problems})") from error
+    if not isinstance(spec, expected):
+        raise InvalidJobError(f"a {spec.op.value} job was sent to the {expected.model_fields['op'].default} task")
+    return spec
+
+
+def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Render:
+    generation = spec.generation
+    match spec:
+        case UpscaleSpec():
+            width, height = image_size(spec)
+            init = _source_image(spec).resize((width, height), Image.Resampling.LANCZOS)
+            bigger = generation.model_copy(update={"width": width, "height": height})
+            return engine.refine(bigger, init, spec.denoise, 1, progress)
+        case VarySpec():
+            init = _source_image(spec)
+            return engine.refine(generation, init, spec.denoise, len(generation.seeds), progress)
+        case _:
+            return engine.imagine(generation, progress)
+
+
+def _source_image(spec: UpscaleSpec | VarySpec) -> Image.Image:
+    try:
+        data = runtime.current().artifacts.image(spec.source.job_id, spec.source.index)
+    except ArtifactExpiredError:
+        raise SourceExpiredError(
+            f"image {spec.source.index} of that job is no longer stored; run the prompt again"
+        ) from None
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _store(spec: JobSpec, render: Render, seconds: float) -> Done:
+    artifacts = runtime.current().artifacts
+    refs: list[ArtifactRef] = []
+    for index, image in enumerate(render.images, start=1):
+        encoded = encode(image)
+        refs.append(artifacts.put(
+            spec.job_id, image_name(index), encoded.data,
+            content_type=encoded.content_type, width=image.width, height=image.height,
+        ))
+    grid_ref = None
+    if len(render.images) > 1:
+        grid = tile_grid(render.images)
+        encoded = encode(grid)
+        grid_ref = artifacts.put(
+            spec.job_id, "grid", encoded.data,
+            content_type=encoded.content_type, width=grid.width, height=grid.height,
+        )
+    seeds = spec.generation.seeds[: len(render.images)]
+    return Done(
+        job_id=spec.job_id, images=tuple(refs), grid=grid_ref, seeds=tuple(seeds),
+        warnings=spec.warnings + render.warnings, seconds=round(seconds, 3),
+    )
+
+
+class _ProgressReporter:
+    """Publishes a progress event with a latent preview a few times per job."""
+
+    def __init__(self, job_id: str, engine: Engine, previews: int) -> None:
+        self._job_id = job_id
+        self._engine = engine
+        self._previews = previews
+
+    def __call__(self, step: int, total: int, latents: torch.Tensor) -> None:
+        if not self._previews or step >= total:
+            return
+        every = max(1, total // self._previews)
+        if step % every:
+            return
+        runtime.current().events.publish(Progress(
+            job_id=self._job_id, step=step, total=total, preview=self._engine.previewer.jpeg(latents),
+        ))
+
+
+def _count_attempt() -> int:
+    """Counts this run in the job's meta, which survives the worker that ran it before."""
+    job = get_current_job()
+    if job is None:
+        return 1
+    job.meta["attempts"] = job.meta.get("attempts", 0) + 1
+    job.save_meta()
+    return job.meta["attempts"]
+
+
+def _worker_name() -> str:
+    job = get_current_job()
+    return (job.worker_name if job else None) or "local"
