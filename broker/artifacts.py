@@ -17,7 +17,9 @@ class ArtifactStore:
         self._redis = redis
         self._ttl = ttl
 
-    def put(self, job_id: str, name: str, data: bytes, *, content_type: str, width: int, height: int) -> ArtifactRef:
+    def put(
+        self, job_id: str, name: str, data: bytes, *, content_type: str, width: int, height: int
+    ) -> ArtifactRef:
         key = keys.artifact_key(job_id, name)
         self._redis.set(key, data, ex=self._ttl)
         return ArtifactRef(key=key, content_type=content_type, width=width, height=height, size=len(data))

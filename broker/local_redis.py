@@ -34,7 +34,9 @@ class LocalRedis:
     def __init__(self, directory: Path, port: int | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise RedisUnavailableError("redis-server is not installed (Debian: apt-get install redis-server)")
+            raise RedisUnavailableError(
+                "redis-server is not installed (Debian: apt-get install redis-server)"
+            )
         self._binary = binary
         self.directory = directory
         self.port = port or free_port()
@@ -48,9 +50,23 @@ class LocalRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             [
-                self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-                "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                "--logfile", "redis.log", "--daemonize", "no",
+                self._binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--logfile",
+                "redis.log",
+                "--daemonize",
+                "no",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -80,5 +96,7 @@ class LocalRedis:
     def __enter__(self) -> "LocalRedis":
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -18,6 +18,7 @@ from broker.settings import BrokerSettings
 
 log = logging.getLogger(__name__)
 
+
 def data_dir() -> Path:
     """Where the embedded Redis keeps its append-only file between runs."""
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "imagine" / "redis"

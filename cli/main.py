@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             url = stack.enter_context(redis_url_for(settings))
             redis = Redis.from_url(url)
-            spec = _spec(args, load_catalog(CatalogSettings().catalog), JobSubmitter(redis, settings, _events(redis, settings)))
+            spec = _spec(
+                args,
+                load_catalog(CatalogSettings().catalog),
+                JobSubmitter(redis, settings, _events(redis, settings)),
+            )
             stack.enter_context(worker_for(url, spec.generation.model))
             return _run(redis, settings, spec, args.output)
     except (PromptError, UnknownModelError, ResolveError, UnknownJobError) as error:
@@ -107,7 +111,9 @@ def _events(redis: Redis, settings: BrokerSettings) -> EventLog:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imagine", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    generate = commands.add_parser("generate", help="a 2×2 grid from a prompt with Midjourney-style parameters")
+    generate = commands.add_parser(
+        "generate", help="a 2×2 grid from a prompt with Midjourney-style parameters"
+    )
     generate.add_argument("prompt", help='e.g. "a red fox --ar 3:2 --seed 7 --no text"')
     upscale = commands.add_parser("upscale", help="image N of a grid at 2×")
     vary = commands.add_parser("vary", help="four variations of image N of a grid")

@@ -53,8 +53,12 @@ def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
     )
 
 
-def imagine_spec(parsed: ParsedPrompt, profile: ModelProfile, *, requested_by: str | None = None) -> ImagineSpec:
-    return ImagineSpec(job_id=new_job_id(), generation=generation_for(parsed, profile), requested_by=requested_by)
+def imagine_spec(
+    parsed: ParsedPrompt, profile: ModelProfile, *, requested_by: str | None = None
+) -> ImagineSpec:
+    return ImagineSpec(
+        job_id=new_job_id(), generation=generation_for(parsed, profile), requested_by=requested_by
+    )
 
 
 def reroll_spec(source: JobSpec, *, requested_by: str | None = None) -> RerollSpec:
@@ -90,7 +94,9 @@ def vary_spec(
 ) -> VarySpec:
     """Four variations of image `index`, at that image's size and with fresh seeds."""
     width, height = _source_image_size(source, index)
-    generation = source.generation.model_copy(update={"width": width, "height": height, "seed": random_seed()})
+    generation = source.generation.model_copy(
+        update={"width": width, "height": height, "seed": random_seed()}
+    )
     denoise = profile.vary_subtle if strength is Strength.SUBTLE else profile.vary_strong
     return VarySpec(
         job_id=new_job_id(),

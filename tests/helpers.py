@@ -13,7 +13,9 @@ from jobs.events import EVENT, Event
 def job_events(redis: Redis, job_id: str) -> list[Event]:
     """Every event of `job_id` in the stream, oldest first."""
     entries = redis.xrange(keys.EVENTS_STREAM)
-    return [EVENT.validate_json(fields[b"event"]) for _, fields in entries if fields[b"job"].decode() == job_id]
+    return [
+        EVENT.validate_json(fields[b"event"]) for _, fields in entries if fields[b"job"].decode() == job_id
+    ]
 
 
 def kinds(events: list[Event]) -> list[str]:
@@ -28,7 +30,9 @@ def wait_for(redis: Redis, job_id: str, kind: str, *, timeout: float) -> Event:
             if event.kind == kind:
                 return event
         time.sleep(0.05)
-    raise AssertionError(f"no {kind} event for {job_id} after {timeout} s: {kinds(job_events(redis, job_id))}")
+    raise AssertionError(
+        f"no {kind} event for {job_id} after {timeout} s: {kinds(job_events(redis, job_id))}"
+    )
 
 
 def image(data: bytes) -> Image.Image:

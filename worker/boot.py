@@ -25,7 +25,10 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
     engines = {}
     for name in names:
         model = load_model(
-            catalog.get(name), cache_dir=settings.model_cache, device=pick_device(settings.device), dtype=settings.dtype
+            catalog.get(name),
+            cache_dir=settings.model_cache,
+            device=pick_device(settings.device),
+            dtype=settings.dtype,
         )
         log.info("loaded model %s on %s as %s", name, model.device, model.dtype)
         engines[name] = Engine(model, vae_tile_pixels=settings.vae_tile_pixels)
@@ -36,15 +39,19 @@ def event_log(redis: Redis, broker: BrokerSettings) -> EventLog:
     return EventLog(redis, maxlen=broker.events_maxlen, marker_ttl=broker.artifact_ttl)
 
 
-def prepare(redis: Redis, broker: BrokerSettings, settings: WorkerSettings, engines: dict[str, Engine]) -> ResidentWorker:
+def prepare(
+    redis: Redis, broker: BrokerSettings, settings: WorkerSettings, engines: dict[str, Engine]
+) -> ResidentWorker:
     """Installs the runtime the job functions use and builds the RQ worker for the engines' queues."""
     events = event_log(redis, broker)
-    runtime.install(runtime.Runtime(
-        engines=engines,
-        artifacts=ArtifactStore(redis, broker.artifact_ttl),
-        events=events,
-        previews=settings.previews,
-    ))
+    runtime.install(
+        runtime.Runtime(
+            engines=engines,
+            artifacts=ArtifactStore(redis, broker.artifact_ttl),
+            events=events,
+            previews=settings.previews,
+        )
+    )
     return build_worker(
         redis,
         [keys.queue_name(name) for name in engines],

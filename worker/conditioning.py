@@ -30,8 +30,11 @@ def condition(pipe: DiffusionPipeline, generation: Generation, batch: int, *, sd
     for part in generation.prompt:
         if sdxl:
             embeds, neg, pooled, neg_pooled = pipe.encode_prompt(
-                part.text, device=device, num_images_per_prompt=1,
-                do_classifier_free_guidance=guided, negative_prompt=negative,
+                part.text,
+                device=device,
+                num_images_per_prompt=1,
+                do_classifier_free_guidance=guided,
+                negative_prompt=negative,
             )
             encoded, negatives = [embeds, pooled], (neg, neg_pooled)
         else:
@@ -57,10 +60,12 @@ def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.T
     if generation.chaos == 0:
         return repeated
     scale = CHAOS_SCALE * generation.chaos / 100 * embeds.float().std().item()
-    noise = torch.stack([
-        torch.randn(embeds.shape[1:], generator=torch.Generator().manual_seed(seed))
-        for seed in generation.seeds[:batch]
-    ])
+    noise = torch.stack(
+        [
+            torch.randn(embeds.shape[1:], generator=torch.Generator().manual_seed(seed))
+            for seed in generation.seeds[:batch]
+        ]
+    )
     return repeated + (scale * noise).to(device=embeds.device, dtype=embeds.dtype)
 
 

@@ -40,11 +40,17 @@ class Engine:
 
     def imagine(self, generation: Generation, on_step: StepCallback) -> Render:
         """The four grid images, seeds s…s+3, in one batched pipeline call."""
-        return self._run(self.model.text2img, generation, limits.GRID_IMAGES, on_step, {
-            "width": generation.width,
-            "height": generation.height,
-            "num_inference_steps": generation.steps,
-        })
+        return self._run(
+            self.model.text2img,
+            generation,
+            limits.GRID_IMAGES,
+            on_step,
+            {
+                "width": generation.width,
+                "height": generation.height,
+                "num_inference_steps": generation.steps,
+            },
+        )
 
     def refine(
         self, generation: Generation, init: Image.Image, strength: float, count: int, on_step: StepCallback
@@ -52,23 +58,38 @@ class Engine:
         """`count` img2img images from `init` (already at the output size), denoised by `strength`."""
         # img2img runs int(steps × strength) steps: make sure that is at least one.
         steps = max(generation.steps, math.ceil(1 / strength))
-        return self._run(self.model.img2img, generation, count, on_step, {
-            "image": init.convert("RGB"),
-            "strength": strength,
-            "num_inference_steps": steps,
-        })
+        return self._run(
+            self.model.img2img,
+            generation,
+            count,
+            on_step,
+            {
+                "image": [init.convert("RGB")] * count,
+                "strength": strength,
+                "num_inference_steps": steps,
+            },
+        )
 
     def _run(
-        self, pipe: DiffusionPipeline, generation: Generation, count: int, on_step: StepCallback,
+        self,
+        pipe: DiffusionPipeline,
+        generation: Generation,
+        count: int,
+        on_step: StepCallback,
         call: dict[str, Any],
     ) -> Render:
         pipe.scheduler = self._schedulers.get(generation.sampler)
         pixels = generation.width * generation.height
-        with torch.inference_mode(), seamless(pipe.unet, pipe.vae, enabled=generation.tile), \
-                _vae_tiling(pipe.vae, enabled=pixels > self._vae_tile_pixels):
+        with (
+            torch.inference_mode(),
+            seamless(pipe.unet, pipe.vae, enabled=generation.tile),
+            _vae_tiling(pipe.vae, enabled=pixels > self._vae_tile_pixels),
+        ):
             conditioning = condition(pipe, generation, count, sdxl=self._sdxl)
 
-            def report(pipeline: DiffusionPipeline, index: int, _: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            def report(
+                pipeline: DiffusionPipeline, index: int, _: Any, tensors: dict[str, Any]
+            ) -> dict[str, Any]:
                 on_step(index + 1, pipeline.num_timesteps, tensors["latents"])
                 return tensors
 

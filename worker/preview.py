@@ -26,7 +26,9 @@ class LatentPreviewer:
         preview.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.BILINEAR)
         if min(preview.size) < PREVIEW_MAX_SIDE // 2:
             scale = PREVIEW_MAX_SIDE // max(preview.size)
-            preview = preview.resize((preview.width * scale, preview.height * scale), Image.Resampling.BILINEAR)
+            preview = preview.resize(
+                (preview.width * scale, preview.height * scale), Image.Resampling.BILINEAR
+            )
         buffer = io.BytesIO()
         preview.save(buffer, format="JPEG", quality=70)
         return buffer.getvalue()

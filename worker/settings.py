@@ -16,7 +16,9 @@ class WorkerSettings(CatalogSettings):
     model_cache: Path = Field(default=Path.home() / ".cache" / "imagine" / "models")
     device: str | None = Field(default=None, description="cuda, cuda:1, cpu; the first GPU if unset")
     dtype: str = Field(default="auto", pattern="^(auto|fp16|bf16|fp32)$")
-    heartbeat_ttl: int = Field(default=30, ge=2, description="seconds before a silent worker's job is retried")
+    heartbeat_ttl: int = Field(
+        default=30, ge=2, description="seconds before a silent worker's job is retried"
+    )
     maintenance_interval: int = Field(default=30, ge=1, description="seconds between registry clean-ups")
     vae_tile_pixels: int = Field(default=1024 * 1024, gt=0, description="decode larger images in tiles")
     previews: int = Field(default=8, ge=0, description="progress events with a preview per job")

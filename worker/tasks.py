@@ -56,7 +56,9 @@ def _validate(raw: dict[str, Any], expected: type[JobSpec]) -> JobSpec:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
         raise InvalidJobError(f"the job's description is not valid ({problems})") from error
     if not isinstance(spec, expected):
-        raise InvalidJobError(f"a {spec.op.value} job was sent to the {expected.model_fields['op'].default} task")
+        raise InvalidJobError(
+            f"a {spec.op.value} job was sent to the {expected.model_fields['op'].default} task"
+        )
     return spec
 
 
@@ -92,22 +94,36 @@ def _store(spec: JobSpec, render: Render, seconds: float) -> Done:
     refs: list[ArtifactRef] = []
     for index, image in enumerate(render.images, start=1):
         encoded = encode(image)
-        refs.append(artifacts.put(
-            spec.job_id, image_name(index), encoded.data,
-            content_type=encoded.content_type, width=image.width, height=image.height,
-        ))
+        refs.append(
+            artifacts.put(
+                spec.job_id,
+                image_name(index),
+                encoded.data,
+                content_type=encoded.content_type,
+                width=image.width,
+                height=image.height,
+            )
+        )
     grid_ref = None
     if len(render.images) > 1:
         grid = tile_grid(render.images)
         encoded = encode(grid)
         grid_ref = artifacts.put(
-            spec.job_id, "grid", encoded.data,
-            content_type=encoded.content_type, width=grid.width, height=grid.height,
+            spec.job_id,
+            "grid",
+            encoded.data,
+            content_type=encoded.content_type,
+            width=grid.width,
+            height=grid.height,
         )
     seeds = spec.generation.seeds[: len(render.images)]
     return Done(
-        job_id=spec.job_id, images=tuple(refs), grid=grid_ref, seeds=tuple(seeds),
-        warnings=spec.warnings + render.warnings, seconds=round(seconds, 3),
+        job_id=spec.job_id,
+        images=tuple(refs),
+        grid=grid_ref,
+        seeds=tuple(seeds),
+        warnings=spec.warnings + render.warnings,
+        seconds=round(seconds, 3),
     )
 
 
@@ -125,9 +141,14 @@ class _ProgressReporter:
         every = max(1, total // self._previews)
         if step % every:
             return
-        runtime.current().events.publish(Progress(
-            job_id=self._job_id, step=step, total=total, preview=self._engine.previewer.jpeg(latents),
-        ))
+        runtime.current().events.publish(
+            Progress(
+                job_id=self._job_id,
+                step=step,
+                total=total,
+                preview=self._engine.previewer.jpeg(latents),
+            )
+        )
 
 
 def _count_attempt() -> int:

@@ -72,11 +72,12 @@ def test_a_batch_of_four_is_deterministic_per_seed(loaded):
 def test_img2img_varies_one_image(loaded):
     source = imagine(loaded, 1)[2]
     out = loaded.img2img(
-        "a red fox", image=source, strength=loaded.defaults.vary_strong, num_inference_steps=4,
-        num_images_per_prompt=4, generator=torch.Generator().manual_seed(3),
+        ["a red fox"] * 4, image=[source] * 4, strength=loaded.defaults.vary_strong, num_inference_steps=4,
+        generator=[torch.Generator().manual_seed(seed) for seed in range(4)],
     ).images  # fmt: skip
     assert [image.size for image in out] == [(64, 64)] * 4
     assert not np.array_equal(np.asarray(out[0]), np.asarray(source))
+    assert not np.array_equal(np.asarray(out[0]), np.asarray(out[1]))
 
 
 def test_a_builtin_loads_through_the_same_path_with_the_same_weights(loaded, tmp_path):

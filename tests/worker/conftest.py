@@ -16,7 +16,12 @@ from worker.settings import WorkerSettings
 @pytest.fixture(scope="session")
 def worker_settings(model_cache: Path) -> WorkerSettings:
     return WorkerSettings(
-        models=["tiny"], model_cache=model_cache, device="cpu", heartbeat_ttl=2, maintenance_interval=1, previews=4
+        models=["tiny"],
+        model_cache=model_cache,
+        device="cpu",
+        heartbeat_ttl=2,
+        maintenance_interval=1,
+        previews=4,
     )
 
 

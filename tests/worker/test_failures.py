@@ -63,8 +63,11 @@ def test_callback_off_the_allow_list_is_refused(redis, submitter, run_worker):
 
     spec = imagine_spec(parse_prompt("a red circle --steps 2"), load_catalog().get("tiny").profile())
     job = _queue(redis).enqueue(
-        "worker.tasks.imagine", kwargs={"spec": spec.model_dump(mode="json")},
-        on_success=Callback("os.getcwd"), retry=_retry(), job_id=spec.job_id,
+        "worker.tasks.imagine",
+        kwargs={"spec": spec.model_dump(mode="json")},
+        on_success=Callback("os.getcwd"),
+        retry=_retry(),
+        job_id=spec.job_id,
     )
     run_worker()
     job.refresh()

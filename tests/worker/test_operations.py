@@ -103,7 +103,10 @@ def test_vary_of_an_upscaled_image_keeps_its_size(redis, submitter, run_worker, 
     upscaled = upscale_spec(source, 1, profile)
     _finish(redis, submitter, run_worker, upscaled)
     done = _finish(redis, submitter, run_worker, vary_spec(upscaled, 1, Strength.STRONG, profile))
-    assert (done.images[0].width, done.images[0].height) == (2 * source.generation.width, 2 * source.generation.height)
+    assert (done.images[0].width, done.images[0].height) == (
+        2 * source.generation.width,
+        2 * source.generation.height,
+    )
 
 
 def test_reroll_keeps_the_prompt_with_new_seeds(redis, submitter, run_worker, profile):

@@ -31,7 +31,10 @@ def _spawn_worker(url: str, model_cache: Path, log: Path) -> subprocess.Popen[by
     }
     with log.open("wb") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "worker", "--log-level", "INFO"], env=env, stdout=output, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "worker", "--log-level", "INFO"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -86,4 +89,4 @@ def test_waiting_jobs_survive_a_redis_restart(make_redis, worker_settings, engin
     redis = Redis.from_url(server.url)
     prepare(redis, settings, worker_settings, engines).work(burst=True)
     for spec in specs:
-        assert kinds(job_events(redis, spec.job_id)) [-1] == "done"
+        assert kinds(job_events(redis, spec.job_id))[-1] == "done"
