@@ -16,7 +16,6 @@ from jobs.specs import (
     Strength,
     UpscaleSpec,
     VarySpec,
-    WeightedText,
 )
 
 
@@ -40,7 +39,7 @@ def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
     steps = max(limits.STEPS_MIN, round((parsed.steps or profile.steps) * parsed.quality))
     return Generation(
         model=profile.name,
-        prompt=tuple(WeightedText(text=part.text, weight=part.weight) for part in parsed.parts),
+        prompt=parsed.parts,
         negative=parsed.negative or "",
         width=width,
         height=height,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from jobs import limits
+from jobs.prompt import PromptPart
 
 
 class Operation(StrEnum):
@@ -20,22 +21,13 @@ class Strength(StrEnum):
     STRONG = "strong"
 
 
-class WeightedText(BaseModel):
-    """One part of a `::` multi-prompt."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str = Field(min_length=1)
-    weight: float = 1.0
-
-
 class Generation(BaseModel):
     """Resolved sampling parameters: what the pipeline is called with."""
 
     model_config = ConfigDict(frozen=True)
 
     model: str
-    prompt: tuple[WeightedText, ...] = Field(min_length=1)
+    prompt: tuple[PromptPart, ...] = Field(min_length=1)
     negative: str = ""
     width: int = Field(gt=0)
     height: int = Field(gt=0)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import torch
 from diffusers import DiffusionPipeline
 
-from jobs.specs import Generation, WeightedText
+from jobs.prompt import PromptPart
+from jobs.specs import Generation
 
 CHAOS_SCALE = 0.5
 """At `--chaos 100`, each image's text embedding moves by half its own standard deviation."""
@@ -69,7 +70,7 @@ def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.T
     return repeated + (scale * noise).to(device=embeds.device, dtype=embeds.dtype)
 
 
-def truncation_warnings(pipe: DiffusionPipeline, prompt: tuple[WeightedText, ...]) -> tuple[str, ...]:
+def truncation_warnings(pipe: DiffusionPipeline, prompt: tuple[PromptPart, ...]) -> tuple[str, ...]:
     """Says which words of each prompt part fall beyond the text encoder's token limit."""
     tokenizer = pipe.tokenizer
     room = tokenizer.model_max_length - 2  # the start and end tokens take two places
