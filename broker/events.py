@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from redis import Redis
 
+from broker.settings import BrokerSettings
 from jobs import keys
 from jobs.events import EVENT, Done, Event
 
@@ -25,6 +26,11 @@ class EventLog:
         self._maxlen = maxlen
         self._marker_ttl = marker_ttl
         self._publish_once = redis.register_script(_PUBLISH_ONCE)
+
+    @classmethod
+    def for_settings(cls, redis: Redis, settings: BrokerSettings) -> "EventLog":
+        """The stream trimmed as configured, with done markers kept as long as the artifacts."""
+        return cls(redis, maxlen=settings.events_maxlen, marker_ttl=settings.artifact_ttl)
 
     def publish(self, event: Event) -> str:
         """Appends `event`; returns its stream id."""

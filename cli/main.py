@@ -30,15 +30,17 @@ class JobFailedError(RuntimeError):
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = BrokerSettings()
+    catalog = load_catalog(CatalogSettings().catalog)
+    user = getpass.getuser()
     try:
+        # A new prompt is checked before anything starts; a follow-up needs Redis to find its source.
+        spec = _imagine(args.prompt, catalog, user) if args.command == "generate" else None
         with ExitStack() as stack:
             url = stack.enter_context(redis_url_for(settings))
             redis = Redis.from_url(url)
-            spec = _spec(
-                args,
-                load_catalog(CatalogSettings().catalog),
-                JobSubmitter(redis, settings, _events(redis, settings)),
-            )
+            if spec is None:
+                source = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings)).spec(args.job)
+                spec = _follow_up(args, source, catalog, user)
             stack.enter_context(worker_for(url, spec.generation.model))
             return _run(redis, settings, spec, args.output)
     except (PromptError, UnknownModelError, ResolveError, UnknownJobError) as error:
@@ -49,13 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _spec(args: argparse.Namespace, catalog: Catalog, submitter: JobSubmitter) -> JobSpec:
-    """The job the command line asks for; follow-ups start from the source job's recorded spec."""
-    user = getpass.getuser()
-    if args.command == "generate":
-        parsed = parse_prompt(args.prompt)
-        return imagine_spec(parsed, catalog.get(parsed.model).profile(), requested_by=user)
-    source = submitter.spec(args.job)
+def _imagine(prompt: str, catalog: Catalog, user: str) -> JobSpec:
+    parsed = parse_prompt(prompt)
+    return imagine_spec(parsed, catalog.get(parsed.model).profile(), requested_by=user)
+
+
+def _follow_up(args: argparse.Namespace, source: JobSpec, catalog: Catalog, user: str) -> JobSpec:
+    """Upscale, vary or reroll, starting from the source job's recorded spec."""
     if args.command == "reroll":
         return reroll_spec(source, requested_by=user)
     profile = catalog.get(source.generation.model).profile()
@@ -66,7 +68,7 @@ def _spec(args: argparse.Namespace, catalog: Catalog, submitter: JobSubmitter) -
 
 
 def _run(redis: Redis, settings: BrokerSettings, spec: JobSpec, output: Path | None) -> int:
-    events = _events(redis, settings)
+    events = EventLog.for_settings(redis, settings)
     after = events.latest_id()
     JobSubmitter(redis, settings, events).submit(spec)
     done = _wait(events, after, spec.job_id, timeout=settings.job_timeout * (settings.job_retries + 1) + 60)
@@ -102,10 +104,6 @@ def _wait(events: EventLog, after: str, job_id: str, *, timeout: float) -> Done:
                 line.finish(None, "failed")
                 raise JobFailedError(reason)
     raise AssertionError("the event stream ended")  # follow() never ends
-
-
-def _events(redis: Redis, settings: BrokerSettings) -> EventLog:
-    return EventLog(redis, maxlen=settings.events_maxlen, marker_ttl=settings.artifact_ttl)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -61,7 +61,7 @@ def broker_settings(redis_server: LocalRedis) -> BrokerSettings:
 
 @pytest.fixture
 def events(redis: Redis, broker_settings: BrokerSettings) -> EventLog:
-    return EventLog(redis, maxlen=broker_settings.events_maxlen, marker_ttl=broker_settings.artifact_ttl)
+    return EventLog.for_settings(redis, broker_settings)
 
 
 @pytest.fixture

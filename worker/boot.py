@@ -35,15 +35,11 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
     return engines
 
 
-def event_log(redis: Redis, broker: BrokerSettings) -> EventLog:
-    return EventLog(redis, maxlen=broker.events_maxlen, marker_ttl=broker.artifact_ttl)
-
-
 def prepare(
     redis: Redis, broker: BrokerSettings, settings: WorkerSettings, engines: dict[str, Engine]
 ) -> ResidentWorker:
     """Installs the runtime the job functions use and builds the RQ worker for the engines' queues."""
-    events = event_log(redis, broker)
+    events = EventLog.for_settings(redis, broker)
     runtime.install(
         runtime.Runtime(
             engines=engines,

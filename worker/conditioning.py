@@ -28,19 +28,25 @@ def condition(pipe: DiffusionPipeline, generation: Generation, batch: int, *, sd
     total_weight = sum(part.weight for part in generation.prompt)
     combined: list[torch.Tensor] | None = None
     negatives: tuple[torch.Tensor | None, ...] = ()
-    for part in generation.prompt:
+    for index, part in enumerate(generation.prompt):
+        # The negative (or unconditional) embedding is the same for every part: encode it once.
+        with_negative = guided and index == 0
         if sdxl:
             embeds, neg, pooled, neg_pooled = pipe.encode_prompt(
                 part.text,
                 device=device,
                 num_images_per_prompt=1,
-                do_classifier_free_guidance=guided,
+                do_classifier_free_guidance=with_negative,
                 negative_prompt=negative,
             )
-            encoded, negatives = [embeds, pooled], (neg, neg_pooled)
+            encoded = [embeds, pooled]
+            if with_negative:
+                negatives = (neg, neg_pooled)
         else:
-            embeds, neg = pipe.encode_prompt(part.text, device, 1, guided, negative_prompt=negative)
-            encoded, negatives = [embeds], (neg,)
+            embeds, neg = pipe.encode_prompt(part.text, device, 1, with_negative, negative_prompt=negative)
+            encoded = [embeds]
+            if with_negative:
+                negatives = (neg,)
         scaled = [tensor * (part.weight / total_weight) for tensor in encoded]
         combined = scaled if combined is None else [a + b for a, b in zip(combined, scaled, strict=True)]
     assert combined is not None  # Generation.prompt has at least one part

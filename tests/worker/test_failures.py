@@ -1,7 +1,7 @@
 """Bad jobs fail at once with a clear reason, and the worker keeps serving."""
 
 import pytest
-from rq import Queue
+from rq import Callback, Queue, Retry
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
@@ -47,26 +47,24 @@ def _assert_failed_then_served(redis, submitter, run_worker, job: Job, reason: s
     ids=["bad-spec", "spec-not-object", "wrong-argument"],
 )
 def test_malformed_payload_fails_with_a_reason(redis, submitter, run_worker, payload, reason):
-    job = _queue(redis).enqueue("worker.tasks.imagine", kwargs=payload, retry=_retry(), job_id="a" * 32)
+    job = _queue(redis).enqueue("worker.tasks.imagine", kwargs=payload, retry=Retry(max=2), job_id="a" * 32)
     _assert_failed_then_served(redis, submitter, run_worker, job, reason)
 
 
 def test_function_off_the_allow_list_is_refused(redis, submitter, run_worker, tmp_path):
     marker = tmp_path / "ran"
-    job = _queue(redis).enqueue("pathlib.Path.touch", args=[str(marker)], retry=_retry())
+    job = _queue(redis).enqueue("pathlib.Path.touch", args=[str(marker)], retry=Retry(max=2))
     _assert_failed_then_served(redis, submitter, run_worker, job, "is not a job this worker runs")
     assert not marker.exists()
 
 
 def test_callback_off_the_allow_list_is_refused(redis, submitter, run_worker):
-    from rq import Callback
-
     spec = imagine_spec(parse_prompt("a red circle --steps 2"), load_catalog().get("tiny").profile())
     job = _queue(redis).enqueue(
         "worker.tasks.imagine",
         kwargs={"spec": spec.model_dump(mode="json")},
         on_success=Callback("os.getcwd"),
-        retry=_retry(),
+        retry=Retry(max=2),
         job_id=spec.job_id,
     )
     run_worker()
@@ -76,15 +74,9 @@ def test_callback_off_the_allow_list_is_refused(redis, submitter, run_worker):
 
 
 def test_undecodable_job_data_fails_and_the_worker_goes_on(redis, submitter, run_worker):
-    job = _queue(redis).enqueue("worker.tasks.imagine", kwargs={"spec": {}}, retry=_retry())
+    job = _queue(redis).enqueue("worker.tasks.imagine", kwargs={"spec": {}}, retry=Retry(max=2))
     redis.hset(job.key, "data", b"\x00not json")
     follower = _valid_job(submitter)
     run_worker()
     assert Job.fetch(job.id, connection=redis, serializer=JSONSerializer).get_status() == JobStatus.FAILED
     assert kinds(job_events(redis, follower))[-1] == "done"
-
-
-def _retry():
-    from rq import Retry
-
-    return Retry(max=2)

@@ -42,7 +42,7 @@ def test_job_of_a_killed_worker_finishes_exactly_once(make_redis, model_cache, e
     server = make_redis()
     redis = Redis.from_url(server.url)
     settings = BrokerSettings(redis_url=server.url, job_retries=2)
-    events = EventLog(redis, maxlen=1000, marker_ttl=600)
+    events = EventLog.for_settings(redis, settings)
     # Enough steps that the job is still running when the first progress event arrives.
     spec = imagine_spec(parse_prompt("a slow red circle --steps 150"), load_catalog().get("tiny").profile())
 
@@ -77,7 +77,7 @@ def test_waiting_jobs_survive_a_redis_restart(make_redis, worker_settings, engin
     server = make_redis()
     redis = Redis.from_url(server.url)
     settings = BrokerSettings(redis_url=server.url)
-    submitter = JobSubmitter(redis, settings, EventLog(redis, maxlen=1000, marker_ttl=600))
+    submitter = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings))
     profile = load_catalog().get("tiny").profile()
     specs = [imagine_spec(parse_prompt(f"job {n} --steps 2"), profile) for n in range(3)]
     for spec in specs:
