@@ -18,7 +18,7 @@ test: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet torch==2.13.0
-	$(VENV)/bin/pip install --quiet -e '.[worker,test]'
+	$(VENV)/bin/pip install --quiet -e '.[worker,bot,emulator,test]'
 	touch $@
 
 clean:

@@ -37,7 +37,7 @@ class JobSubmitter:
         rate_limit = None
         if concurrency is not None and spec.requested_by:
             rate_limit = RateLimit(f"{keys.PREFIX}:member:{spec.requested_by}", concurrency)
-        self._redis.set(keys.spec_key(spec.job_id), spec.model_dump_json(), ex=self._settings.artifact_ttl)
+        self._redis.set(keys.spec_key(spec.job_id), spec.model_dump_json(), ex=self._settings.spec_ttl)
         queue.enqueue_call(
             TASKS[spec.op],
             kwargs={"spec": spec.model_dump(mode="json")},

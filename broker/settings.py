@@ -11,6 +11,9 @@ class BrokerSettings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     artifact_ttl: int = Field(default=7 * 24 * 3600, gt=0, description="seconds images are kept")
+    spec_ttl: int = Field(
+        default=90 * 24 * 3600, gt=0, description="seconds a job's parameters are kept for follow-ups"
+    )
     events_maxlen: int = Field(default=100_000, gt=0, description="approximate length of the event stream")
     job_timeout: int = Field(default=900, gt=0, description="seconds one job may run before it is stopped")
     job_retries: int = Field(default=2, ge=0, description="new attempts after a crash or a lost worker")

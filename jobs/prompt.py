@@ -2,6 +2,7 @@
 
 import difflib
 import re
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,9 +60,14 @@ class ParsedPrompt(BaseModel):
     @property
     def text(self) -> str:
         """The prompt without parameters, for display; `cat::2 dog::1` when it has weights."""
-        if len(self.parts) == 1 and self.parts[0].weight == 1:
-            return self.parts[0].text
-        return " ".join(f"{part.text}::{format_number(part.weight)}" for part in self.parts)
+        return prompt_text(self.parts)
+
+
+def prompt_text(parts: Sequence[PromptPart]) -> str:
+    """Prompt parts as a member would write them: `cat::2 dog::1` when they have weights."""
+    if len(parts) == 1 and parts[0].weight == 1:
+        return parts[0].text
+    return " ".join(f"{part.text}::{format_number(part.weight)}" for part in parts)
 
 
 def parse_prompt(text: str) -> ParsedPrompt:

@@ -1,4 +1,4 @@
-"""The contract and the Redis side stay light: nothing there may pull in torch."""
+"""The contract, the Redis side and the bot stay light: nothing there may pull in torch."""
 
 import subprocess
 import sys
@@ -7,7 +7,8 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["jobs.prompt", "jobs.resolve", "jobs.events", "broker.queues", "cli.main", "models.catalog"]
+    "module",
+    ["jobs.prompt", "jobs.resolve", "jobs.events", "broker.queues", "cli.main", "models.catalog", "bot.__main__"],
 )
 def test_light_modules_never_import_torch(module):
     code = f"import sys, {module}; print({{'torch', 'diffusers', 'transformers'}} & set(sys.modules))"
@@ -19,7 +20,7 @@ def test_the_contract_imports_only_pydantic_and_the_standard_library():
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
-        "import jobs.prompt, jobs.resolve, jobs.events, jobs.keys\n"
+        "import jobs.prompt, jobs.resolve, jobs.events, jobs.keys, jobs.custom_ids\n"
         "third = {m.split('.')[0] for m in set(sys.modules) - before if not m.startswith('_sysconfigdata')}\n"
         "third -= set(sys.stdlib_module_names)\n"
         "print(sorted(third - {'jobs', 'pydantic', 'pydantic_core', 'typing_extensions', 'annotated_types',"

@@ -1,17 +1,8 @@
-"""The 2×2 grid, and image encoding that stays under Discord's upload limit."""
-
-import io
-from dataclasses import dataclass
+"""The 2×2 grid the four images are shown in."""
 
 from PIL import Image
 
 from jobs import limits
-
-
-@dataclass(frozen=True)
-class Encoded:
-    data: bytes
-    content_type: str
 
 
 def tile_grid(images: list[Image.Image]) -> Image.Image:
@@ -23,21 +14,3 @@ def tile_grid(images: list[Image.Image]) -> Image.Image:
     for index, image in enumerate(images):
         grid.paste(image.convert("RGB"), ((index % 2) * width, (index // 2) * height))
     return grid
-
-
-def encode(image: Image.Image, limit: int = limits.UPLOAD_LIMIT_BYTES) -> Encoded:
-    """PNG, or lossy WebP at the best quality that fits `limit` when the PNG would not."""
-    png = _save(image, "PNG", optimize=False, compress_level=6)
-    if len(png) <= limit:
-        return Encoded(png, "image/png")
-    for quality in (95, 90, 80, 70, 50):
-        webp = _save(image, "WEBP", quality=quality, method=4)
-        if len(webp) <= limit:
-            return Encoded(webp, "image/webp")
-    raise ValueError(f"a {image.width}×{image.height} image does not fit in {limit} bytes")
-
-
-def _save(image: Image.Image, image_format: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=image_format, **options)
-    return buffer.getvalue()

@@ -10,13 +10,14 @@ from pydantic import ValidationError
 from rq import get_current_job
 
 from broker.artifacts import ArtifactExpiredError, image_name
+from broker.images import encode
 from jobs.events import ArtifactRef, Done, Progress, Started
 from jobs.resolve import image_size
 from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, UpscaleSpec, VarySpec
 from worker import runtime
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
-from worker.grid import encode, tile_grid
+from worker.grid import tile_grid
 
 
 def imagine(spec: dict[str, Any]) -> dict[str, Any]:

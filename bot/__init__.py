@@ -1,0 +1,1 @@
+"""The Discord front end: slash commands, buttons and the event consumer. Never imports torch."""

@@ -1,0 +1,228 @@
+"""What members ask for: a new prompt or a click, turned into a queued job and a waiting message."""
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+from redis import Redis
+from redis.exceptions import RedisError
+
+from bot import render
+from bot.deliveries import Delivery, DeliveryBook
+from bot.settings import BotSettings
+from broker.artifacts import ArtifactStore, image_name
+from broker.events import EventLog
+from broker.images import cut_image
+from broker.queues import JobSubmitter, UnknownJobError, model_queue
+from jobs import keys
+from jobs.prompt import PromptError, parse_prompt, prompt_text
+from jobs.resolve import (
+    ResolveError,
+    image_count,
+    image_size,
+    imagine_spec,
+    new_job_id,
+    reroll_spec,
+    upscale_spec,
+    vary_spec,
+)
+from jobs.specs import ImageRef, JobSpec, Strength, UpscaleSpec, VarySpec
+from models.catalog import Catalog, UnknownModelError
+
+log = logging.getLogger(__name__)
+
+
+SpecMaker = Callable[["JobSpec", str], Awaitable[tuple["JobSpec", str]]]
+"""Builds a follow-up from its source spec and the clicking member: the spec and its label."""
+
+
+class Refusal(Exception):
+    """Why a request cannot be served, in words for the member."""
+
+
+class Actions:
+    """Starts jobs for `/imagine` and for the buttons under results."""
+
+    def __init__(self, redis: Redis, settings: BotSettings, catalog: Catalog) -> None:
+        self._redis = redis
+        self._settings = settings
+        self._catalog = catalog
+        self._submitter = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings))
+        self._artifacts = ArtifactStore(redis, settings.artifact_ttl)
+        self.deliveries = DeliveryBook(redis, settings.artifact_ttl)
+
+    async def imagine(self, interaction: discord.Interaction, prompt: str) -> None:
+        try:
+            parsed = parse_prompt(prompt)
+            profile = self._catalog.get(parsed.model).profile()
+            spec = imagine_spec(parsed, profile, requested_by=str(interaction.user.id))
+        except (PromptError, UnknownModelError, ResolveError) as error:
+            await _tell(interaction, f"That prompt needs a change: {error}")
+            return
+        await self._start(interaction, spec, title=prompt)
+
+    async def upscale(self, interaction: discord.Interaction, job_id: str, index: int) -> None:
+        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
+            await self._restore_source(source, index, interaction.message)
+            profile = self._catalog.get(source.generation.model).profile()
+            return upscale_spec(source, index, profile, requested_by=requester), f"Image #{index}"
+
+        await self._follow_up(interaction, job_id, make)
+
+    async def vary(
+        self, interaction: discord.Interaction, job_id: str, index: int, strength: Strength | None
+    ) -> None:
+        chosen = strength or self._settings.vary_strength
+
+        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
+            await self._restore_source(source, index, interaction.message)
+            profile = self._catalog.get(source.generation.model).profile()
+            spec = vary_spec(source, index, chosen, profile, requested_by=requester)
+            return spec, f"Variations ({chosen.value.title()}) by"
+
+        await self._follow_up(interaction, job_id, make)
+
+    async def reroll(self, interaction: discord.Interaction, job_id: str) -> None:
+        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
+            return reroll_spec(source, requested_by=requester), ""
+
+        await self._follow_up(interaction, job_id, make)
+
+    async def retry(self, interaction: discord.Interaction, job_id: str) -> None:
+        """The failed job again, with the same parameters and seed."""
+
+        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
+            if isinstance(source, UpscaleSpec | VarySpec):
+                await self._ensure_stored(source.source)
+            delivery = await asyncio.to_thread(self.deliveries.get, job_id)
+            spec = source.model_copy(update={"job_id": new_job_id(), "requested_by": requester})
+            return spec, delivery.label if delivery else ""
+
+        await self._follow_up(interaction, job_id, make)
+
+    async def _follow_up(self, interaction: discord.Interaction, job_id: str, make: SpecMaker) -> None:
+        if not await self._first_click(interaction):
+            return
+        try:
+            source = await asyncio.to_thread(self._submitter.spec, job_id)
+            spec, label = await make(source, str(interaction.user.id))
+        except UnknownJobError:
+            await _tell(
+                interaction, "This job is too old: its settings are no longer kept. Run /imagine again."
+            )
+            return
+        except (Refusal, ResolveError, UnknownModelError) as error:
+            await _tell(interaction, str(error))
+            return
+        grid_url = (
+            interaction.message.jump_url if interaction.message and isinstance(spec, UpscaleSpec) else None
+        )
+        await self._start(
+            interaction, spec, title=await self._title(source), label=label, parent_url=grid_url
+        )
+
+    async def _start(
+        self,
+        interaction: discord.Interaction,
+        spec: JobSpec,
+        *,
+        title: str,
+        label: str = "",
+        parent_url: str | None = None,
+    ) -> None:
+        """Answers with the waiting message at once, then records where results go and queues the job."""
+        queue = model_queue(self._redis, spec.generation.model)
+        position = await asyncio.to_thread(lambda: queue.count + 1)
+        delivery = Delivery(
+            job_id=spec.job_id,
+            title=title,
+            label=label,
+            requester_id=interaction.user.id,
+            channel_id=interaction.channel_id or 0,
+            guild_id=interaction.guild_id,
+            application_id=interaction.application_id,
+            interaction_token=interaction.token,
+            interaction_at=interaction.created_at.timestamp(),
+            attachment_size_limit=interaction.filesize_limit,
+            position=position,
+            parent_url=parent_url,
+        )
+        response = await interaction.response.send_message(
+            render.waiting(delivery), allowed_mentions=render.mentions(delivery)
+        )
+        delivery = delivery.model_copy(update={"message_id": response.message_id})
+        try:
+            await asyncio.to_thread(self.deliveries.save, delivery)
+            await asyncio.to_thread(
+                self._submitter.submit, spec, concurrency=self._settings.member_concurrency
+            )
+        except RedisError:
+            log.exception("could not queue job %s", spec.job_id)
+            await interaction.edit_original_response(
+                content=render.failed(delivery, "the queue is unreachable right now; try again in a minute.")
+            )
+
+    async def _first_click(self, interaction: discord.Interaction) -> bool:
+        """False (and the member is told) when the same member clicked the same button moments ago."""
+        custom_id = (interaction.data or {}).get("custom_id", "")
+        key = f"{keys.PREFIX}:click:{interaction.user.id}:{custom_id}"
+        window = max(1, round(self._settings.click_window))
+        if await asyncio.to_thread(self._redis.set, key, 1, nx=True, ex=window):
+            return True
+        await _tell(interaction, "Already on it: your click a moment ago started that job.")
+        return False
+
+    async def _title(self, source: JobSpec) -> str:
+        delivery = await asyncio.to_thread(self.deliveries.get, source.job_id)
+        return delivery.title if delivery else prompt_text(source.generation.prompt)
+
+    async def _restore_source(self, source: JobSpec, index: int, message: discord.Message | None) -> None:
+        """Makes sure image `index` of `source` is stored: once expired, it is cut from the message's
+        attachment (the grid, or the single upscaled image)."""
+        ref = ImageRef(job_id=source.job_id, index=index)
+        if await self._stored(ref):
+            return
+        attachment = message.attachments[0] if message and message.attachments else None
+        if attachment is None:
+            raise Refusal("The image behind this button has expired, and this message has no copy of it.")
+        try:
+            data = await attachment.read()
+        except (discord.HTTPException, OSError) as error:
+            raise Refusal(
+                "The image behind this button has expired and could not be downloaded again."
+            ) from error
+        await asyncio.to_thread(self._store_tile, source, index, data)
+
+    async def _ensure_stored(self, ref: ImageRef) -> None:
+        if not await self._stored(ref):
+            raise Refusal("The image this job started from has expired: click its button again.")
+
+    async def _stored(self, ref: ImageRef) -> bool:
+        key = keys.artifact_key(ref.job_id, image_name(ref.index))
+        return bool(await asyncio.to_thread(self._redis.exists, key))
+
+    def _store_tile(self, source: JobSpec, index: int, data: bytes) -> None:
+        image = cut_image(data, index, image_count(source))
+        size = image_size(source)
+        if image.size != size:  # the posted copy was shrunk to fit Discord's upload limit
+            image = image.resize(size)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        self._artifacts.put(
+            source.job_id,
+            image_name(index),
+            buffer.getvalue(),
+            content_type="image/png",
+            width=image.width,
+            height=image.height,
+        )
+
+
+async def _tell(interaction: discord.Interaction, text: str) -> None:
+    """An ephemeral answer only the member sees."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)

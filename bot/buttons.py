@@ -1,0 +1,96 @@
+"""The buttons under results. Each is a `DynamicItem`: its custom_id holds all it needs, so a
+click on a message from before any restart is understood."""
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from jobs import custom_ids
+from jobs.specs import Strength
+
+if TYPE_CHECKING:
+    from bot.actions import Actions
+
+
+def _actions(interaction: discord.Interaction) -> "Actions":
+    return cast(Any, interaction.client).actions
+
+
+class UpscaleButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.UPSCALE):
+    def __init__(self, job_id: str, index: int) -> None:
+        super().__init__(
+            discord.ui.Button(label=f"U{index}", row=0, custom_id=custom_ids.upscale(job_id, index))
+        )
+        self.job_id = job_id
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "UpscaleButton":
+        return cls(match["job"], int(match["index"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _actions(interaction).upscale(interaction, self.job_id, self.index)
+
+
+class VaryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.VARY):
+    """V1–V4 under a grid (the member's default strength), or Vary (Subtle/Strong) under an image."""
+
+    def __init__(self, job_id: str, index: int, strength: Strength | None = None) -> None:
+        label = f"V{index}" if strength is None else f"Vary ({strength.value.title()})"
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                row=1 if strength is None else 0,
+                custom_id=custom_ids.vary(job_id, index, strength),
+            )
+        )
+        self.job_id = job_id
+        self.index = index
+        self.strength = strength
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "VaryButton":
+        strength = Strength(match["strength"]) if match["strength"] else None
+        return cls(match["job"], int(match["index"]), strength)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _actions(interaction).vary(interaction, self.job_id, self.index, self.strength)
+
+
+class RerollButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.REROLL):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(discord.ui.Button(emoji="🔄", row=1, custom_id=custom_ids.reroll(job_id)))
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "RerollButton":
+        return cls(match["job"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _actions(interaction).reroll(interaction, self.job_id)
+
+
+class RetryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.RETRY):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Retry", emoji="🔁", custom_id=custom_ids.retry(job_id)))
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "RetryButton":
+        return cls(match["job"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _actions(interaction).retry(interaction, self.job_id)
+
+
+BUTTONS = (UpscaleButton, VaryButton, RerollButton, RetryButton)
+"""What the client registers with `add_dynamic_items`."""

@@ -1,0 +1,65 @@
+"""The discord.py client: commands, persistent buttons and the event consumer in one process."""
+
+import asyncio
+import logging
+
+import discord
+from discord import app_commands
+from redis import Redis
+
+from bot.actions import Actions
+from bot.buttons import BUTTONS
+from bot.commands import add_commands
+from bot.consumer import EventConsumer
+from bot.poster import Poster
+from bot.presenter import Presenter
+from bot.settings import BotSettings
+from broker.artifacts import ArtifactStore
+from models.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+
+class ImagineBot(discord.Client):
+    def __init__(self, settings: BotSettings, redis: Redis, catalog: Catalog, **options: object) -> None:
+        # No message content or member intents: everything arrives as interactions.
+        super().__init__(
+            intents=discord.Intents.default(), allowed_mentions=discord.AllowedMentions.none(), **options
+        )
+        self.settings = settings
+        self.tree = app_commands.CommandTree(self)
+        self.actions = Actions(redis, settings, catalog)
+        add_commands(self.tree, self.actions, redis, catalog)
+        presenter = Presenter(
+            Poster(self),
+            self.actions.deliveries,
+            ArtifactStore(redis, settings.artifact_ttl),
+            interval=settings.progress_interval,
+        )
+        self._consumer = EventConsumer(redis, presenter.present, consumer=settings.consumer_name)
+        self._consuming: asyncio.Task | None = None
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(*BUTTONS)
+        await self._sync_commands()
+        self._consuming = asyncio.create_task(self._consumer.run(), name="event-consumer")
+        self._consuming.add_done_callback(self._consumer_stopped)
+
+    async def close(self) -> None:
+        if self._consuming:
+            self._consuming.cancel()
+        await super().close()
+
+    async def _sync_commands(self) -> None:
+        """Development guilds get the commands at once; otherwise they are registered globally."""
+        for guild_id in self.settings.dev_guild_ids:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        if not self.settings.dev_guild_ids:
+            await self.tree.sync()
+
+    def _consumer_stopped(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception():
+            log.error("the event consumer stopped", exc_info=task.exception())
+            asyncio.get_running_loop().create_task(self.close())

@@ -1,0 +1,30 @@
+"""The slash commands members type."""
+
+import asyncio
+
+import discord
+from discord import app_commands
+from redis import Redis
+
+from bot import render
+from bot.actions import Actions
+from bot.info import overview
+from models.catalog import Catalog
+
+PROMPT_LIMIT = 1500
+
+
+def add_commands(tree: app_commands.CommandTree, actions: Actions, redis: Redis, catalog: Catalog) -> None:
+    @tree.command(name="imagine", description="Create four images from a prompt")
+    @app_commands.describe(prompt="what to draw, then parameters such as --ar 16:9 --seed 7 --no text")
+    @app_commands.guild_only()
+    async def imagine(
+        interaction: discord.Interaction, prompt: app_commands.Range[str, 1, PROMPT_LIMIT]
+    ) -> None:
+        await actions.imagine(interaction, prompt)
+
+    @tree.command(name="info", description="The queue, your unfinished jobs and the workers online")
+    @app_commands.guild_only()
+    async def info(interaction: discord.Interaction) -> None:
+        found = await asyncio.to_thread(overview, redis, catalog, actions.deliveries, interaction.user.id)
+        await interaction.response.send_message(render.overview(found), ephemeral=True)

@@ -1,0 +1,81 @@
+"""Editing and posting a job's messages: through the interaction's webhook while its token works
+(those requests are exempt from the bot's global rate limit), then with the bot's own token."""
+
+import discord
+
+from bot import render
+from bot.deliveries import Delivery
+
+INVALID_WEBHOOK_TOKEN = 50027
+"""Discord's code for an interaction token past its 15 minutes."""
+
+
+class Poster:
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def edit_waiting(
+        self,
+        delivery: Delivery,
+        *,
+        content: str,
+        attachments: list[discord.File] | None = None,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Rewrites the waiting message; `attachments` replaces its files when given."""
+        if delivery.message_id is None:
+            return
+        edit: dict = {"content": content, "view": view, "allowed_mentions": render.mentions(delivery)}
+        if attachments is not None:
+            edit["attachments"] = attachments
+        if delivery.token_usable():
+            try:
+                await self._webhook(delivery).edit_message(delivery.message_id, **edit)
+                return
+            except discord.HTTPException as error:
+                if error.code != INVALID_WEBHOOK_TOKEN:
+                    raise
+        await self._waiting_message(delivery).edit(**edit)
+
+    async def delete_waiting(self, delivery: Delivery) -> None:
+        """Removes the waiting message; one already gone is fine."""
+        if delivery.message_id is None:
+            return
+        try:
+            if delivery.token_usable():
+                try:
+                    await self._webhook(delivery).delete_message(delivery.message_id)
+                    return
+                except discord.HTTPException as error:
+                    if error.code != INVALID_WEBHOOK_TOKEN:
+                        raise
+            await self._waiting_message(delivery).delete()
+        except discord.NotFound:
+            pass
+
+    async def post(
+        self, delivery: Delivery, *, content: str, file: discord.File | None, view: discord.ui.View | None
+    ) -> int:
+        """A new channel message from the bot; returns its id.
+
+        The nonce is fixed per job and enforced, so Discord itself refuses a second copy when a
+        post is repeated after a crash between Discord's answer and our record of it.
+        """
+        channel = self._client.get_partial_messageable(delivery.channel_id, guild_id=delivery.guild_id)
+        message = await channel.send(
+            content=content,
+            file=file or discord.utils.MISSING,
+            view=view or discord.utils.MISSING,
+            allowed_mentions=render.mentions(delivery),
+            nonce=delivery.job_id[:25],
+        )
+        return message.id
+
+    def _webhook(self, delivery: Delivery) -> discord.Webhook:
+        return discord.Webhook.partial(
+            delivery.application_id, delivery.interaction_token, client=self._client
+        )
+
+    def _waiting_message(self, delivery: Delivery) -> discord.PartialMessage:
+        channel = self._client.get_partial_messageable(delivery.channel_id, guild_id=delivery.guild_id)
+        return channel.get_partial_message(delivery.message_id or 0)

@@ -1,0 +1,111 @@
+"""Turning one job's events into what the channel shows: progress edits, then the result."""
+
+import asyncio
+import io
+import re
+import time
+from collections.abc import Callable
+
+import discord
+
+from bot import render
+from bot.deliveries import Delivery, DeliveryBook
+from bot.poster import Poster
+from broker.artifacts import ArtifactExpiredError, ArtifactStore
+from broker.images import fit
+from jobs.events import Done, Event, Failed, Progress, Queued, Started
+
+
+class Presenter:
+    """Shows each event of the bot's jobs; events of jobs it did not start are ignored."""
+
+    def __init__(
+        self, poster: Poster, deliveries: DeliveryBook, artifacts: ArtifactStore, *, interval: float
+    ) -> None:
+        self._poster = poster
+        self._deliveries = deliveries
+        self._artifacts = artifacts
+        self._interval = interval
+        self._last_edit: dict[str, float] = {}
+
+    async def present(self, event: Event, superseded: Callable[[], bool]) -> None:
+        """`superseded()` tells whether a newer event of the same job is already waiting."""
+        delivery = await asyncio.to_thread(self._deliveries.get, event.job_id)
+        if delivery is None:
+            return
+        posted = await asyncio.to_thread(self._deliveries.result_message, event.job_id)
+        match event:
+            case Done():
+                await self._deliver(delivery, event, posted)
+            case Failed(reason=reason):
+                await self._fail(delivery, reason, posted)
+            case _ if posted is not None:
+                return
+            case Queued(position=position) if position != delivery.position:
+                moved = delivery.model_copy(update={"position": position})
+                await self._edit(delivery, superseded, content=render.waiting(moved))
+            case Started():
+                await self._edit(delivery, superseded, content=render.running(delivery, 0))
+            case Progress() as progress:
+                files = (
+                    [discord.File(io.BytesIO(progress.preview), "preview.jpg")] if progress.preview else None
+                )
+                await self._edit(
+                    delivery,
+                    superseded,
+                    content=render.running(delivery, progress.percent),
+                    attachments=files,
+                )
+
+    async def _edit(self, delivery: Delivery, superseded: Callable[[], bool], **edit: object) -> None:
+        """A progress edit, at most one per interval per message; skipped when a newer one waits."""
+        wait = self._last_edit.get(delivery.job_id, 0.0) + self._interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if superseded():
+            return
+        await self._poster.edit_waiting(delivery, **edit)
+        self._last_edit[delivery.job_id] = time.monotonic()
+
+    async def _deliver(self, delivery: Delivery, done: Done, posted: int | None) -> None:
+        if posted is None:
+            ref = done.grid or done.images[0]
+            try:
+                data = await asyncio.to_thread(self._artifacts.get, ref.key)
+            except ArtifactExpiredError:
+                await self._fail(delivery, "the images expired before they could be posted.", None)
+                return
+            encoded = await asyncio.to_thread(fit, data, ref.content_type, delivery.attachment_size_limit)
+            file = discord.File(io.BytesIO(encoded.data), f"{_file_stem(delivery)}.{encoded.extension}")
+            view = (
+                render.grid_buttons(delivery.job_id)
+                if done.grid
+                else render.upscale_buttons(delivery.job_id, delivery.parent_url)
+            )
+            content = render.finished(delivery, done.warnings)
+            message_id = await self._poster.post(delivery, content=content, file=file, view=view)
+            await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
+        await self._poster.delete_waiting(delivery)
+        self._last_edit.pop(delivery.job_id, None)
+
+    async def _fail(self, delivery: Delivery, reason: str, posted: int | None) -> None:
+        if posted is not None:
+            return
+        content = render.failed(delivery, reason)
+        view = render.retry_buttons(delivery.job_id)
+        message_id = delivery.message_id
+        if message_id is not None:
+            try:
+                await self._poster.edit_waiting(delivery, content=content, attachments=[], view=view)
+            except discord.NotFound:  # someone deleted the waiting message: say it in a new one
+                message_id = None
+        if message_id is None:
+            message_id = await self._poster.post(delivery, content=content, file=None, view=view)
+        await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
+        self._last_edit.pop(delivery.job_id, None)
+
+
+def _file_stem(delivery: Delivery) -> str:
+    """`imagine_a_red_fox_1a2b3c4d`: the prompt's first words, then the job."""
+    words = re.findall(r"[a-z0-9]+", delivery.title.lower().split(" --")[0])
+    return "_".join(["imagine", *words][:7])[:60] + f"_{delivery.job_id[:8]}"

@@ -1,0 +1,64 @@
+"""Image bytes as they travel: encodings that respect Discord's upload limit, and grid tiles."""
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image
+
+from jobs import limits
+
+_SMALLEST_SIDE = 64
+
+
+@dataclass(frozen=True)
+class Encoded:
+    data: bytes
+    content_type: str
+
+    @property
+    def extension(self) -> str:
+        return self.content_type.removeprefix("image/").replace("jpeg", "jpg")
+
+
+def encode(image: Image.Image, limit: int = limits.UPLOAD_LIMIT_BYTES) -> Encoded:
+    """PNG, or lossy WebP at the best quality that fits `limit` when the PNG would not."""
+    png = _save(image, "PNG", optimize=False, compress_level=6)
+    if len(png) <= limit:
+        return Encoded(png, "image/png")
+    for quality in (95, 90, 80, 70, 50):
+        webp = _save(image, "WEBP", quality=quality, method=4)
+        if len(webp) <= limit:
+            return Encoded(webp, "image/webp")
+    raise ValueError(f"a {image.width}×{image.height} image does not fit in {limit} bytes")
+
+
+def fit(data: bytes, content_type: str, limit: int) -> Encoded:
+    """`data` as it is when it fits `limit`; otherwise re-encoded, and scaled down if it must be."""
+    if len(data) <= limit:
+        return Encoded(data, content_type)
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    while True:
+        try:
+            return encode(image, limit)
+        except ValueError:
+            if min(image.size) * 3 // 4 < _SMALLEST_SIDE:
+                raise
+            image = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.Resampling.LANCZOS)
+
+
+def cut_image(data: bytes, index: int, count: int) -> Image.Image:
+    """Image `index` of a posted result: the whole image when `count` is 1, else that tile of the
+    2×2 grid (1-4, left to right, top to bottom)."""
+    grid = Image.open(io.BytesIO(data)).convert("RGB")
+    if count == 1:
+        return grid
+    width, height = grid.width // 2, grid.height // 2
+    left, top = ((index - 1) % 2) * width, ((index - 1) // 2) * height
+    return grid.crop((left, top, left + width, top + height))
+
+
+def _save(image: Image.Image, image_format: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **options)
+    return buffer.getvalue()

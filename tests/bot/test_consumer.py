@@ -1,0 +1,135 @@
+"""The event consumer against a real Redis: order per job, acknowledgement only after success,
+retries of transient failures, and a restart that picks up what was left."""
+
+import asyncio
+
+import pytest
+from redis import Redis
+
+from bot.consumer import GROUP, EventConsumer
+from broker.events import EventLog
+from jobs import keys
+from jobs.events import Event, Progress, Queued, Started
+
+A = "a" * 32
+B = "b" * 32
+
+
+def _pending(redis: Redis) -> int:
+    return redis.xpending(keys.EVENTS_STREAM, GROUP)["pending"]
+
+
+async def _consume(consumer: EventConsumer, until, timeout: float = 10.0) -> None:
+    """Runs the consumer until `until()` holds, then stops it."""
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while not until():
+                await asyncio.sleep(0.02)
+            await consumer.idle()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def test_events_of_one_job_are_shown_in_order_and_then_acknowledged(redis: Redis, events: EventLog):
+    for step in range(1, 6):
+        events.publish(Progress(job_id=A, step=step, total=5))
+    seen: list[int] = []
+
+    async def handle(event: Event, superseded) -> None:
+        await asyncio.sleep(0.01)
+        seen.append(event.step)
+
+    asyncio.run(_consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: len(seen) == 5))
+    assert seen == [1, 2, 3, 4, 5]
+    assert _pending(redis) == 0
+
+
+def test_a_newer_event_of_the_same_job_supersedes_an_older_one(redis: Redis, events: EventLog):
+    events.publish(Queued(job_id=A, position=1))
+    events.publish(Started(job_id=A, worker="w"))
+    events.publish(Queued(job_id=B, position=2))
+    flags: dict[tuple[str, str], bool] = {}
+
+    async def handle(event: Event, superseded) -> None:
+        flags[event.job_id, event.kind] = superseded()
+
+    asyncio.run(_consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: len(flags) == 3))
+    assert flags == {(A, "queued"): True, (A, "started"): False, (B, "queued"): False}
+
+
+def test_a_transient_failure_leaves_the_event_pending_until_it_is_claimed_again(
+    redis: Redis, events: EventLog
+):
+    events.publish(Started(job_id=A, worker="w"))
+    attempts: list[float] = []
+
+    async def handle(event: Event, superseded) -> None:
+        attempts.append(asyncio.get_running_loop().time())
+        if len(attempts) == 1:
+            raise ConnectionResetError("Discord went away")
+
+    consumer = EventConsumer(redis, handle, consumer="bot", retry_after=0.3, block_ms=50)
+    asyncio.run(_consume(consumer, lambda: len(attempts) == 2))
+    assert attempts[1] - attempts[0] >= 0.3
+    assert _pending(redis) == 0
+
+
+def test_a_bug_in_showing_an_event_does_not_block_the_stream(redis: Redis, events: EventLog):
+    events.publish(Started(job_id=A, worker="w"))
+    events.publish(Started(job_id=B, worker="w"))
+    seen: list[str] = []
+
+    async def handle(event: Event, superseded) -> None:
+        seen.append(event.job_id)
+        if event.job_id == A:
+            raise KeyError("a bug")
+
+    asyncio.run(_consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: len(seen) == 2))
+    assert _pending(redis) == 0
+
+
+def test_a_restarted_consumer_shows_what_the_stopped_one_had_read(redis: Redis, events: EventLog):
+    events.publish(Started(job_id=A, worker="w"))
+    events.publish(Progress(job_id=A, step=1, total=4))
+    redis.xgroup_create(keys.EVENTS_STREAM, GROUP, id="0")
+    redis.xreadgroup(GROUP, "bot", {keys.EVENTS_STREAM: ">"})  # read, then the process died
+    assert _pending(redis) == 2
+    seen: list[str] = []
+
+    async def handle(event: Event, superseded) -> None:
+        seen.append(event.kind)
+
+    asyncio.run(_consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: len(seen) == 2))
+    assert seen == ["started", "progress"]
+    assert _pending(redis) == 0
+
+
+def test_a_malformed_entry_is_dropped(redis: Redis, events: EventLog):
+    redis.xadd(keys.EVENTS_STREAM, {"job": A, "event": "{not json"})
+    events.publish(Started(job_id=A, worker="w"))
+    seen: list[str] = []
+
+    async def handle(event: Event, superseded) -> None:
+        seen.append(event.kind)
+
+    asyncio.run(
+        _consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: seen == ["started"])
+    )
+    assert _pending(redis) == 0
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_the_group_reads_the_stream_from_its_start(redis: Redis, events: EventLog, existing: bool):
+    if existing:
+        redis.xgroup_create(keys.EVENTS_STREAM, GROUP, id="0", mkstream=True)
+    events.publish(Started(job_id=A, worker="w"))
+    seen: list[str] = []
+
+    async def handle(event: Event, superseded) -> None:
+        seen.append(event.kind)
+
+    asyncio.run(
+        _consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: seen == ["started"])
+    )

@@ -1,0 +1,91 @@
+"""What members read, and the buttons' layout."""
+
+import time
+
+import discord
+
+from bot import render
+from bot.deliveries import Delivery
+from bot.info import MemberJob, Overview
+
+JOB = "0123456789abcdef0123456789abcdef"
+
+
+def _delivery(**changes) -> Delivery:
+    fields = {
+        "job_id": JOB,
+        "title": "a red fox --ar 3:2",
+        "requester_id": 42,
+        "channel_id": 7,
+        "guild_id": 1,
+        "application_id": 9,
+        "interaction_token": "token",
+        "interaction_at": time.time(),
+        "attachment_size_limit": 10 * 1024 * 1024,
+    }
+    return Delivery(**{**fields, **changes})
+
+
+def _rows(view: discord.ui.View) -> list[list[dict]]:
+    return [row["components"] for row in view.to_components()]
+
+
+def test_waiting_names_prompt_requester_and_queue_position():
+    assert (
+        render.waiting(_delivery(position=3))
+        == "**a red fox --ar 3:2** - <@42> (Waiting to start · #3 in queue)"
+    )
+
+
+def test_progress_shows_the_percentage():
+    assert render.running(_delivery(), 42) == "**a red fox --ar 3:2** - <@42> (42%)"
+
+
+def test_follow_ups_say_what_they_made():
+    assert render.finished(_delivery(label="Image #2")) == "**a red fox --ar 3:2** - Image #2 <@42>"
+
+
+def test_markdown_in_a_prompt_cannot_break_the_bold_title():
+    assert render.headline(_delivery(title="**loud** _fox_")).startswith(r"**\*\*loud\*\* \_fox\_** - ")
+
+
+def test_a_long_prompt_is_cut_to_fit_a_message():
+    assert len(render.failed(_delivery(title="fox " * 1000), "the job took too long")) < 2000
+
+
+def test_warnings_follow_the_result_as_small_print():
+    text = render.finished(_delivery(), ("words after 77 tokens were left out: x",))
+    assert text.splitlines()[1] == "-# note: words after 77 tokens were left out: x"
+
+
+def test_only_the_requester_may_be_pinged():
+    mentions = render.mentions(_delivery()).to_dict()
+    assert mentions["parse"] == []
+    assert mentions["users"] == [42]
+
+
+def test_grid_buttons_are_u1_to_u4_then_v1_to_v4_and_reroll():
+    rows = _rows(render.grid_buttons(JOB))
+    assert [button.get("label") for button in rows[0]] == ["U1", "U2", "U3", "U4"]
+    assert [button.get("label") for button in rows[1]] == ["V1", "V2", "V3", "V4", None]
+    assert rows[1][4]["emoji"]["name"] == "🔄"
+    assert all(len(button["custom_id"]) <= 100 for row in rows for button in row)
+
+
+def test_an_upscaled_image_offers_subtle_and_strong_variations_and_a_way_back():
+    [row] = _rows(render.upscale_buttons(JOB, "https://discord.com/channels/1/7/99"))
+    assert [button["label"] for button in row] == ["Vary (Subtle)", "Vary (Strong)", "Grid"]
+    assert row[2]["url"] == "https://discord.com/channels/1/7/99"
+    assert row[0]["custom_id"] == f"imagine:vary:{JOB}:1:subtle"
+
+
+def test_overview_lists_queue_workers_and_the_members_jobs():
+    text = render.overview(
+        Overview(waiting=3, running=1, workers={"gpu-a": "busy"}, mine=[MemberJob("a *fox*", "running")])
+    )
+    assert text.splitlines() == [
+        "**Queue:** 3 waiting · 1 running",
+        "**Workers online:** 1 · gpu-a (busy)",
+        "**Your jobs:** 1 unfinished",
+        r"- a \*fox\* · running",
+    ]
