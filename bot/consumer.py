@@ -6,6 +6,7 @@ time; different jobs proceed side by side.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -20,20 +21,38 @@ from jobs.events import EVENT, Event
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Event, Callable[[], bool]], Awaitable[None]]
-"""Shows one event; its second argument tells whether a newer event of the same job waits."""
+Handler = Callable[[Event, "Lane"], Awaitable[None]]
+"""Shows one event; the lane tells whether a newer event of the same job waits."""
 
 GROUP = "imagine-bot"
 TRANSIENT = (discord.DiscordServerError, aiohttp.ClientError, asyncio.TimeoutError, RedisError, OSError)
 """Failures worth another try: the event stays pending and is claimed again later."""
 
 
-class _Lane:
-    """One job's events in arrival order."""
+class Lane:
+    """One job's events, handled one at a time in arrival order."""
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.waiting = 0
+        self._arrived = asyncio.Event()
+
+    @property
+    def superseded(self) -> bool:
+        """Whether a newer event of this job waits behind the one being handled."""
+        return self.waiting > 0
+
+    async def wait_superseded(self, timeout: float) -> bool:
+        """Waits up to `timeout` seconds for a newer event; returns whether one came."""
+        if not self.superseded:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), timeout)
+        return self.superseded
+
+    def _add(self) -> None:
+        self.waiting += 1
+        self._arrived.set()
 
 
 class EventConsumer:
@@ -51,7 +70,7 @@ class EventConsumer:
         self._consumer = consumer
         self._retry_after_ms = int(retry_after * 1000)
         self._block_ms = block_ms
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[str, Lane] = {}
         self._in_flight: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
 
@@ -116,19 +135,19 @@ class EventConsumer:
             log.error("dropping malformed event %s", entry_id)
             self._redis.xack(keys.EVENTS_STREAM, GROUP, entry_id)
             return
-        lane = self._lanes.setdefault(event.job_id, _Lane())
-        lane.waiting += 1
+        lane = self._lanes.setdefault(event.job_id, Lane())
+        lane._add()
         self._in_flight.add(entry_id)
         task = asyncio.create_task(self._process(entry_id, event, lane))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, entry_id: str, event: Event, lane: _Lane) -> None:
+    async def _process(self, entry_id: str, event: Event, lane: Lane) -> None:
         try:
             async with lane.lock:
                 lane.waiting -= 1
                 try:
-                    await self._handle(event, lambda: lane.waiting > 0)
+                    await self._handle(event, lane)
                 except TRANSIENT as error:
                     log.warning(
                         "job %s: %s %s failed (%r); retrying later", event.job_id, event.kind, entry_id, error

@@ -4,11 +4,11 @@ import asyncio
 import io
 import re
 import time
-from collections.abc import Callable
 
 import discord
 
 from bot import render
+from bot.consumer import Lane
 from bot.deliveries import Delivery, DeliveryBook
 from bot.poster import Poster
 from broker.artifacts import ArtifactExpiredError, ArtifactStore
@@ -28,8 +28,8 @@ class Presenter:
         self._interval = interval
         self._last_edit: dict[str, float] = {}
 
-    async def present(self, event: Event, superseded: Callable[[], bool]) -> None:
-        """`superseded()` tells whether a newer event of the same job is already waiting."""
+    async def present(self, event: Event, lane: Lane) -> None:
+        """Shows `event`; progress that a newer event of the job in `lane` supersedes is skipped."""
         delivery = await asyncio.to_thread(self._deliveries.get, event.job_id)
         if delivery is None:
             return
@@ -43,26 +43,25 @@ class Presenter:
                 return
             case Queued(position=position) if position != delivery.position:
                 moved = delivery.model_copy(update={"position": position})
-                await self._edit(delivery, superseded, content=render.waiting(moved))
+                await self._edit(delivery, lane, content=render.waiting(moved))
             case Started():
-                await self._edit(delivery, superseded, content=render.running(delivery, 0))
+                await self._edit(delivery, lane, content=render.running(delivery, 0))
             case Progress() as progress:
                 files = (
                     [discord.File(io.BytesIO(progress.preview), "preview.jpg")] if progress.preview else None
                 )
                 await self._edit(
                     delivery,
-                    superseded,
+                    lane,
                     content=render.running(delivery, progress.percent),
                     attachments=files,
                 )
 
-    async def _edit(self, delivery: Delivery, superseded: Callable[[], bool], **edit: object) -> None:
-        """A progress edit, at most one per interval per message; skipped when a newer one waits."""
+    async def _edit(self, delivery: Delivery, lane: Lane, **edit: object) -> None:
+        """A progress edit, at most one per interval per message; dropped as soon as a newer event
+        of the job arrives, so the result never waits behind a throttled edit."""
         wait = self._last_edit.get(delivery.job_id, 0.0) + self._interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        if superseded():
+        if lane.superseded or (wait > 0 and await lane.wait_superseded(wait)):
             return
         await self._poster.edit_waiting(delivery, **edit)
         self._last_edit[delivery.job_id] = time.monotonic()

@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from redis import Redis
 
-from bot.consumer import GROUP, EventConsumer
+from bot.consumer import GROUP, EventConsumer, Lane
 from broker.events import EventLog
 from jobs import keys
 from jobs.events import Event, Progress, Queued, Started
@@ -37,7 +37,7 @@ def test_events_of_one_job_are_shown_in_order_and_then_acknowledged(redis: Redis
         events.publish(Progress(job_id=A, step=step, total=5))
     seen: list[int] = []
 
-    async def handle(event: Event, superseded) -> None:
+    async def handle(event: Event, lane: Lane) -> None:
         await asyncio.sleep(0.01)
         seen.append(event.step)
 
@@ -52,8 +52,8 @@ def test_a_newer_event_of_the_same_job_supersedes_an_older_one(redis: Redis, eve
     events.publish(Queued(job_id=B, position=2))
     flags: dict[tuple[str, str], bool] = {}
 
-    async def handle(event: Event, superseded) -> None:
-        flags[event.job_id, event.kind] = superseded()
+    async def handle(event: Event, lane: Lane) -> None:
+        flags[event.job_id, event.kind] = lane.superseded
 
     asyncio.run(_consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: len(flags) == 3))
     assert flags == {(A, "queued"): True, (A, "started"): False, (B, "queued"): False}
@@ -65,7 +65,7 @@ def test_a_transient_failure_leaves_the_event_pending_until_it_is_claimed_again(
     events.publish(Started(job_id=A, worker="w"))
     attempts: list[float] = []
 
-    async def handle(event: Event, superseded) -> None:
+    async def handle(event: Event, lane: Lane) -> None:
         attempts.append(asyncio.get_running_loop().time())
         if len(attempts) == 1:
             raise ConnectionResetError("Discord went away")
@@ -81,7 +81,7 @@ def test_a_bug_in_showing_an_event_does_not_block_the_stream(redis: Redis, event
     events.publish(Started(job_id=B, worker="w"))
     seen: list[str] = []
 
-    async def handle(event: Event, superseded) -> None:
+    async def handle(event: Event, lane: Lane) -> None:
         seen.append(event.job_id)
         if event.job_id == A:
             raise KeyError("a bug")
@@ -98,7 +98,7 @@ def test_a_restarted_consumer_shows_what_the_stopped_one_had_read(redis: Redis, 
     assert _pending(redis) == 2
     seen: list[str] = []
 
-    async def handle(event: Event, superseded) -> None:
+    async def handle(event: Event, lane: Lane) -> None:
         seen.append(event.kind)
 
     asyncio.run(_consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: len(seen) == 2))
@@ -111,7 +111,7 @@ def test_a_malformed_entry_is_dropped(redis: Redis, events: EventLog):
     events.publish(Started(job_id=A, worker="w"))
     seen: list[str] = []
 
-    async def handle(event: Event, superseded) -> None:
+    async def handle(event: Event, lane: Lane) -> None:
         seen.append(event.kind)
 
     asyncio.run(
@@ -127,9 +127,26 @@ def test_the_group_reads_the_stream_from_its_start(redis: Redis, events: EventLo
     events.publish(Started(job_id=A, worker="w"))
     seen: list[str] = []
 
-    async def handle(event: Event, superseded) -> None:
+    async def handle(event: Event, lane: Lane) -> None:
         seen.append(event.kind)
 
     asyncio.run(
         _consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: seen == ["started"])
     )
+
+
+def test_a_lane_wakes_a_waiting_edit_as_soon_as_a_newer_event_arrives(redis: Redis, events: EventLog):
+    events.publish(Progress(job_id=A, step=1, total=4))
+    waited: list[tuple[bool, float]] = []
+
+    async def handle(event: Event, lane: Lane) -> None:
+        if event.kind == "progress":
+            began = asyncio.get_running_loop().time()
+            events.publish(Started(job_id=A, worker="w"))  # arrives while the edit waits
+            superseded = await lane.wait_superseded(5.0)
+            waited.append((superseded, asyncio.get_running_loop().time() - began))
+
+    asyncio.run(_consume(EventConsumer(redis, handle, consumer="bot", block_ms=50), lambda: bool(waited)))
+    [(superseded, seconds)] = waited
+    assert superseded
+    assert seconds < 2.0

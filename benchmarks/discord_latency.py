@@ -1,0 +1,99 @@
+"""How fast members see answers, measured through the Discord emulator.
+
+Starts a private redis-server, a worker with the tiny model, the Discord emulator and the real bot
+(`python -m bot`), then sends `/imagine` prompts one after another and prints, per prompt:
+
+- interaction → first answer: from the emulator dispatching INTERACTION_CREATE to the bot's
+  callback arriving (Discord allows 3 s);
+- done → result posted: from the worker's `done` event to the emulator creating the result message.
+
+Run from the repository root: `.venv/bin/python -m benchmarks.discord_latency [--prompts 20]`
+"""
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from redis import Redis
+
+from broker.local_redis import LocalRedis
+from emulator import BackgroundEmulator, DiscordEmulator
+from emulator.snowflakes import snowflake_time
+from jobs import custom_ids, keys
+from jobs.events import EVENT, Done
+from models.tiny import materialize_builtin
+from tests.stack import start_bot, start_worker
+
+ACK_BUDGET = 3.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        materialize_builtin("tiny", root / "models")
+        with LocalRedis(root / "redis") as server, BackgroundEmulator() as discord:
+            worker = start_worker(server.url, root / "models", root / "worker.log")
+            bot = start_bot(discord, server.url, root / "bot.log")
+            try:
+                acks, posts = _measure(discord, Redis.from_url(server.url), args.prompts)
+            finally:
+                bot.stop()
+                worker.stop()
+            assert not discord.violations, discord.violations
+    _report("interaction → first answer", acks)
+    _report("done → result posted", posts)
+    print(f"slowest first answer uses {max(acks) / ACK_BUDGET:.1%} of Discord's {ACK_BUDGET:.0f} s budget")
+
+
+def _measure(discord: BackgroundEmulator, redis: Redis, prompts: int) -> tuple[list[float], list[float]]:
+    channel = discord.call(lambda emulator: emulator.channel_id("general"))
+    member = discord.call(lambda emulator: emulator.add_member("bench"))
+    acks, posts = [], []
+    for n in range(prompts):
+        interaction = discord.slash(
+            "imagine", {"prompt": f"a lantern {n} --seed {n}"}, user_id=member, channel_id=channel
+        )
+
+        def posted(emulator: DiscordEmulator, n: int = n) -> dict | None:
+            results = [
+                m for m in emulator.messages(channel) if m["components"] and f"lantern {n} " in m["content"]
+            ]
+            return results[0] if results else None
+
+        result = discord.wait_for(posted, timeout=60)
+        job = _job(result)
+        done = _done_event(redis, job)
+        acks.append(interaction.acknowledged_at - interaction.created_at)
+        posts.append(snowflake_time(int(result["id"])) - done.at)
+        time.sleep(0.2)
+    return acks, posts
+
+
+def _job(message: dict) -> str:
+    custom_id = message["components"][0]["components"][0]["custom_id"]
+    return re.fullmatch(custom_ids.UPSCALE, custom_id)["job"]
+
+
+def _done_event(redis: Redis, job: str) -> Done:
+    for _, fields in redis.xrange(keys.EVENTS_STREAM):
+        event = EVENT.validate_json(fields[b"event"])
+        if isinstance(event, Done) and event.job_id == job:
+            return event
+    raise LookupError(f"no done event for {job}")
+
+
+def _report(what: str, seconds: list[float]) -> None:
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    median = statistics.median(ms)
+    print(f"{what}: median {median:.0f} ms · p95 {p95:.0f} ms · max {ms[-1]:.0f} ms (n={len(ms)})")
+
+
+if __name__ == "__main__":
+    main()

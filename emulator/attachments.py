@@ -1,0 +1,50 @@
+"""Uploaded files as Discord attachments: sniffed content type, image size, and a URL on the emulator."""
+
+import io
+import mimetypes
+from typing import Any
+from urllib.parse import quote
+
+from PIL import Image, UnidentifiedImageError
+
+from emulator.bodies import Upload
+from emulator.responses import DiscordError
+
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+"""Discord's per-file limit in a server without boosts (since 2025-01-16)."""
+
+
+def check_sizes(uploads: list[Upload], limit: int) -> None:
+    if any(len(upload.data) > limit for upload in uploads):
+        raise DiscordError(413, 40005, "Request entity too large")
+
+
+def make_attachment(
+    attachment_id: int, upload: Upload, meta: dict[str, Any], *, channel_id: int, base_url: str
+) -> dict[str, Any]:
+    """An attachment object plus `data` (its bytes); `meta` is the request's `attachments[]` entry."""
+    filename = meta.get("filename") or upload.filename
+    url = f"{base_url}/attachments/{channel_id}/{attachment_id}/{quote(filename)}"
+    attachment: dict[str, Any] = {
+        "id": str(attachment_id),
+        "filename": filename,
+        "size": len(upload.data),
+        "url": url,
+        "proxy_url": url,
+        "content_type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
+    }
+    try:
+        with Image.open(io.BytesIO(upload.data)) as image:
+            attachment["content_type"] = Image.MIME.get(image.format or "", attachment["content_type"])
+            attachment["width"], attachment["height"] = image.size
+    except (UnidentifiedImageError, OSError):
+        pass
+    if meta.get("description"):
+        attachment["description"] = meta["description"]
+    attachment["data"] = upload.data
+    return attachment
+
+
+def public(attachment: dict[str, Any]) -> dict[str, Any]:
+    """The attachment as the API returns it (without the emulator's `data`)."""
+    return {key: value for key, value in attachment.items() if key != "data"}

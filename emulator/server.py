@@ -1,0 +1,266 @@
+"""`DiscordEmulator`: Discord's REST API (v10) and gateway on one loopback port, for the real discord.py.
+
+Every REST request is logged, checked against Discord's OpenAPI spec, and may be failed on purpose."""
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from emulator import rest_app, rest_interactions, rest_messages, rest_webhooks
+from emulator.actions import click_button, use_command
+from emulator.attachments import DEFAULT_UPLOAD_LIMIT
+from emulator.bodies import Body, read_body
+from emulator.commands import CommandRegistry
+from emulator.faults import Faults
+from emulator.gateway import Gateway
+from emulator.interactions import Interaction, InteractionBook
+from emulator.messages import MessageStore
+from emulator.responses import DiscordError, error_response, invalid_form
+from emulator.routing import Call, Router
+from emulator.snowflakes import Snowflakes
+from emulator.spec import SPEC_PATH, ApiSpec, SpecViolation
+from emulator.state import State
+from emulator.world import GUILDS_INTENT, MEMBERS_INTENT, World
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v10"
+MAX_REQUEST_SIZE = 100 * 1024 * 1024
+"""aiohttp refuses bodies over 1 MiB by default; accept more so oversized uploads get Discord's 413."""
+
+
+class DiscordEmulator:
+    def __init__(
+        self,
+        *,
+        token: str = "emulator-token",
+        application_id: int | None = None,
+        spec_path: Path | None = SPEC_PATH,
+        interaction_timeout: float = 3.0,
+    ) -> None:
+        snowflakes = Snowflakes()
+        world = World(snowflakes)
+        app_id = application_id or world.bot_user_id
+        self._state = State(
+            token=token,
+            application_id=app_id,
+            interaction_timeout=interaction_timeout,
+            snowflakes=snowflakes,
+            world=world,
+            messages=MessageStore(world, snowflakes),
+            commands=CommandRegistry(snowflakes, app_id),
+            interactions=InteractionBook(),
+            gateway=Gateway(world, token=token, application_id=app_id),
+        )
+        self._spec = ApiSpec(spec_path) if spec_path is not None else None
+        endpoints = [rest_app, rest_messages, rest_interactions, rest_webhooks]
+        self._router = Router([endpoint for module in endpoints for endpoint in module.ENDPOINTS])
+        self._faults = Faults()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.requests: list[dict[str, Any]] = []
+        """Every REST request: method, path (after /api/v10), query, json, files, status."""
+        self.violations: list[SpecViolation] = []
+        """Requests Discord would refuse as an invalid form body (each was answered 400, code 50035)."""
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = web.Application(client_max_size=MAX_REQUEST_SIZE)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._serve)
+        app.router.add_get("/gateway", self._state.gateway.handle)
+        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._download)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{port}"
+        self._state.messages.base_url = self.base_url
+        self._state.gateway.url = f"ws://{host}:{port}/gateway"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._state.gateway.close_all()
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def api_base(self) -> str:
+        """What discord.py's `Route.BASE` should be."""
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        """What discord.py's `DiscordWebSocket.DEFAULT_GATEWAY` should be."""
+        return self._state.gateway.url
+
+    @property
+    def token(self) -> str:
+        return self._state.token
+
+    @property
+    def application_id(self) -> int:
+        return self._state.application_id
+
+    @property
+    def bot_user_id(self) -> int:
+        return self._state.world.bot_user_id
+
+    @property
+    def guild_id(self) -> int:
+        return self._state.world.guild_id
+
+    @property
+    def identify_count(self) -> int:
+        return self._state.gateway.identify_count
+
+    @property
+    def resume_count(self) -> int:
+        return self._state.gateway.resume_count
+
+    @property
+    def deleted(self) -> list[int]:
+        """Ids of deleted messages, in the order they went."""
+        return list(self._state.messages.deleted)
+
+    def channel_id(self, name: str) -> int:
+        return self._state.world.channel_id(name)
+
+    def add_member(self, username: str, *, roles: Sequence[int] = (), permissions: int | None = None) -> int:
+        """A new guild member; `permissions` overrides what their roles would give."""
+        world = self._state.world
+        user_id = world.add_member(username, roles=roles, permissions=permissions)
+        member = {**world.member_payload(user_id), "guild_id": str(world.guild_id)}
+        self._state.gateway.publish("GUILD_MEMBER_ADD", member, intent=MEMBERS_INTENT)
+        return user_id
+
+    def add_role(self, name: str, permissions: int) -> int:
+        world = self._state.world
+        role_id = world.add_role(name, permissions)
+        role = {"guild_id": str(world.guild_id), "role": world.role_payload(role_id)}
+        self._state.gateway.publish("GUILD_ROLE_CREATE", role, intent=GUILDS_INTENT)
+        return role_id
+
+    def commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
+        """The commands the bot registered globally (None) or in a guild."""
+        return self._state.commands.list(guild_id)
+
+    async def slash(
+        self,
+        name: str,
+        options: Mapping[str, object] | None = None,
+        *,
+        user_id: int,
+        channel_id: int | None = None,
+        attachment_size_limit: int = DEFAULT_UPLOAD_LIMIT,
+    ) -> Interaction:
+        """The member uses /name (in #general unless told otherwise)."""
+        return use_command(
+            self._state,
+            name,
+            options or {},
+            user_id=user_id,
+            channel_id=channel_id or self.channel_id("general"),
+            attachment_size_limit=attachment_size_limit,
+        )
+
+    async def click(
+        self,
+        message_id: int,
+        custom_id: str,
+        *,
+        user_id: int,
+        attachment_size_limit: int = DEFAULT_UPLOAD_LIMIT,
+    ) -> Interaction:
+        """The member clicks the message's button with that custom_id."""
+        return click_button(
+            self._state, message_id, custom_id, user_id=user_id, attachment_size_limit=attachment_size_limit
+        )
+
+    def messages(self, channel_id: int) -> list[dict[str, Any]]:
+        """What members see in the channel, oldest first; attachments carry `data` (their bytes)."""
+        return [message.view() for message in self._state.messages.in_channel(channel_id)]
+
+    def message(self, message_id: int) -> dict[str, Any]:
+        """A message as it is now (ephemeral ones too); KeyError when there is none."""
+        try:
+            return self._state.messages.get(message_id, ephemeral=True).view()
+        except DiscordError:
+            deleted = message_id in self._state.messages.deleted
+            raise KeyError(f"there is no message {message_id} (deleted: {deleted})") from None
+
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        *,
+        count: int = 1,
+        retry_after: float = 0.3,
+        code: int | None = None,
+        is_global: bool = False,
+    ) -> None:
+        """The next `count` requests whose path (after /api/v10) fully matches the regex get `status`."""
+        self._faults.add(
+            method, path_pattern, status, count=count, retry_after=retry_after, code=code, is_global=is_global
+        )
+
+    def expire_token(self, token: str) -> None:
+        """The interaction token stops working, as it does after 15 minutes."""
+        self._state.interactions.expire(token)
+
+    async def reconnect(self) -> None:
+        """Sends RECONNECT (op 7) to every connection."""
+        self._state.gateway.reconnect()
+
+    async def invalidate_session(self, resumable: bool) -> None:
+        """Sends INVALID_SESSION (op 9); a session that is not resumable is forgotten."""
+        self._state.gateway.invalidate_sessions(resumable)
+
+    async def drop_connections(self) -> None:
+        """Cuts every gateway connection without a close frame."""
+        self._state.gateway.drop_connections()
+
+    async def _serve(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        entry: dict[str, Any] = {"method": request.method, "path": path, "query": dict(request.query)}
+        entry.update(json=None, files=[], status=None)
+        self.requests.append(entry)
+        try:
+            body = await read_body(request)
+            entry.update(json=body.json, files=[upload.filename for upload in body.uploads])
+            response = await self._answer(request, path, body)
+        except DiscordError as error:
+            if error.code == 50035:
+                self.violations.append(SpecViolation(request.method, path, error.detail, error.errors))
+            response = error_response(error)
+        except Exception as error:
+            # A 500 would have discord.py retry for half a minute: fail the request at once instead.
+            log.exception("the emulator failed on %s %s", request.method, path)
+            response = error_response(DiscordError(400, 0, f"emulator bug: {error!r}"))
+        entry["status"] = response.status
+        return response
+
+    async def _answer(self, request: web.Request, path: str, body: Body) -> web.Response:
+        fault = self._faults.take(request.method, path)
+        if fault is not None:
+            raise fault
+        endpoint, params = self._router.resolve(request.method, path)
+        if endpoint.bot_token and request.headers.get("Authorization") != f"Bot {self.token}":
+            raise DiscordError(401, 0, "401: Unauthorized")
+        if self._spec is not None:
+            violation = self._spec.check(request.method, path, request.query, body)
+            if violation is not None:
+                raise invalid_form(violation.errors, violation.message)
+        call = Call(params, request.query, body)
+        return await endpoint.handler(self._state, call)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """The CDN: an attachment's bytes at its `url`."""
+        attachment_id = request.match_info["attachment_id"]
+        attachment = (
+            self._state.messages.attachments.get(int(attachment_id)) if attachment_id.isdigit() else None
+        )
+        if attachment is None or attachment["filename"] != request.match_info["filename"]:
+            return web.Response(status=404, text="404: Not Found")
+        return web.Response(body=attachment["data"], content_type=attachment["content_type"])

@@ -1,0 +1,85 @@
+"""The real bot process, a real worker with the tiny model, a private Redis and the Discord emulator."""
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.local_redis import LocalRedis
+from emulator import BackgroundEmulator
+from tests import stack
+from tests.stack import Process, StartupError
+
+
+@pytest.fixture(scope="module")
+def stack_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    """A Redis for this module's bots and worker (not flushed between tests: job ids never repeat)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: apt-get install redis-server")
+    with LocalRedis(tmp_path_factory.mktemp("stack-redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def worker(
+    stack_redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Process]:
+    """`python -m worker` serving the tiny model, as an operator runs it."""
+    try:
+        process = stack.start_worker(
+            stack_redis.url, model_cache, tmp_path_factory.mktemp("worker") / "worker.log"
+        )
+    except StartupError as error:
+        pytest.fail(str(error))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def stack_url(stack_redis: LocalRedis, worker: Process) -> str:
+    """The Redis URL of a running worker."""
+    return stack_redis.url
+
+
+@pytest.fixture
+def discord() -> Iterator[BackgroundEmulator]:
+    """Discord, emulated: every request the bot makes is checked against Discord's OpenAPI spec."""
+    with BackgroundEmulator() as emulator:
+        yield emulator
+        assert emulator.violations == [], "the bot sent requests that break Discord's API spec"
+
+
+BotStarter = Callable[..., Process]
+
+
+@pytest.fixture
+def start_bot(
+    discord: BackgroundEmulator, stack_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[BotStarter]:
+    """Starts `python -m bot` against the emulator (settings as keyword arguments); its log is
+    printed when the test fails."""
+    started: list[Process] = []
+
+    def start(**settings: str) -> Process:
+        try:
+            process = stack.start_bot(discord, stack_url, tmp_path / f"bot-{len(started)}.log", **settings)
+        except StartupError as error:
+            pytest.fail(str(error))
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for process in started:
+            print(f"--- {process.log.name}\n{process.output()}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -1,0 +1,100 @@
+"""Starting the real processes (`python -m worker`, `python -m bot`) as an operator would, for the
+end-to-end tests and the latency benchmark."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from redis import Redis
+from rq import Worker
+
+from broker.queues import model_queue
+from emulator import BackgroundEmulator
+
+STARTUP_TIMEOUT = 60.0
+
+
+class Process:
+    """A child process whose output goes to a log file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._file = log.open("ab")
+        self.popen = subprocess.Popen(args, env=env, stdout=self._file, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        """As a crash would: no chance to clean up."""
+        self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(10)
+        self._file.close()
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+        self._file.close()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+class StartupError(RuntimeError):
+    """A process did not come up; the message holds its output."""
+
+
+def settings_env(**settings: str) -> dict[str, str]:
+    """This environment without any `IMAGINE_*` of the caller's, plus `settings` as `IMAGINE_*`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("IMAGINE_")}
+    return {
+        **env,
+        "HF_HUB_OFFLINE": "1",
+        **{f"IMAGINE_{key.upper()}": value for key, value in settings.items()},
+    }
+
+
+def start_worker(redis_url: str, model_cache: Path, log: Path) -> Process:
+    """A worker serving the tiny model on the CPU, once it listens on its queue."""
+    env = settings_env(redis_url=redis_url, model_cache=str(model_cache), device="cpu", heartbeat_ttl="5")
+    process = Process([sys.executable, "-m", "worker", "--log-level", "INFO"], env, log)
+    redis = Redis.from_url(redis_url)
+    _wait(process, lambda: Worker.all(connection=redis, queue=model_queue(redis, "tiny")), "the worker")
+    return process
+
+
+def start_bot(discord: BackgroundEmulator, redis_url: str, log: Path, **settings: str) -> Process:
+    """`python -m bot` connected to the emulator, once its commands are synced and its gateway is up."""
+    sessions = discord.call(lambda emulator: emulator.identify_count)
+    env = settings_env(
+        discord_token=discord.token,
+        discord_api_base=discord.api_base,
+        discord_gateway_url=discord.gateway_url,
+        redis_url=redis_url,
+        dev_guild_ids=str(discord.emulator.guild_id),
+        consumer_name="bot",
+        **settings,
+    )
+    process = Process([sys.executable, "-m", "bot"], env, log)
+
+    def connected() -> bool:
+        return discord.call(
+            lambda emulator: emulator.identify_count > sessions and bool(emulator.commands(emulator.guild_id))
+        )
+
+    _wait(process, connected, "the bot")
+    return process
+
+
+def _wait(process: Process, ready: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not ready():
+        if process.popen.poll() is not None or time.monotonic() > deadline:
+            process.stop()
+            raise StartupError(f"{what} did not start:\n{process.output()}")
+        time.sleep(0.1)
