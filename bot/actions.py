@@ -34,7 +34,7 @@ from models.catalog import Catalog, UnknownModelError
 log = logging.getLogger(__name__)
 
 
-SpecMaker = Callable[["JobSpec", str], Awaitable[tuple["JobSpec", str]]]
+SpecMaker = Callable[[JobSpec, str], Awaitable[tuple[JobSpec, str]]]
 """Builds a follow-up from its source spec and the clicking member: the spec and its label."""
 
 
@@ -69,7 +69,8 @@ class Actions:
             profile = self._catalog.get(source.generation.model).profile()
             return upscale_spec(source, index, profile, requested_by=requester), f"Image #{index}"
 
-        await self._follow_up(interaction, job_id, make)
+        grid_url = interaction.message.jump_url if interaction.message else None
+        await self._follow_up(interaction, job_id, make, parent_url=grid_url)
 
     async def vary(
         self, interaction: discord.Interaction, job_id: str, index: int, strength: Strength | None
@@ -92,17 +93,21 @@ class Actions:
 
     async def retry(self, interaction: discord.Interaction, job_id: str) -> None:
         """The failed job again, with the same parameters and seed."""
+        failed = await asyncio.to_thread(self.deliveries.get, job_id)
 
         async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
             if isinstance(source, UpscaleSpec | VarySpec):
                 await self._ensure_stored(source.source)
-            delivery = await asyncio.to_thread(self.deliveries.get, job_id)
             spec = source.model_copy(update={"job_id": new_job_id(), "requested_by": requester})
-            return spec, delivery.label if delivery else ""
+            return spec, failed.label if failed else ""
 
-        await self._follow_up(interaction, job_id, make)
+        await self._follow_up(interaction, job_id, make, parent_url=failed.parent_url if failed else None)
 
-    async def _follow_up(self, interaction: discord.Interaction, job_id: str, make: SpecMaker) -> None:
+    async def _follow_up(
+        self, interaction: discord.Interaction, job_id: str, make: SpecMaker, *, parent_url: str | None = None
+    ) -> None:
+        """Builds the follow-up of `job_id` with `make` and starts it; `parent_url` is linked from the
+        result (the grid an image was upscaled from)."""
         if not await self._first_click(interaction):
             return
         try:
@@ -116,11 +121,8 @@ class Actions:
         except (Refusal, ResolveError, UnknownModelError) as error:
             await _tell(interaction, str(error))
             return
-        grid_url = (
-            interaction.message.jump_url if interaction.message and isinstance(spec, UpscaleSpec) else None
-        )
         await self._start(
-            interaction, spec, title=await self._title(source), label=label, parent_url=grid_url
+            interaction, spec, title=await self._title(source), label=label, parent_url=parent_url
         )
 
     async def _start(

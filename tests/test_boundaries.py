@@ -8,7 +8,15 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["jobs.prompt", "jobs.resolve", "jobs.events", "broker.queues", "cli.main", "models.catalog", "bot.__main__"],
+    [
+        "jobs.prompt",
+        "jobs.resolve",
+        "jobs.events",
+        "broker.queues",
+        "cli.main",
+        "models.catalog",
+        "bot.__main__",
+    ],
 )
 def test_light_modules_never_import_torch(module):
     code = f"import sys, {module}; print({{'torch', 'diffusers', 'transformers'}} & set(sys.modules))"

@@ -58,7 +58,12 @@ def test_cut_image_takes_grid_tiles_left_to_right_top_to_bottom():
         grid.paste(Image.new("RGB", (8, 6), colour), ((index % 2) * 8, (index // 2) * 6))
     tiles = [cut_image(_png(grid), index, 4) for index in range(1, 5)]
     assert [tile.size for tile in tiles] == [(8, 6)] * 4
-    assert [tile.getpixel((4, 3)) for tile in tiles] == [(255, 0, 0), (0, 128, 0), (0, 0, 255), (255, 255, 255)]
+    assert [tile.getpixel((4, 3)) for tile in tiles] == [
+        (255, 0, 0),
+        (0, 128, 0),
+        (0, 0, 255),
+        (255, 255, 255),
+    ]
 
 
 def test_cut_image_of_a_single_image_is_the_image():

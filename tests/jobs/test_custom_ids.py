@@ -12,7 +12,11 @@ JOB = "0123456789abcdef0123456789abcdef"
 CASES = [
     (custom_ids.upscale(JOB, 4), custom_ids.UPSCALE, {"job": JOB, "index": "4"}),
     (custom_ids.vary(JOB, 2), custom_ids.VARY, {"job": JOB, "index": "2", "strength": None}),
-    (custom_ids.vary(JOB, 1, Strength.STRONG), custom_ids.VARY, {"job": JOB, "index": "1", "strength": "strong"}),
+    (
+        custom_ids.vary(JOB, 1, Strength.STRONG),
+        custom_ids.VARY,
+        {"job": JOB, "index": "1", "strength": "strong"},
+    ),
     (custom_ids.reroll(JOB), custom_ids.REROLL, {"job": JOB}),
     (custom_ids.retry(JOB), custom_ids.RETRY, {"job": JOB}),
 ]
