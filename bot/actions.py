@@ -15,7 +15,7 @@ from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore, image_name
 from broker.events import EventLog
 from broker.images import cut_image
-from broker.queues import JobSubmitter, UnknownJobError, model_queue
+from broker.queues import JobSubmitter, UnknownJobError
 from jobs import keys
 from jobs.prompt import PromptError, parse_prompt, prompt_text
 from jobs.resolve import (
@@ -134,9 +134,12 @@ class Actions:
         label: str = "",
         parent_url: str | None = None,
     ) -> None:
-        """Answers with the waiting message at once, then records where results go and queues the job."""
-        queue = model_queue(self._redis, spec.generation.model)
-        position = await asyncio.to_thread(lambda: queue.count + 1)
+        """Records where the results go, queues the job, then answers with the waiting message.
+
+        Queuing comes first so that no crash can leave a member looking at a waiting message for a
+        job that was never queued; a job fast enough to finish before the answer is handled below
+        and in the presenter.
+        """
         delivery = Delivery(
             job_id=spec.job_id,
             title=title,
@@ -148,23 +151,28 @@ class Actions:
             interaction_token=interaction.token,
             interaction_at=interaction.created_at.timestamp(),
             attachment_size_limit=interaction.filesize_limit,
-            position=position,
             parent_url=parent_url,
         )
-        response = await interaction.response.send_message(
-            render.waiting(delivery), allowed_mentions=render.mentions(delivery)
-        )
-        delivery = delivery.model_copy(update={"message_id": response.message_id})
         try:
             await asyncio.to_thread(self.deliveries.save, delivery)
-            await asyncio.to_thread(
+            queued = await asyncio.to_thread(
                 self._submitter.submit, spec, concurrency=self._settings.member_concurrency
             )
         except RedisError:
             log.exception("could not queue job %s", spec.job_id)
-            await interaction.edit_original_response(
-                content=render.failed(delivery, "the queue is unreachable right now; try again in a minute.")
+            await _tell(
+                interaction, "The queue is unreachable right now: nothing was queued. Try again in a minute."
             )
+            return
+        delivery = delivery.model_copy(update={"position": queued.position})
+        response = await interaction.response.send_message(
+            render.waiting(delivery), allowed_mentions=render.mentions(delivery)
+        )
+        delivery = delivery.model_copy(update={"message_id": response.message_id})
+        await asyncio.to_thread(self.deliveries.save, delivery)
+        result = await asyncio.to_thread(self.deliveries.result_message, spec.job_id)
+        if result is not None and result != response.message_id:  # done before we answered
+            await interaction.delete_original_response()
 
     async def _first_click(self, interaction: discord.Interaction) -> bool:
         """False (and the member is told) when the same member clicked the same button moments ago."""

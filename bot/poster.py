@@ -2,6 +2,7 @@
 (those requests are exempt from the bot's global rate limit), then with the bot's own token."""
 
 import discord
+from discord.webhook.async_ import async_context
 
 from bot import render
 from bot.deliveries import Delivery
@@ -38,20 +39,38 @@ class Poster:
         await self._waiting_message(delivery).edit(**edit)
 
     async def delete_waiting(self, delivery: Delivery) -> None:
-        """Removes the waiting message; one already gone is fine."""
-        if delivery.message_id is None:
-            return
+        """Removes the waiting message; one already gone is fine.
+
+        While the token works, `@original` finds it even when its id was never recorded (a bot
+        that died between Discord's answer and the record); later only a recorded id can.
+        """
         try:
             if delivery.token_usable():
                 try:
-                    await self._webhook(delivery).delete_message(delivery.message_id)
+                    await self._delete_through_webhook(delivery)
                     return
                 except discord.HTTPException as error:
                     if error.code != INVALID_WEBHOOK_TOKEN:
                         raise
-            await self._waiting_message(delivery).delete()
+            if delivery.message_id is not None:
+                await self._waiting_message(delivery).delete()
         except discord.NotFound:
             pass
+
+    async def _delete_through_webhook(self, delivery: Delivery) -> None:
+        webhook = self._webhook(delivery)
+        if delivery.message_id is not None:
+            await webhook.delete_message(delivery.message_id)
+            return
+        # discord.py keeps `@original` to Interaction objects; this is the request they send.
+        adapter = async_context.get()
+        await adapter.delete_original_interaction_response(
+            webhook.id,
+            delivery.interaction_token,
+            session=webhook.session,
+            proxy=webhook.proxy,
+            proxy_auth=webhook.proxy_auth,
+        )
 
     async def post(
         self, delivery: Delivery, *, content: str, file: discord.File | None, view: discord.ui.View | None

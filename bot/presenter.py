@@ -1,7 +1,9 @@
 """Turning one job's events into what the channel shows: progress edits, then the result."""
 
 import asyncio
+import contextlib
 import io
+import logging
 import re
 import time
 
@@ -14,6 +16,8 @@ from bot.poster import Poster
 from broker.artifacts import ArtifactExpiredError, ArtifactStore
 from broker.images import fit
 from jobs.events import Done, Event, Failed, Progress, Queued, Started
+
+log = logging.getLogger(__name__)
 
 
 class Presenter:
@@ -39,8 +43,8 @@ class Presenter:
                 await self._deliver(delivery, event, posted)
             case Failed(reason=reason):
                 await self._fail(delivery, reason, posted)
-            case _ if posted is not None:
-                return
+            case _ if posted is not None or delivery.message_id is None:
+                return  # finished, or the waiting message is not there yet
             case Queued(position=position) if position != delivery.position:
                 moved = delivery.model_copy(update={"position": position})
                 await self._edit(delivery, lane, content=render.waiting(moved))
@@ -84,7 +88,8 @@ class Presenter:
             content = render.finished(delivery, done.warnings)
             message_id = await self._poster.post(delivery, content=content, file=file, view=view)
             await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
-        await self._poster.delete_waiting(delivery)
+            log.info("job %s: posted the result as message %s", delivery.job_id, message_id)
+        await self._poster.delete_waiting(await self._latest(delivery))
         self._last_edit.pop(delivery.job_id, None)
 
     async def _fail(self, delivery: Delivery, reason: str, posted: int | None) -> None:
@@ -92,16 +97,27 @@ class Presenter:
             return
         content = render.failed(delivery, reason)
         view = render.retry_buttons(delivery.job_id)
-        message_id = delivery.message_id
-        if message_id is not None:
-            try:
+        edited = False
+        if delivery.message_id is not None:
+            with contextlib.suppress(discord.NotFound):  # someone deleted it: say it in a new message
                 await self._poster.edit_waiting(delivery, content=content, attachments=[], view=view)
-            except discord.NotFound:  # someone deleted the waiting message: say it in a new one
-                message_id = None
-        if message_id is None:
-            message_id = await self._poster.post(delivery, content=content, file=None, view=view)
+                edited = True
+        message_id = (
+            delivery.message_id
+            if edited
+            else await self._poster.post(delivery, content=content, file=None, view=view)
+        )
         await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
+        log.info("job %s: failed (%s); told the member in message %s", delivery.job_id, reason, message_id)
+        if not edited:
+            await self._poster.delete_waiting(await self._latest(delivery))
         self._last_edit.pop(delivery.job_id, None)
+
+    async def _latest(self, delivery: Delivery) -> Delivery:
+        """The delivery as recorded now: the waiting message may have been created since it was read
+        (a job that finished before the bot's answer). Read after the result marker is set, so either
+        this sees the waiting message or the answering side sees the marker and removes it."""
+        return await asyncio.to_thread(self._deliveries.get, delivery.job_id) or delivery
 
 
 def _file_stem(delivery: Delivery) -> str:

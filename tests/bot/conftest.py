@@ -55,7 +55,11 @@ BotStarter = Callable[..., Process]
 
 @pytest.fixture
 def start_bot(
-    discord: BackgroundEmulator, stack_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    discord: BackgroundEmulator,
+    stack_url: str,
+    worker: Process,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[BotStarter]:
     """Starts `python -m bot` against the emulator (settings as keyword arguments); its log is
     printed when the test fails."""
@@ -74,8 +78,8 @@ def start_bot(
         process.stop()
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        for process in started:
-            print(f"--- {process.log.name}\n{process.output()}")
+        for process in [*started, worker]:
+            print(f"--- {process.log.name}\n{process.output()[-20_000:]}")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
