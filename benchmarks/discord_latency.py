@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from discord.utils import snowflake_time
 from redis import Redis
 
 from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator, DiscordEmulator
-from emulator.snowflakes import snowflake_time
 from jobs import custom_ids, keys
 from jobs.events import EVENT, Done
 from models.tiny import materialize_builtin
@@ -70,7 +70,7 @@ def _measure(discord: BackgroundEmulator, redis: Redis, prompts: int) -> tuple[l
         job = _job(result)
         done = _done_event(redis, job)
         acks.append(interaction.acknowledged_at - interaction.created_at)
-        posts.append(snowflake_time(int(result["id"])) - done.at)
+        posts.append(snowflake_time(int(result["id"])).timestamp() - done.at)
         time.sleep(0.2)
     return acks, posts
 
