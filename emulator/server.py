@@ -3,6 +3,7 @@
 Every REST request is logged, checked against Discord's OpenAPI spec, and may be failed on purpose."""
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -223,7 +224,12 @@ class DiscordEmulator:
 
     async def _serve(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        entry: dict[str, Any] = {"method": request.method, "path": path, "query": dict(request.query)}
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "path": path,
+            "query": dict(request.query),
+            "at": time.time(),
+        }
         entry.update(json=None, files=[], status=None)
         self.requests.append(entry)
         try:

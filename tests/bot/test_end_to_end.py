@@ -2,6 +2,7 @@
 HTTP and WebSocket to the Discord emulator, a real Redis, and a real worker with the tiny model."""
 
 import io
+import itertools
 import re
 
 import pytest
@@ -189,11 +190,12 @@ def test_a_bot_restarted_while_a_job_runs_still_delivers_it_once(
     assert result["content"] == f"**a night market --q 2** - <@{member}>"
 
 
-def test_a_rate_limited_result_post_is_retried_and_posted_once(
-    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
+@pytest.mark.parametrize("status", [429, 502])
+def test_a_rate_limited_or_failed_result_post_is_retried_and_posted_once(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int, status: int
 ):
     start_bot()
-    discord.fail_next("POST", rf"/channels/{channel}/messages", 429, retry_after=0.5)
+    discord.fail_next("POST", rf"/channels/{channel}/messages", status, retry_after=0.5)
     discord.slash("imagine", {"prompt": "a paper boat"}, user_id=member, channel_id=channel)
     _wait_quiet(discord, channel, 1)
     posts = [
@@ -201,7 +203,7 @@ def test_a_rate_limited_result_post_is_retried_and_posted_once(
         for r in discord.call(lambda emulator: list(emulator.requests))
         if r["method"] == "POST" and r["path"].endswith(f"/channels/{channel}/messages")
     ]
-    assert [r["status"] for r in posts] == [429, 200]
+    assert [r["status"] for r in posts] == [status, 200]
 
 
 def test_a_job_past_the_interaction_window_is_edited_and_delivered_with_the_bot_token(
@@ -330,3 +332,34 @@ def test_info_shows_the_queue_the_members_jobs_and_the_workers(
     assert "**Queue:**" in text
     assert "**Workers online:** 1" in text
     assert "**Your jobs:** none" in text
+
+
+def test_progress_edits_show_a_preview_and_are_at_least_the_interval_apart(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
+):
+    start_bot()
+    interaction = discord.slash(
+        "imagine", {"prompt": "a long road --steps 50"}, user_id=member, channel_id=channel
+    )
+    _wait_quiet(discord, channel, 1)
+    edits = [
+        r
+        for r in discord.call(lambda emulator: list(emulator.requests))
+        if r["method"] == "PATCH" and interaction.token in r["path"] and r["status"] == 200
+    ]
+    assert len(edits) >= 2
+    assert any(r["files"] == ["preview.jpg"] for r in edits)
+    gaps = [later["at"] - earlier["at"] for earlier, later in itertools.pairwise(edits)]
+    assert min(gaps) >= 1.5 - 0.05
+
+
+def test_the_bot_resumes_after_losing_the_gateway_and_still_answers(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
+):
+    start_bot()
+    resumes = discord.call(lambda emulator: emulator.resume_count)
+    discord.drop_connections()
+    discord.wait_for(lambda emulator: emulator.resume_count > resumes, timeout=30)
+    discord.slash("imagine", {"prompt": "a bridge in fog"}, user_id=member, channel_id=channel)
+    [result] = _wait_quiet(discord, channel, 1)
+    assert result["content"] == f"**a bridge in fog** - <@{member}>"
