@@ -1,7 +1,6 @@
 """What members ask for: a new prompt or a click, turned into a queued job and a waiting message."""
 
 import asyncio
-import io
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -14,7 +13,7 @@ from bot.deliveries import Delivery, DeliveryBook
 from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore, image_name
 from broker.events import EventLog
-from broker.images import cut_image
+from broker.images import cut_image, encode
 from broker.queues import JobSubmitter, UnknownJobError
 from jobs import keys
 from jobs.prompt import PromptError, parse_prompt, prompt_text
@@ -203,7 +202,12 @@ class Actions:
             raise Refusal(
                 "The image behind this button has expired and could not be downloaded again."
             ) from error
-        await asyncio.to_thread(self._store_tile, source, index, data)
+        try:
+            await asyncio.to_thread(self._store_tile, source, index, data)
+        except OSError as error:  # not an image Pillow can read
+            raise Refusal(
+                "The image behind this button has expired, and the copy here is unreadable."
+            ) from error
 
     async def _ensure_stored(self, ref: ImageRef) -> None:
         if not await self._stored(ref):
@@ -218,13 +222,12 @@ class Actions:
         size = image_size(source)
         if image.size != size:  # the posted copy was shrunk to fit Discord's upload limit
             image = image.resize(size)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
+        encoded = encode(image)
         self._artifacts.put(
             source.job_id,
             image_name(index),
-            buffer.getvalue(),
-            content_type="image/png",
+            encoded.data,
+            content_type=encoded.content_type,
             width=image.width,
             height=image.height,
         )

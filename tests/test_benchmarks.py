@@ -16,5 +16,7 @@ def test_discord_latency_benchmark_runs_the_whole_stack_and_reports():
         timeout=240,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    figures = re.findall(r"^(.+): median \d+ ms · p95 \d+ ms · max \d+ ms \(n=2\)$", result.stdout, re.MULTILINE)
+    figures = re.findall(
+        r"^(.+): median \d+ ms · p95 \d+ ms · max \d+ ms \(n=2\)$", result.stdout, re.MULTILINE
+    )
     assert figures == ["interaction → first answer", "done → result posted"]
