@@ -9,9 +9,8 @@ from redis import Redis
 from bot import render
 from bot.actions import Actions
 from bot.info import overview
+from jobs import limits
 from models.catalog import Catalog
-
-PROMPT_LIMIT = 1500
 
 
 def add_commands(tree: app_commands.CommandTree, actions: Actions, redis: Redis, catalog: Catalog) -> None:
@@ -19,7 +18,7 @@ def add_commands(tree: app_commands.CommandTree, actions: Actions, redis: Redis,
     @app_commands.describe(prompt="what to draw, then parameters such as --ar 16:9 --seed 7 --no text")
     @app_commands.guild_only()
     async def imagine(
-        interaction: discord.Interaction, prompt: app_commands.Range[str, 1, PROMPT_LIMIT]
+        interaction: discord.Interaction, prompt: app_commands.Range[str, 1, limits.MAX_PROMPT_CHARS]
     ) -> None:
         await actions.imagine(interaction, prompt)
 

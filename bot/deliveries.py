@@ -40,10 +40,9 @@ class Delivery(BaseModel):
     parent_url: str | None = None
     """The message a follow-up was clicked on, linked from the result."""
 
-    def token_usable(self, now: float | None = None) -> bool:
+    def token_usable(self) -> bool:
         """Whether the interaction webhook still works (with a margin for slow requests)."""
-        age = (time.time() if now is None else now) - self.interaction_at
-        return age < INTERACTION_TOKEN_LIFETIME - _TOKEN_MARGIN
+        return time.time() - self.interaction_at < INTERACTION_TOKEN_LIFETIME - _TOKEN_MARGIN
 
 
 class DeliveryBook:
