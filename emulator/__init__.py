@@ -5,5 +5,6 @@ from emulator.background import BackgroundEmulator
 from emulator.interactions import Interaction
 from emulator.server import DiscordEmulator
 from emulator.spec import SpecViolation
+from emulator.uploads import Upload
 
-__all__ = ["BackgroundEmulator", "DiscordEmulator", "Interaction", "SpecViolation"]
+__all__ = ["BackgroundEmulator", "DiscordEmulator", "Interaction", "SpecViolation", "Upload"]

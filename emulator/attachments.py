@@ -9,6 +9,8 @@ from PIL import Image, UnidentifiedImageError
 
 from emulator.bodies import Upload
 from emulator.responses import DiscordError
+from emulator.uploads import OCTET_STREAM
+from emulator.uploads import Upload as OptionUpload
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 """Discord's per-file limit in a server without boosts (since 2025-01-16)."""
@@ -31,7 +33,7 @@ def make_attachment(
         "size": len(upload.data),
         "url": url,
         "proxy_url": url,
-        "content_type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        "content_type": mimetypes.guess_type(filename)[0] or OCTET_STREAM,
     }
     try:
         with Image.open(io.BytesIO(upload.data)) as image:
@@ -48,3 +50,17 @@ def make_attachment(
 def public(attachment: dict[str, Any]) -> dict[str, Any]:
     """The attachment as the API returns it (without the emulator's `data`)."""
     return {key: value for key, value in attachment.items() if key != "data"}
+
+
+def option_attachment(
+    attachment_id: int, upload: OptionUpload, *, channel_id: int, base_url: str
+) -> dict[str, Any]:
+    """The attachment a member uploaded for an attachment option, as in `data.resolved.attachments`:
+    Discord keeps it as an ephemeral attachment, outside any message."""
+    attachment = make_attachment(
+        attachment_id, Upload(0, upload.filename, upload.data), {}, channel_id=channel_id, base_url=base_url
+    )
+    if upload.content_type != OCTET_STREAM:
+        attachment["content_type"] = upload.content_type
+    attachment["ephemeral"] = True
+    return attachment

@@ -89,6 +89,15 @@ class BackgroundEmulator:
     def click(self, message_id: int, custom_id: str, **kwargs: Any) -> Interaction:
         return self.call(DiscordEmulator.click, message_id, custom_id, **kwargs)
 
+    def add_channel(self, name: str, *, nsfw: bool = False) -> int:
+        return self.call(DiscordEmulator.add_channel, name, nsfw=nsfw)
+
+    def dm_channel_id(self, user_id: int) -> int | None:
+        return self.call(DiscordEmulator.dm_channel_id, user_id)
+
+    def open_dm(self, user_id: int) -> int:
+        return self.call(DiscordEmulator.open_dm, user_id)
+
     def messages(self, channel_id: int) -> list[dict[str, Any]]:
         return self.call(DiscordEmulator.messages, channel_id)
 

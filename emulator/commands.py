@@ -1,12 +1,14 @@
 """Application commands as the bot registers them, and the options a member fills in when using one."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from emulator.snowflakes import Snowflakes
+from emulator.uploads import Upload
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
+_NESTING = (SUB_COMMAND, SUB_COMMAND_GROUP)
 _PYTHON_TYPES: dict[int, type | tuple[type, ...]] = {
     STRING: str,
     INTEGER: int,
@@ -16,7 +18,10 @@ _PYTHON_TYPES: dict[int, type | tuple[type, ...]] = {
     CHANNEL: int,
     ROLE: int,
     MENTIONABLE: int,
+    ATTACHMENT: Upload,
 }
+Attach = Callable[[Upload], str]
+"""Stores a file a member picked for an attachment option; returns the attachment's id."""
 
 
 class CommandRegistry:
@@ -42,7 +47,7 @@ class CommandRegistry:
                 "name_localizations": request.get("name_localizations"),
                 "description": request.get("description") or "",
                 "description_localizations": request.get("description_localizations"),
-                "default_member_permissions": request.get("default_member_permissions"),
+                "default_member_permissions": _bitfield(request.get("default_member_permissions")),
                 "nsfw": bool(request.get("nsfw")),
                 "contexts": request.get("contexts"),
                 "integration_types": request.get("integration_types") or [0],
@@ -60,31 +65,65 @@ class CommandRegistry:
     def list(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         return list(self._commands.get(guild_id, []))
 
-    def find(self, name: str, guild_id: int) -> dict[str, Any]:
-        """The chat-input command a member in `guild_id` would see under that name (guild before global)."""
-        for scope in (guild_id, None):
+    def find(self, name: str, guild_id: int, *, in_dm: bool = False) -> dict[str, Any]:
+        """The chat-input command under that name: guild before global in `guild_id`, global first in a DM
+        (where a guild command is not offered: see `access`)."""
+        scopes = (None, guild_id) if in_dm else (guild_id, None)
+        for scope in scopes:
             for command in self._commands.get(scope, []):
                 if command["name"] == name and command["type"] == 1:
                     return command
-        registered = [c["name"] for scope in (guild_id, None) for c in self._commands.get(scope, [])]
+        registered = [c["name"] for scope in scopes for c in self._commands.get(scope, [])]
         raise LookupError(f"the bot never registered a /{name} command (registered: {registered or 'none'})")
 
 
-def fill_options(command: dict[str, Any], values: Mapping[str, object]) -> list[dict[str, Any]]:
-    """The interaction's `options` for `values`, typed and checked as Discord's client would."""
-    declared = {option["name"]: option for option in command.get("options", [])}
-    if any(option["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for option in declared.values()):
-        raise NotImplementedError(f"/{command['name']} has subcommands, which the emulator does not fill in")
+def _bitfield(value: object) -> str | None:
+    """Discord takes a permission bitfield as a string or an integer and always answers a string."""
+    return None if value is None else str(value)
+
+
+def fill_options(
+    command: dict[str, Any], path: Sequence[str], values: Mapping[str, object], attach: Attach
+) -> list[dict[str, Any]]:
+    """The interaction's `data.options` for `/command path… values`, typed and checked as Discord's client
+    would, and nested as Discord nests them: a group (type 2) holds a subcommand (type 1) holds the values.
+    `attach` stores a file for an attachment option and gives its id. LookupError for a wrong path."""
+    return _fill(f"/{command['name']}", command.get("options") or [], list(path), values, attach)
+
+
+def _fill(
+    where: str, declared: list[dict[str, Any]], path: list[str], values: Mapping[str, object], attach: Attach
+) -> list[dict[str, Any]]:
+    nested = {option["name"]: option for option in declared if option["type"] in _NESTING}
+    if nested or path:
+        found = nested.get(path[0]) if path else None
+        if found is None:
+            named = f"no subcommand {path[0]!r}" if path else "subcommands: name one"
+            raise LookupError(f"{where} has {named} (it has {_paths(where, declared) or 'none'})")
+        inner = _fill(f"{where} {found['name']}", found.get("options") or [], path[1:], values, attach)
+        return [{"name": found["name"], "type": found["type"], "options": inner}]
+    by_name = {option["name"]: option for option in declared}
     for name in values:
-        if name not in declared:
-            raise ValueError(f"/{command['name']} has no option {name!r} (it has {sorted(declared)})")
-    missing = [name for name, option in declared.items() if option.get("required") and name not in values]
+        if name not in by_name:
+            raise ValueError(f"{where} has no option {name!r} (it has {sorted(by_name)})")
+    missing = [name for name, option in by_name.items() if option.get("required") and name not in values]
     if missing:
-        raise ValueError(f"/{command['name']} needs the options {missing}")
-    return [_option(declared[name], value) for name, value in values.items()]
+        raise ValueError(f"{where} needs the options {missing}")
+    return [_option(by_name[name], value, attach) for name, value in values.items()]
 
 
-def _option(option: dict[str, Any], value: object) -> dict[str, Any]:
+def _paths(where: str, declared: list[dict[str, Any]]) -> list[str]:
+    """Every subcommand under `where`, spelled out as Discord's client shows it."""
+    found = []
+    for option in declared:
+        if option["type"] == SUB_COMMAND:
+            found.append(f"{where} {option['name']}")
+        elif option["type"] == SUB_COMMAND_GROUP:
+            found += _paths(f"{where} {option['name']}", option.get("options") or [])
+    return found
+
+
+def _option(option: dict[str, Any], value: object, attach: Attach) -> dict[str, Any]:
     name, kind = option["name"], option["type"]
     expected = _PYTHON_TYPES.get(kind)
     if expected is None:
@@ -102,8 +141,8 @@ def _option(option: dict[str, Any], value: object) -> dict[str, Any]:
     ):
         if option.get(key) is not None and not ok(option[key]):
             raise ValueError(f"option {name!r} is outside its {key} of {option[key]}: {value!r}")
-    return {
-        "name": name,
-        "type": kind,
-        "value": str(value) if kind in (USER, CHANNEL, ROLE, MENTIONABLE) else value,
-    }
+    if isinstance(value, Upload):
+        value = attach(value)
+    elif kind in (USER, CHANNEL, ROLE, MENTIONABLE):
+        value = str(value)
+    return {"name": name, "type": kind, "value": value}

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from emulator.attachments import DEFAULT_UPLOAD_LIMIT
-from emulator.commands import CHANNEL, MENTIONABLE, ROLE, USER
+from emulator.commands import CHANNEL, MENTIONABLE, ROLE, SUB_COMMAND, SUB_COMMAND_GROUP, USER
+from emulator.permissions import DM_PERMISSIONS
 from emulator.responses import DiscordError
 from emulator.world import World
 
 APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+GUILD_CONTEXT, BOT_DM_CONTEXT = 0, 1
 TOKEN_LIFETIME = 15 * 60.0
 
 
@@ -102,37 +104,52 @@ def interaction_payload(
     data: dict[str, Any],
     message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE's payload for a member of the world's guild."""
+    """INTERACTION_CREATE's payload: from a member in the world's guild, or from a user in their DM with
+    the bot (no guild, a `user` instead of a `member`, context BOT_DM)."""
+    in_dm = world.channel(interaction.channel_id).recipient_id is not None
     payload: dict[str, Any] = {
         "id": str(interaction.id),
         "application_id": str(application_id),
         "type": type,
         "data": data,
-        "guild": {"id": str(world.guild_id), "locale": "en-US", "features": []},
-        "guild_id": str(world.guild_id),
         "channel": world.channel_payload(interaction.channel_id),
         "channel_id": str(interaction.channel_id),
-        "member": world.member_payload(interaction.user_id, with_permissions=True),
         "token": interaction.token,
         "version": 1,
-        "app_permissions": str(world.permissions(world.bot_user_id)),
+        "app_permissions": str(DM_PERMISSIONS if in_dm else world.permissions(world.bot_user_id)),
         "locale": "en-US",
-        "guild_locale": "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],
-        "authorizing_integration_owners": {"0": str(world.guild_id)},
-        "context": 0,
+        "authorizing_integration_owners": integration_owners(world, interaction),
+        "context": BOT_DM_CONTEXT if in_dm else GUILD_CONTEXT,
         "attachment_size_limit": interaction.attachment_size_limit,
     }
+    if in_dm:
+        payload["user"] = world.user_payload(interaction.user_id)
+    else:
+        payload.update(
+            guild={"id": str(world.guild_id), "locale": "en-US", "features": []},
+            guild_id=str(world.guild_id),
+            member=world.member_payload(interaction.user_id, with_permissions=True),
+            guild_locale="en-US",
+        )
     if message is not None:
         payload["message"] = message
     return payload
 
 
+def integration_owners(world: World, interaction: Interaction) -> dict[str, str]:
+    """The app is installed to the guild (GUILD_INSTALL, "0"): Discord gives the guild's id, or "0" in
+    the bot's DM."""
+    in_dm = world.channel(interaction.channel_id).recipient_id is not None
+    return {"0": "0" if in_dm else str(world.guild_id)}
+
+
 def resolved(world: World, options: list[dict[str, Any]], user_id: int) -> dict[str, Any]:
-    """The `resolved` map for user, channel and role options, as `user_id` sees them."""
+    """The `resolved` map for user, channel and role options (inside subcommands too), as `user_id` sees
+    them; attachments are added by the caller, which stored them."""
     found: dict[str, dict[str, Any]] = {}
-    for option in options:
+    for option in _leaves(options):
         kind, key = option["type"], option["value"]
         if kind not in (USER, CHANNEL, ROLE, MENTIONABLE):
             continue
@@ -153,6 +170,16 @@ def resolved(world: World, options: list[dict[str, Any]], user_id: int) -> dict[
     return found
 
 
+def _leaves(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        leaf
+        for option in options
+        for leaf in (
+            _leaves(option["options"]) if option["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) else [option]
+        )
+    ]
+
+
 def response_fields(
     world: World, interaction: Interaction, *, application_id: int, reply_to: int | None
 ) -> dict[str, Any]:
@@ -163,7 +190,7 @@ def response_fields(
         "id": str(interaction.id),
         "type": APPLICATION_COMMAND if interaction.kind == "command" else MESSAGE_COMPONENT,
         "user": world.user_payload(interaction.user_id),
-        "authorizing_integration_owners": {"0": str(world.guild_id)},
+        "authorizing_integration_owners": integration_owners(world, interaction),
     }
     if interaction.clicked_message_id is not None:
         metadata["interacted_message_id"] = str(interaction.clicked_message_id)
@@ -175,10 +202,8 @@ def response_fields(
         "interaction_metadata": metadata,
     }
     if reply_to is not None:
-        fields["message_reference"] = {
-            "type": 0,
-            "message_id": str(reply_to),
-            "channel_id": str(interaction.channel_id),
-            "guild_id": str(world.guild_id),
-        }
+        reference = {"type": 0, "message_id": str(reply_to), "channel_id": str(interaction.channel_id)}
+        if interaction.channel_id in world.channels:
+            reference["guild_id"] = str(world.guild_id)
+        fields["message_reference"] = reference
     return fields

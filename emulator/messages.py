@@ -6,11 +6,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.attachments import make_attachment, public
+from emulator.attachments import make_attachment, option_attachment, public
 from emulator.bodies import Upload
 from emulator.mentions import parse_mentions
 from emulator.responses import DiscordError, field_error, invalid_form, unknown_message
 from emulator.snowflakes import Snowflakes, iso_time
+from emulator.uploads import Upload as OptionUpload
 from emulator.world import World
 
 EPHEMERAL = 1 << 6
@@ -202,6 +203,14 @@ class MessageStore:
             if attachment["id"] not in kept:
                 self.attachments.pop(int(attachment["id"]), None)
         return result
+
+    def add_option_file(self, channel_id: int, upload: OptionUpload) -> dict[str, Any]:
+        """Stores a file a member picked for an attachment option; its URL downloads it until the
+        emulator stops (Discord keeps such ephemeral attachments a while)."""
+        attachment_id = self._snowflakes.next()
+        attachment = option_attachment(attachment_id, upload, channel_id=channel_id, base_url=self.base_url)
+        self.attachments[attachment_id] = attachment
+        return attachment
 
     def _store_attachment(self, channel_id: int, upload: Upload, meta: dict[str, Any]) -> dict[str, Any]:
         attachment_id = self._snowflakes.next()

@@ -1,9 +1,9 @@
-"""REST endpoints about the bot itself: login, application info, gateway discovery, command sync,
-and reading the guild and its channels."""
+"""REST endpoints about the bot itself: login, application info, gateway discovery, command sync, its
+DMs, and reading the guild and its channels."""
 
 from aiohttp import web
 
-from emulator.responses import DiscordError, json_response
+from emulator.responses import DiscordError, field_error, invalid_form, json_response
 from emulator.routing import Call, Endpoint
 from emulator.state import State
 
@@ -86,6 +86,16 @@ async def get_channel(state: State, call: Call) -> web.Response:
     return json_response(state.world.channel_payload(call.snowflake("channel_id")))
 
 
+async def create_dm(state: State, call: Call) -> web.Response:
+    """The bot's DM with a user: the same channel each time. It opens even when the user takes no DMs;
+    sending to it then fails (50007)."""
+    recipient = call.body.payload().get("recipient_id")
+    if recipient is None:
+        raise invalid_form(field_error(("recipient_id",), "BASE_TYPE_REQUIRED", "This field is required"))
+    channel = state.world.open_dm(int(recipient))
+    return json_response(state.world.channel_payload(channel.id))
+
+
 async def get_guild(state: State, call: Call) -> web.Response:
     _guild(state, call)
     return json_response(state.world.guild_payload())
@@ -93,6 +103,7 @@ async def get_guild(state: State, call: Call) -> web.Response:
 
 ENDPOINTS = [
     Endpoint("GET", "/users/@me", get_me),
+    Endpoint("POST", "/users/@me/channels", create_dm),
     Endpoint("GET", "/oauth2/applications/@me", get_application),
     Endpoint("GET", "/gateway", get_gateway, bot_token=False),
     Endpoint("GET", "/gateway/bot", get_gateway_bot),

@@ -11,7 +11,9 @@ from emulator.state import State
 
 async def create_message(state: State, call: Call) -> web.Response:
     channel_id = call.snowflake("channel_id")
-    state.world.channel(channel_id)
+    recipient = state.world.channel(channel_id).recipient_id
+    if recipient is not None and not state.world.users[recipient].accepts_dms:
+        raise DiscordError(403, 50007, "Cannot send messages to this user")
     request = call.body.payload()
     check_sizes(call.body.uploads, DEFAULT_UPLOAD_LIMIT)
     if request.get("enforce_nonce") and request.get("nonce") is not None:

@@ -108,6 +108,11 @@ class DiscordEmulator:
         return self._state.world.bot_user_id
 
     @property
+    def owner_id(self) -> int:
+        """The server owner, a member who passes every permission check."""
+        return self._state.world.owner_id
+
+    @property
     def guild_id(self) -> int:
         return self._state.world.guild_id
 
@@ -127,10 +132,35 @@ class DiscordEmulator:
     def channel_id(self, name: str) -> int:
         return self._state.world.channel_id(name)
 
-    def add_member(self, username: str, *, roles: Sequence[int] = (), permissions: int | None = None) -> int:
-        """A new guild member; `permissions` overrides what their roles would give."""
+    def add_channel(self, name: str, *, nsfw: bool = False) -> int:
+        """A new text channel in the guild (`nsfw`: age-restricted), announced with CHANNEL_CREATE."""
         world = self._state.world
-        user_id = world.add_member(username, roles=roles, permissions=permissions)
+        channel_id = world.add_channel(name, nsfw=nsfw)
+        self._state.gateway.publish("CHANNEL_CREATE", world.channel_payload(channel_id), intent=GUILDS_INTENT)
+        return channel_id
+
+    def dm_channel_id(self, user_id: int) -> int | None:
+        """The bot's DM channel with the user, once the bot (or `open_dm`) opened it."""
+        return self._state.world.dm_channel_id(user_id)
+
+    def open_dm(self, user_id: int) -> int:
+        """The user opens their DM with the bot (to use a command there); returns the channel's id."""
+        if user_id not in self._state.world.users:
+            raise KeyError(f"there is no user {user_id}")
+        return self._state.world.open_dm(user_id).id
+
+    def add_member(
+        self,
+        username: str,
+        *,
+        roles: Sequence[int] = (),
+        permissions: int | None = None,
+        accepts_dms: bool = True,
+    ) -> int:
+        """A new guild member; `permissions` overrides what their roles would give; with `accepts_dms`
+        False the bot's DMs to them fail with 50007, as with Discord's privacy setting."""
+        world = self._state.world
+        user_id = world.add_member(username, roles=roles, permissions=permissions, accepts_dms=accepts_dms)
         member = {**world.member_payload(user_id), "guild_id": str(world.guild_id)}
         self._state.gateway.publish("GUILD_MEMBER_ADD", member, intent=MEMBERS_INTENT)
         return user_id
@@ -154,8 +184,15 @@ class DiscordEmulator:
         user_id: int,
         channel_id: int | None = None,
         attachment_size_limit: int = DEFAULT_UPLOAD_LIMIT,
+        forged: bool = False,
     ) -> Interaction:
-        """The member uses /name (in #general unless told otherwise)."""
+        """The member uses /name (in #general unless told otherwise; a DM's id works too). `name` is the
+        command as Discord's client shows it: "admin limits set" for a subcommand in a group; an option's
+        value is a str, int, float, bool, an id (user, channel, role) or an `Upload` (attachment).
+
+        PermissionError when Discord's client would not offer the command to this member here (its
+        `default_member_permissions`, `contexts`, `nsfw`); `forged=True` delivers it anyway, as a
+        hand-made interaction would, so the bot's own checks are what a test exercises."""
         return use_command(
             self._state,
             name,
@@ -163,6 +200,7 @@ class DiscordEmulator:
             user_id=user_id,
             channel_id=channel_id or self.channel_id("general"),
             attachment_size_limit=attachment_size_limit,
+            forged=forged,
         )
 
     async def click(
@@ -172,14 +210,22 @@ class DiscordEmulator:
         *,
         user_id: int,
         attachment_size_limit: int = DEFAULT_UPLOAD_LIMIT,
+        forged: bool = False,
     ) -> Interaction:
-        """The member clicks the message's button with that custom_id."""
+        """The member clicks the message's button with that custom_id. PermissionError when they cannot
+        see the message (another user's DM with the bot, an ephemeral message shown to someone else);
+        `forged=True` delivers the click anyway."""
         return click_button(
-            self._state, message_id, custom_id, user_id=user_id, attachment_size_limit=attachment_size_limit
+            self._state,
+            message_id,
+            custom_id,
+            user_id=user_id,
+            attachment_size_limit=attachment_size_limit,
+            forged=forged,
         )
 
     def messages(self, channel_id: int) -> list[dict[str, Any]]:
-        """What members see in the channel, oldest first; attachments carry `data` (their bytes)."""
+        """What members see in the channel (or DM), oldest first; attachments carry `data` (their bytes)."""
         return [message.view() for message in self._state.messages.in_channel(channel_id)]
 
     def message(self, message_id: int) -> dict[str, Any]:

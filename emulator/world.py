@@ -7,46 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.permissions import ADMINISTRATOR, ALL_PERMISSIONS, BOT_PERMISSIONS, MEMBER_PERMISSIONS
 from emulator.responses import DiscordError
 from emulator.snowflakes import Snowflakes, iso_time
 
-ADMINISTRATOR = 1 << 3
-ALL_PERMISSIONS = (1 << 51) - 1
-# What @everyone may do in a new Discord server: talk, read, react, attach, use commands; not manage.
-MEMBER_PERMISSIONS = sum(
-    1 << bit
-    for bit in (
-        0,
-        6,
-        9,
-        10,
-        11,
-        14,
-        15,
-        16,
-        17,
-        18,
-        20,
-        21,
-        25,
-        26,
-        31,
-        32,
-        35,
-        36,
-        37,
-        38,
-        39,
-        42,
-        45,
-        46,
-        49,
-        50,
-    )
-)
-# What a bot is typically invited with: see channels, send, embed, attach, read history, react.
-BOT_PERMISSIONS = sum(1 << bit for bit in (6, 10, 11, 14, 15, 16, 18, 31, 38))
-TEXT_CHANNEL = 0
+TEXT_CHANNEL, DM_CHANNEL = 0, 1
 GUILDS_INTENT = 1 << 0
 MEMBERS_INTENT = 1 << 1
 
@@ -56,6 +21,8 @@ class User:
     id: int
     username: str
     bot: bool = False
+    accepts_dms: bool = True
+    """Whether the user lets members of the server DM them (Privacy settings); bots take no DMs."""
 
 
 @dataclass
@@ -82,6 +49,10 @@ class Channel:
     name: str
     position: int
     type: int = TEXT_CHANNEL
+    nsfw: bool = False
+    """Age-restricted: only then may a member use a command registered with `nsfw`."""
+    recipient_id: int | None = None
+    """The user at the other end of a DM with the bot."""
 
 
 @dataclass
@@ -93,6 +64,8 @@ class World:
     members: dict[int, Member] = field(default_factory=dict)
     roles: dict[int, Role] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
+    """The guild's channels; DMs between the bot and a user are in `dms`."""
+    dms: dict[int, Channel] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.guild_id = self.snowflakes.next()
@@ -100,19 +73,25 @@ class World:
         self.created_at = time.time()
         self.owner_id = self.add_member("server-owner")
         self.bot_user_id = self.snowflakes.next()
-        self.users[self.bot_user_id] = User(self.bot_user_id, self.bot_name, bot=True)
+        self.users[self.bot_user_id] = User(self.bot_user_id, self.bot_name, bot=True, accepts_dms=False)
         bot_role = self.snowflakes.next()
         self.roles[bot_role] = Role(bot_role, self.bot_name, BOT_PERMISSIONS, 1, managed=True)
         self.members[self.bot_user_id] = Member(self.bot_user_id, [bot_role], time.time())
-        for position, name in enumerate(("general", "art")):
-            channel_id = self.snowflakes.next()
-            self.channels[channel_id] = Channel(channel_id, name, position)
+        for name in ("general", "art"):
+            self.add_channel(name)
 
-    def add_member(self, username: str, *, roles: Sequence[int] = (), permissions: int | None = None) -> int:
+    def add_member(
+        self,
+        username: str,
+        *,
+        roles: Sequence[int] = (),
+        permissions: int | None = None,
+        accepts_dms: bool = True,
+    ) -> int:
         for role_id in roles:
             self.role(role_id)
         user_id = self.snowflakes.next()
-        self.users[user_id] = User(user_id, username)
+        self.users[user_id] = User(user_id, username, accepts_dms=accepts_dms)
         self.members[user_id] = Member(user_id, list(roles), time.time(), permissions)
         return user_id
 
@@ -121,6 +100,30 @@ class World:
         self.roles[role_id] = Role(role_id, name, permissions, len(self.roles))
         return role_id
 
+    def add_channel(self, name: str, *, nsfw: bool = False) -> int:
+        """A text channel at the bottom of the list; names are unique here, as `channel_id` looks them up."""
+        if not 1 <= len(name) <= 100:
+            raise ValueError(f"a channel name has 1 to 100 characters, not {len(name)}")
+        if any(channel.name == name for channel in self.channels.values()):
+            raise ValueError(f"the guild already has a channel named {name!r}")
+        channel_id = self.snowflakes.next()
+        self.channels[channel_id] = Channel(channel_id, name, len(self.channels), nsfw=nsfw)
+        return channel_id
+
+    def open_dm(self, user_id: int) -> Channel:
+        """The DM between the bot and the user, created the first time (as `POST /users/@me/channels`)."""
+        if user_id not in self.users:
+            raise DiscordError(404, 10013, "Unknown User")
+        found = self.dm_channel_id(user_id)
+        if found is not None:
+            return self.dms[found]
+        channel_id = self.snowflakes.next()
+        channel = self.dms[channel_id] = Channel(channel_id, "", 0, type=DM_CHANNEL, recipient_id=user_id)
+        return channel
+
+    def dm_channel_id(self, user_id: int) -> int | None:
+        return next((channel.id for channel in self.dms.values() if channel.recipient_id == user_id), None)
+
     def channel_id(self, name: str) -> int:
         for channel in self.channels.values():
             if channel.name == name:
@@ -128,10 +131,11 @@ class World:
         raise KeyError(f"no channel named {name!r}; the guild has {[c.name for c in self.channels.values()]}")
 
     def channel(self, channel_id: int) -> Channel:
-        try:
-            return self.channels[channel_id]
-        except KeyError:
-            raise DiscordError(404, 10003, "Unknown Channel") from None
+        """A guild channel or a DM, or Discord's Unknown Channel."""
+        channel = self.channels.get(channel_id) or self.dms.get(channel_id)
+        if channel is None:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        return channel
 
     def role(self, role_id: int) -> Role:
         try:
@@ -146,14 +150,16 @@ class World:
             raise KeyError(f"user {user_id} is not a member of the guild: add_member() first") from None
 
     def permissions(self, user_id: int) -> int:
+        """As Discord computes them: ADMINISTRATOR (or owning the server) means every permission."""
         member = self.member(user_id)
         if member.permissions is not None:
-            return member.permissions
-        if user_id == self.owner_id:
+            permissions = member.permissions
+        elif user_id == self.owner_id:
             return ALL_PERMISSIONS
-        permissions = self.roles[self.guild_id].permissions
-        for role_id in member.roles:
-            permissions |= self.roles[role_id].permissions
+        else:
+            permissions = self.roles[self.guild_id].permissions
+            for role_id in member.roles:
+                permissions |= self.roles[role_id].permissions
         return ALL_PERMISSIONS if permissions & ADMINISTRATOR else permissions
 
     def user_payload(self, user_id: int) -> dict[str, Any]:
@@ -216,6 +222,14 @@ class World:
 
     def channel_payload(self, channel_id: int) -> dict[str, Any]:
         channel = self.channel(channel_id)
+        if channel.recipient_id is not None:
+            return {
+                "id": str(channel.id),
+                "type": channel.type,
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [self.user_payload(channel.recipient_id)],
+            }
         return {
             "id": str(channel.id),
             "type": channel.type,
@@ -224,7 +238,7 @@ class World:
             "position": channel.position,
             "parent_id": None,
             "topic": None,
-            "nsfw": False,
+            "nsfw": channel.nsfw,
             "last_message_id": None,
             "rate_limit_per_user": 0,
             "permission_overwrites": [],

@@ -27,3 +27,13 @@ def test_sync_calls_run_on_the_emulators_loop_and_wait_for_explains_a_timeout():
             discord.wait_for(lambda emulator: emulator.message(1), timeout=0.1)
         assert discord.violations == []
     assert discord.gateway_url.startswith("ws://127.0.0.1:")
+
+
+def test_channels_and_dms_from_sync_code():
+    with BackgroundEmulator() as discord:
+        news = discord.add_channel("news", nsfw=True)
+        assert discord.call(lambda emulator: emulator.channel_id("news")) == news
+        ada = discord.call(lambda emulator: emulator.add_member("ada"))
+        assert discord.dm_channel_id(ada) is None
+        dm = discord.open_dm(ada)
+        assert discord.dm_channel_id(ada) == dm and discord.messages(dm) == []

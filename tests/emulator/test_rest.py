@@ -176,3 +176,27 @@ def test_an_expired_token_stops_the_webhook():
 
 def _callback(emulator: DiscordEmulator, interaction: Any) -> str:
     return f"{emulator.api_base}/interactions/{interaction.id}/{interaction.token}/callback"
+
+
+def test_a_dm_channel_is_opened_once_and_a_closed_dm_refuses_messages_with_50007():
+    async def check(emulator: DiscordEmulator, session: aiohttp.ClientSession) -> None:
+        grace = emulator.add_member("grace", accepts_dms=False)
+        url = f"{emulator.api_base}/users/@me/channels"
+        status, channel = await answer(
+            await session.post(url, json={"recipient_id": grace}, headers=bot(emulator))
+        )
+        assert (status, channel["type"], channel["recipients"][0]["id"]) == (200, 1, str(grace))
+        _, again = await answer(
+            await session.post(url, json={"recipient_id": str(grace)}, headers=bot(emulator))
+        )
+        assert again["id"] == channel["id"] == str(emulator.dm_channel_id(grace))
+        status, body = await answer(await session.post(url, json={"recipient_id": 1}, headers=bot(emulator)))
+        assert (status, body["code"]) == (404, 10013)
+        messages = f"{emulator.api_base}/channels/{channel['id']}/messages"
+        status, body = await answer(
+            await session.post(messages, json={"content": "hi"}, headers=bot(emulator))
+        )
+        assert (status, body) == (403, {"message": "Cannot send messages to this user", "code": 50007})
+        assert emulator.violations == []
+
+    run(check)

@@ -5,6 +5,8 @@ import time
 import discord
 import pytest
 
+from emulator.access import check_command
+from emulator.interactions import Interaction, interaction_payload, resolved
 from emulator.mentions import parse_mentions
 from emulator.paths import TemplateIndex
 from emulator.snowflakes import Snowflakes
@@ -76,3 +78,76 @@ def test_member_permissions_come_from_roles_unless_overridden():
     assert discord.Permissions(world.permissions(admin)).manage_guild
     assert world.permissions(fixed) == 1 << 11
     assert discord.Permissions(world.permissions(world.owner_id)).administrator
+
+
+@pytest.mark.parametrize(
+    ("command", "who", "offered"),
+    [
+        ({"default_member_permissions": None}, "member", True),
+        ({"default_member_permissions": "32"}, "member", False),
+        ({"default_member_permissions": "32"}, "manager", True),
+        ({"default_member_permissions": "48"}, "manager", False),  # all the bits, not any of them
+        ({"default_member_permissions": "0"}, "manager", False),  # "0": administrators only
+        ({"default_member_permissions": "0"}, "admin", True),
+        ({"default_member_permissions": "0"}, "owner", True),
+        ({"contexts": [1]}, "owner", False),
+        ({"nsfw": True}, "owner", False),  # #general is not age-restricted
+    ],
+)
+def test_a_command_is_offered_by_discords_rules(command: dict, who: str, offered: bool):
+    world = World(Snowflakes())
+    users = {
+        "member": world.add_member("ada"),
+        "manager": world.add_member("grace", roles=[world.add_role("managers", 1 << 5)]),
+        "admin": world.add_member("linus", permissions=ADMINISTRATOR),
+        "owner": world.owner_id,
+    }
+    channel = world.channel(world.channel_id("general"))
+    try:
+        check_command(world, {"name": "x", **command}, user_id=users[who], channel=channel)
+    except PermissionError:
+        assert not offered
+    else:
+        assert offered
+
+
+def test_in_a_dm_only_global_commands_allowed_there_are_offered_whatever_the_permissions():
+    world = World(Snowflakes())
+    ada = world.add_member("ada")
+    dm = world.open_dm(ada)
+    assert world.open_dm(ada) is dm and world.dm_channel_id(ada) == dm.id
+    check_command(world, {"name": "x", "default_member_permissions": "0"}, user_id=ada, channel=dm)
+    for command in ({"guild_id": "1"}, {"contexts": [0]}, {"dm_permission": False}, {"nsfw": True}):
+        with pytest.raises(PermissionError):
+            check_command(world, {"name": "x", **command}, user_id=ada, channel=dm)
+
+
+def test_an_interaction_in_the_bots_dm_has_a_user_and_no_guild():
+    world = World(Snowflakes())
+    ada = world.add_member("ada")
+    dm = world.open_dm(ada)
+    interaction = Interaction(1, "token", "component", ada, dm.id, time.time())
+    payload = interaction_payload(world, interaction, application_id=5, type=3, data={})
+    assert not {"guild", "guild_id", "member", "guild_locale"} & payload.keys()
+    assert payload["user"]["id"] == str(ada)
+    assert payload["channel"] == {
+        "id": str(dm.id),
+        "type": 1,
+        "last_message_id": None,
+        "flags": 0,
+        "recipients": [world.user_payload(ada)],
+    }
+    assert (payload["context"], payload["authorizing_integration_owners"]) == (1, {"0": "0"})
+    guild = Interaction(2, "token", "command", ada, world.channel_id("general"), time.time())
+    payload = interaction_payload(world, guild, application_id=5, type=2, data={})
+    assert (payload["context"], payload["authorizing_integration_owners"]) == (0, {"0": str(world.guild_id)})
+    assert payload["member"]["permissions"] == str(world.permissions(ada))
+
+
+def test_an_age_restricted_channel_says_so_in_the_guild_a_channel_option_and_the_api():
+    world = World(Snowflakes())
+    lounge = world.add_channel("lounge", nsfw=True)
+    assert [channel["nsfw"] for channel in world.guild_create(1)["channels"]] == [False, False, True]
+    option = {"name": "where", "type": 7, "value": str(lounge)}
+    assert resolved(world, [option], world.owner_id)["channels"][str(lounge)]["nsfw"] is True
+    assert world.channel_payload(lounge)["nsfw"] is True
