@@ -58,6 +58,14 @@ class Done(_Event):
     seeds: tuple[int, ...]
     warnings: tuple[str, ...] = ()
     seconds: float = Field(description="time the worker spent on the job")
+    flagged: tuple[int, ...] = Field(
+        default=(),
+        description="1-based indices of the images the NSFW checker flagged (replaced when the job asked"
+        " to block them, kept when it asked for spoilers)",
+    )
+    safety_checked: bool = Field(
+        default=False, description="whether a checker ran: tells 'nothing flagged' from 'not checked'"
+    )
 
 
 class Failed(_Event):

@@ -21,6 +21,17 @@ class Strength(StrEnum):
     STRONG = "strong"
 
 
+class Safety(StrEnum):
+    """What the worker does with images its NSFW checker flags (the server's choice for the channel)."""
+
+    OFF = "off"
+    """No check."""
+    BLOCK = "block"
+    """Flagged images are replaced by a flat stand-in in every stored artifact, the grid included."""
+    SPOILER = "spoiler"
+    """Flagged images are kept; the result lists them, for the bot to mark as spoilers."""
+
+
 class Generation(BaseModel):
     """Resolved sampling parameters: what the pipeline is called with."""
 
@@ -62,6 +73,9 @@ class _Spec(BaseModel):
     """Who asked (a Discord user id, or a local user name): for limits and attribution."""
     warnings: tuple[str, ...] = ()
     """Notes from resolving the prompt that the result should carry."""
+    safety: Safety = Safety.OFF
+    """What the worker does with images its NSFW checker flags: nothing is checked when OFF; BLOCK
+    replaces them before they are stored; SPOILER keeps them. `Done.flagged` lists them either way."""
 
 
 class ImagineSpec(_Spec):

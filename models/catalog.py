@@ -117,6 +117,22 @@ class BuiltinSource(_Source):
 Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]
 
 
+class SafetyClassifier(BaseModel):
+    """The NSFW check for models without a safety checker of their own: an image classifier.
+
+    Any transformers image-classification model (loaded with `AutoModelForImageClassification` and
+    `AutoImageProcessor`). An image is flagged when the probability of `labels` together reaches
+    `threshold` (for a multi-label model: when one of them does).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: Annotated[HubSource | FolderSource, Field(discriminator="kind")]
+    labels: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=1)
+    """The labels that mean NSFW, spelled as in the model's `id2label`."""
+    threshold: float = Field(default=0.5, gt=0, le=1)
+
+
 class CatalogEntry(BaseModel):
     """One served model: its name, family, where its weights are, and its own defaults."""
 
@@ -126,6 +142,10 @@ class CatalogEntry(BaseModel):
     family: Family
     source: Source
     description: str = ""
+    safety_checker: Literal["auto", "classifier"] = "auto"
+    """Which NSFW check a job that asks for one gets: "auto" is the model's own safety checker when it
+    ships one (`safety_checker/` and `feature_extractor/`, as SD1.5 repositories do), else the
+    catalog's `safety_classifier`; "classifier" is always the catalog's classifier."""
     # Overrides of the family's defaults (see OVERRIDABLE); None keeps the family's value. They
     # are checked together with the family's values, so constraints live in FamilyDefaults only.
     native_width: int | None = None
@@ -169,6 +189,8 @@ class Catalog(BaseModel):
 
     default: str
     models: tuple[CatalogEntry, ...]
+    safety_classifier: SafetyClassifier | None = None
+    """Checks the images of every model that has no safety checker of its own (see `CatalogEntry`)."""
 
     @model_validator(mode="after")
     def _names_fit(self) -> Self:
@@ -180,6 +202,12 @@ class Catalog(BaseModel):
             raise ValueError(f"model names must be unique; repeated: {', '.join(repeated)}")
         if self.default not in names:
             raise ValueError(f"default `{self.default}` is not one of the models: {', '.join(names)}")
+        wanting = [entry.name for entry in self.models if entry.safety_checker == "classifier"]
+        if wanting and self.safety_classifier is None:
+            raise ValueError(
+                f'a model with `safety_checker = "classifier"` needs a `[safety_classifier]` table;'
+                f" it is missing for {', '.join(wanting)}"
+            )
         return self
 
     @property

@@ -20,6 +20,7 @@ from diffusers.models.attention_processor import AttnProcessor2_0
 
 from models.catalog import BuiltinSource, CatalogEntry, FolderSource, HubSource, SingleFileSource
 from models.families import FamilyDefaults
+from models.safety import ComponentSource, own_checker_source
 from models.tiny import materialize_builtin
 
 _TEXT2IMG: dict[str, type[DiffusionPipeline]] = {
@@ -43,6 +44,9 @@ class LoadedModel:
     img2img: DiffusionPipeline
     device: torch.device
     dtype: torch.dtype
+    safety_checker: ComponentSource | None = None
+    """Where the model's own safety checker is, when it ships one. Never part of the pipelines:
+    the worker loads it (`models.safety`) the first time a job asks for an NSFW check."""
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -92,14 +96,16 @@ def load_model(
     img2img = _derive_img2img(text2img, defaults.pipeline, torch_dtype)
     for pipeline in (text2img, img2img):
         pipeline.set_progress_bar_config(disable=True)
-    return LoadedModel(entry, defaults, text2img, img2img, device, torch_dtype)
+    safety_checker = own_checker_source(entry, cache_dir) if defaults.pipeline == "sd" else None
+    return LoadedModel(entry, defaults, text2img, img2img, device, torch_dtype, safety_checker)
 
 
 def _load_text2img(
     entry: CatalogEntry, kind: str, torch_dtype: torch.dtype, cache_dir: Path
 ) -> DiffusionPipeline:
     cls = _TEXT2IMG[kind]
-    # No safety checker (moderation is decided elsewhere); SDXL pipelines have none to skip.
+    # No safety checker in the pipeline: the worker runs it (or a classifier) as its own step, only
+    # for jobs that ask for a check (see models.safety). SDXL pipelines have none to skip.
     extra: dict[str, Any] = (
         {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
         if kind == "sd"

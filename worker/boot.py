@@ -13,6 +13,7 @@ from models.loader import load_model, pick_device
 from worker import runtime
 from worker.engine import Engine
 from worker.runner import ResidentWorker, build_worker
+from worker.safety import SafetyChecks
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
     """Loads every model the worker serves (the catalog's default when none is named)."""
     catalog = load_catalog(settings.catalog)
     names = settings.models or [catalog.default]
+    safety = SafetyChecks(catalog.safety_classifier)  # one classifier for all models that need it
     engines = {}
     for name in names:
         model = load_model(
@@ -30,8 +32,14 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
             device=pick_device(settings.device),
             dtype=settings.dtype,
         )
-        log.info("loaded model %s on %s as %s", name, model.device, model.dtype)
-        engines[name] = Engine(model, vae_tile_pixels=settings.vae_tile_pixels)
+        log.info(
+            "loaded model %s on %s as %s; NSFW checks: %s",
+            name,
+            model.device,
+            model.dtype,
+            safety.describe(model),
+        )
+        engines[name] = Engine(model, vae_tile_pixels=settings.vae_tile_pixels, safety=safety)
     return engines
 
 

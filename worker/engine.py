@@ -13,8 +13,10 @@ from PIL import Image
 from jobs import limits
 from jobs.specs import Generation
 from models.loader import LoadedModel
+from models.safety import ImageChecker
 from worker.conditioning import condition
 from worker.preview import LatentPreviewer
+from worker.safety import SafetyChecks
 from worker.schedulers import SchedulerCache
 from worker.tiling import seamless
 
@@ -31,12 +33,19 @@ class Render:
 class Engine:
     """One resident model and the settings of how it is run."""
 
-    def __init__(self, model: LoadedModel, *, vae_tile_pixels: int) -> None:
+    def __init__(
+        self, model: LoadedModel, *, vae_tile_pixels: int, safety: SafetyChecks | None = None
+    ) -> None:
         self.model = model
+        self.safety = SafetyChecks() if safety is None else safety  # shared by the worker's engines
         self.previewer = LatentPreviewer(model.defaults.latent_rgb_factors, model.defaults.latent_rgb_bias)
         self._schedulers = SchedulerCache(dict(model.text2img.scheduler.config))
         self._sdxl = model.defaults.pipeline == "sdxl"
         self._vae_tile_pixels = vae_tile_pixels
+
+    def safety_checker(self) -> ImageChecker | None:
+        """The NSFW checker for this model's images (loaded on first use); None when there is none."""
+        return self.safety.checker(self.model)
 
     def imagine(self, generation: Generation, on_step: StepCallback) -> Render:
         """The four grid images, seeds s…s+3, in one batched pipeline call."""

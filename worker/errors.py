@@ -19,3 +19,7 @@ class ModelNotServedError(JobError):
 
 class SourceExpiredError(JobError):
     """The image a follow-up starts from is no longer stored."""
+
+
+class SafetyCheckUnavailableError(JobError):
+    """The job asks for an NSFW check and the worker could not load the checker."""

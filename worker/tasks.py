@@ -13,11 +13,12 @@ from broker.artifacts import ArtifactExpiredError, image_name
 from broker.images import encode
 from jobs.events import ArtifactRef, Done, Progress, Started
 from jobs.resolve import image_size
-from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, UpscaleSpec, VarySpec
+from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, Safety, UpscaleSpec, VarySpec
 from worker import runtime
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
 from worker.grid import tile_grid
+from worker.safety import Screened, screen
 
 
 def imagine(spec: dict[str, Any]) -> dict[str, Any]:
@@ -44,8 +45,15 @@ def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
     engine = state.engine(spec.generation.model)
     state.events.publish(Started(job_id=spec.job_id, worker=_worker_name(), attempt=_count_attempt()))
     began = time.monotonic()
-    render = _render(spec, engine, _ProgressReporter(spec.job_id, engine, state.previews))
-    done = _store(spec, render, time.monotonic() - began)
+    # Loaded before the images are made, so a checker that cannot load fails the job at once.
+    checker = engine.safety_checker() if spec.safety is not Safety.OFF else None
+    # A blocked image must not show through the previews either: a job that blocks gets none.
+    previews = _ProgressReporter(
+        spec.job_id, engine, state.previews, with_preview=spec.safety is not Safety.BLOCK
+    )
+    render = _render(spec, engine, previews)
+    screened = screen(render.images, checker, spec.safety)
+    done = _store(spec, render, screened, time.monotonic() - began)
     state.events.publish_done(done)
     return done.model_dump(mode="json", exclude={"at"})
 
@@ -90,10 +98,10 @@ def _source_image(spec: UpscaleSpec | VarySpec) -> Image.Image:
     return image
 
 
-def _store(spec: JobSpec, render: Render, seconds: float) -> Done:
+def _store(spec: JobSpec, render: Render, screened: Screened, seconds: float) -> Done:
     artifacts = runtime.current().artifacts
     refs: list[ArtifactRef] = []
-    for index, image in enumerate(render.images, start=1):
+    for index, image in enumerate(screened.images, start=1):
         encoded = encode(image)
         refs.append(
             artifacts.put(
@@ -106,8 +114,8 @@ def _store(spec: JobSpec, render: Render, seconds: float) -> Done:
             )
         )
     grid_ref = None
-    if len(render.images) > 1:
-        grid = tile_grid(render.images)
+    if len(screened.images) > 1:
+        grid = tile_grid(screened.images)
         encoded = encode(grid)
         grid_ref = artifacts.put(
             spec.job_id,
@@ -117,7 +125,7 @@ def _store(spec: JobSpec, render: Render, seconds: float) -> Done:
             width=grid.width,
             height=grid.height,
         )
-    seeds = spec.generation.seeds[: len(render.images)]
+    seeds = spec.generation.seeds[: len(screened.images)]
     return Done(
         job_id=spec.job_id,
         images=tuple(refs),
@@ -125,16 +133,19 @@ def _store(spec: JobSpec, render: Render, seconds: float) -> Done:
         seeds=tuple(seeds),
         warnings=spec.warnings + render.warnings,
         seconds=round(seconds, 3),
+        flagged=screened.flagged,
+        safety_checked=screened.checked,
     )
 
 
 class _ProgressReporter:
-    """Publishes a progress event with a latent preview a few times per job."""
+    """Publishes a progress event a few times per job, with a latent preview unless told not to."""
 
-    def __init__(self, job_id: str, engine: Engine, previews: int) -> None:
+    def __init__(self, job_id: str, engine: Engine, previews: int, *, with_preview: bool = True) -> None:
         self._job_id = job_id
         self._engine = engine
         self._previews = previews
+        self._with_preview = with_preview
 
     def __call__(self, step: int, total: int, latents: torch.Tensor) -> None:
         if not self._previews or step >= total:
@@ -147,7 +158,7 @@ class _ProgressReporter:
                 job_id=self._job_id,
                 step=step,
                 total=total,
-                preview=self._engine.previewer.jpeg(latents),
+                preview=self._engine.previewer.jpeg(latents) if self._with_preview else None,
             )
         )
 
