@@ -1,6 +1,7 @@
 """What members ask for: a new prompt or a click, turned into a queued job and a waiting message."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -9,14 +10,19 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bot import render
+from bot.config.member import Posting
+from bot.config.store import ConfigStore
 from bot.deliveries import Delivery, DeliveryBook
+from bot.policy import Asker, Policy, Refusal, Terms
+from bot.quotas import Quotas
+from bot.replies import tell
 from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore, image_name
 from broker.events import EventLog
 from broker.images import cut_image, encode
 from broker.queues import JobSubmitter, UnknownJobError
 from jobs import keys
-from jobs.prompt import PromptError, parse_prompt, prompt_text
+from jobs.prompt import PromptError, prompt_text
 from jobs.resolve import (
     ResolveError,
     image_count,
@@ -33,12 +39,10 @@ from models.catalog import Catalog, UnknownModelError
 log = logging.getLogger(__name__)
 
 
-SpecMaker = Callable[[JobSpec, str], Awaitable[tuple[JobSpec, str]]]
-"""Builds a follow-up from its source spec and the clicking member: the spec and its label."""
+_UNREACHABLE = "The queue is unreachable right now: nothing was queued. Try again in a minute."
 
-
-class Refusal(Exception):
-    """Why a request cannot be served, in words for the member."""
+SpecMaker = Callable[[JobSpec, Terms], Awaitable[tuple[JobSpec, str]]]
+"""Builds a follow-up from its source spec and the clicking member's terms: the spec and its label."""
 
 
 class Actions:
@@ -51,22 +55,36 @@ class Actions:
         self._submitter = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings))
         self._artifacts = ArtifactStore(redis, settings.artifact_ttl)
         self.deliveries = DeliveryBook(redis, settings.artifact_ttl)
+        self.config = ConfigStore(redis)
+        self.policy = Policy(self.config, Quotas(redis, self.deliveries), catalog)
 
     async def imagine(self, interaction: discord.Interaction, prompt: str) -> None:
         try:
-            parsed = parse_prompt(prompt)
+            terms = await asyncio.to_thread(self.policy.terms, Asker.of(interaction))
+            self.policy.admit(terms)
+            parsed = self.policy.prompt(terms, prompt)
             profile = self._catalog.get(parsed.model).profile()
-            spec = imagine_spec(parsed, profile, requested_by=str(interaction.user.id))
+            spec = self.policy.shape(
+                terms, imagine_spec(parsed, profile, requested_by=str(interaction.user.id))
+            )
         except (PromptError, UnknownModelError, ResolveError) as error:
-            await _tell(interaction, f"That prompt needs a change: {error}")
+            await tell(interaction, f"That prompt needs a change: {error}")
             return
-        await self._start(interaction, spec, title=prompt)
+        except Refusal as error:
+            await tell(interaction, str(error))
+            return
+        except RedisError:
+            log.exception("could not read the rules for /imagine")
+            await tell(interaction, _UNREACHABLE)
+            return
+        await self._start(interaction, spec, terms, title=prompt)
 
     async def upscale(self, interaction: discord.Interaction, job_id: str, index: int) -> None:
-        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             await self._restore_source(source, index, interaction.message)
             profile = self._catalog.get(source.generation.model).profile()
-            return upscale_spec(source, index, profile, requested_by=requester), f"Image #{index}"
+            spec = upscale_spec(source, index, profile, requested_by=str(terms.asker.member_id))
+            return spec, f"Image #{index}"
 
         grid_url = interaction.message.jump_url if interaction.message else None
         await self._follow_up(interaction, job_id, make, parent_url=grid_url)
@@ -74,19 +92,18 @@ class Actions:
     async def vary(
         self, interaction: discord.Interaction, job_id: str, index: int, strength: Strength | None
     ) -> None:
-        chosen = strength or self._settings.vary_strength
-
-        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            chosen = strength or terms.preferences.vary_strength or self._settings.vary_strength
             await self._restore_source(source, index, interaction.message)
             profile = self._catalog.get(source.generation.model).profile()
-            spec = vary_spec(source, index, chosen, profile, requested_by=requester)
+            spec = vary_spec(source, index, chosen, profile, requested_by=str(terms.asker.member_id))
             return spec, f"Variations ({chosen.value.title()}) by"
 
         await self._follow_up(interaction, job_id, make)
 
     async def reroll(self, interaction: discord.Interaction, job_id: str) -> None:
-        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
-            return reroll_spec(source, requested_by=requester), ""
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            return reroll_spec(source, requested_by=str(terms.asker.member_id)), ""
 
         await self._follow_up(interaction, job_id, make)
 
@@ -94,9 +111,10 @@ class Actions:
         """The failed job again, with the same parameters and seed."""
         failed = await asyncio.to_thread(self.deliveries.get, job_id)
 
-        async def make(source: JobSpec, requester: str) -> tuple[JobSpec, str]:
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             if isinstance(source, UpscaleSpec | VarySpec):
                 await self._ensure_stored(source.source)
+            requester = str(terms.asker.member_id)
             spec = source.model_copy(update={"job_id": new_job_id(), "requested_by": requester})
             return spec, failed.label if failed else ""
 
@@ -110,30 +128,42 @@ class Actions:
         if not await self._first_click(interaction):
             return
         try:
+            origin = await asyncio.to_thread(self.deliveries.get, job_id)
+            terms = await asyncio.to_thread(
+                self.policy.terms, Asker.of(interaction), origin.home_guild_id if origin else None
+            )
+            self.policy.admit(terms)
             source = await asyncio.to_thread(self._submitter.spec, job_id)
-            spec, label = await make(source, str(interaction.user.id))
+            spec, label = await make(source, terms)
+            spec = self.policy.shape(terms, spec)
         except UnknownJobError:
-            await _tell(
+            await tell(
                 interaction, "This job is too old: its settings are no longer kept. Run /imagine again."
             )
             return
         except (Refusal, ResolveError, UnknownModelError) as error:
-            await _tell(interaction, str(error))
+            await tell(interaction, str(error))
+            return
+        except RedisError:
+            log.exception("could not start a follow-up of %s", job_id)
+            await tell(interaction, _UNREACHABLE)
             return
         await self._start(
-            interaction, spec, title=await self._title(source), label=label, parent_url=parent_url
+            interaction, spec, terms, title=await self._title(source), label=label, parent_url=parent_url
         )
 
     async def _start(
         self,
         interaction: discord.Interaction,
         spec: JobSpec,
+        terms: Terms,
         *,
         title: str,
         label: str = "",
         parent_url: str | None = None,
     ) -> None:
-        """Records where the results go, queues the job, then answers with the waiting message.
+        """Counts the job against the member's limits, records where the results go, queues the
+        job, then answers with the waiting message.
 
         Queuing comes first so that no crash can leave a member looking at a waiting message for a
         job that was never queued; a job fast enough to finish before the answer is handled below
@@ -146,26 +176,38 @@ class Actions:
             requester_id=interaction.user.id,
             channel_id=interaction.channel_id or 0,
             guild_id=interaction.guild_id,
+            home_guild_id=terms.guild_id,
             application_id=interaction.application_id,
             interaction_token=interaction.token,
             interaction_at=interaction.created_at.timestamp(),
             attachment_size_limit=interaction.filesize_limit,
             parent_url=parent_url,
+            direct=interaction.guild_id is not None and terms.preferences.posting is Posting.DM,
+            safety=spec.safety,
         )
+        try:
+            await asyncio.to_thread(self.policy.reserve, terms, spec.job_id)
+        except Refusal as error:
+            await tell(interaction, str(error))
+            return
+        except RedisError:
+            log.exception("could not count job %s against the member's limits", spec.job_id)
+            await tell(interaction, _UNREACHABLE)
+            return
         try:
             await asyncio.to_thread(self.deliveries.save, delivery)
             queued = await asyncio.to_thread(
-                self._submitter.submit, spec, concurrency=self._settings.member_concurrency
+                self._submitter.submit, spec, concurrency=terms.config.limits.running
             )
         except RedisError:
             log.exception("could not queue job %s", spec.job_id)
-            await _tell(
-                interaction, "The queue is unreachable right now: nothing was queued. Try again in a minute."
-            )
+            with contextlib.suppress(RedisError):
+                await asyncio.to_thread(self.policy.release, terms, spec.job_id)
+            await tell(interaction, _UNREACHABLE)
             return
         delivery = delivery.model_copy(update={"position": queued.position})
         response = await interaction.response.send_message(
-            render.waiting(delivery), allowed_mentions=render.mentions(delivery)
+            render.waiting(delivery), allowed_mentions=render.mentions(delivery), ephemeral=delivery.direct
         )
         delivery = delivery.model_copy(update={"message_id": response.message_id})
         await asyncio.to_thread(self.deliveries.save, delivery)
@@ -180,7 +222,7 @@ class Actions:
         window = max(1, round(self._settings.click_window))
         if await asyncio.to_thread(self._redis.set, key, 1, nx=True, ex=window):
             return True
-        await _tell(interaction, "Already on it: your click a moment ago started that job.")
+        await tell(interaction, "Already on it: your click a moment ago started that job.")
         return False
 
     async def _title(self, source: JobSpec) -> str:
@@ -231,11 +273,3 @@ class Actions:
             width=image.width,
             height=image.height,
         )
-
-
-async def _tell(interaction: discord.Interaction, text: str) -> None:
-    """An ephemeral answer only the member sees."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)

@@ -8,16 +8,28 @@ from discord import app_commands
 from redis import Redis
 
 from bot.actions import Actions
+from bot.admin import AdminCommands
 from bot.buttons import BUTTONS
 from bot.commands import add_commands
 from bot.consumer import EventConsumer
 from bot.poster import Poster
+from bot.preferences import Preferences, add_preference_commands
 from bot.presenter import Presenter
+from bot.replies import tell
 from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore
 from models.catalog import Catalog
 
 log = logging.getLogger(__name__)
+
+
+class CommandTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            return  # the check has told the member why
+        name = interaction.command.qualified_name if interaction.command else "?"
+        log.error("/%s failed", name, exc_info=error)
+        await tell(interaction, "Something went wrong on my side. Try again in a moment.")
 
 
 class ImagineBot(discord.Client):
@@ -27,9 +39,11 @@ class ImagineBot(discord.Client):
             intents=discord.Intents.default(), allowed_mentions=discord.AllowedMentions.none(), **options
         )
         self.settings = settings
-        self.tree = app_commands.CommandTree(self)
+        self.tree = CommandTree(self)
         self.actions = Actions(redis, settings, catalog)
         add_commands(self.tree, self.actions, redis, catalog)
+        self.tree.add_command(AdminCommands(self.actions.config, self.actions.policy, catalog))
+        add_preference_commands(self.tree, Preferences(self.actions.config, catalog, settings.vary_strength))
         presenter = Presenter(
             Poster(self),
             self.actions.deliveries,

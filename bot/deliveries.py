@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from redis import Redis
 
 from jobs import keys
+from jobs.specs import Safety
 
 INTERACTION_TOKEN_LIFETIME = 15 * 60
 """Seconds an interaction token works; after that only the bot's own channel messages do."""
@@ -29,6 +30,9 @@ class Delivery(BaseModel):
     requester_id: int
     channel_id: int
     guild_id: int | None
+    """The channel's server; None for a DM."""
+    home_guild_id: int | None = None
+    """The server whose rules apply: the channel's, or for a click in a DM the job's origin's."""
     application_id: int
     interaction_token: str
     interaction_at: float
@@ -39,6 +43,10 @@ class Delivery(BaseModel):
     """The waiting message, once Discord has created it."""
     parent_url: str | None = None
     """The message a follow-up was clicked on, linked from the result."""
+    direct: bool = False
+    """The result goes to the requester's DMs, and the waiting message is ephemeral."""
+    safety: Safety = Safety.OFF
+    """What the job does with images the NSFW check flags."""
 
     def token_usable(self) -> bool:
         """Whether the interaction webhook still works (with a margin for slow requests)."""

@@ -9,6 +9,8 @@ from bot.deliveries import Delivery
 
 INVALID_WEBHOOK_TOKEN = 50027
 """Discord's code for an interaction token past its 15 minutes."""
+CANNOT_MESSAGE_USER = 50007
+"""Discord's code for a member whose DMs are closed to the bot."""
 
 
 class Poster:
@@ -24,8 +26,8 @@ class Poster:
         view: discord.ui.View | None = None,
     ) -> None:
         """Rewrites the waiting message; `attachments` replaces its files when given."""
-        if delivery.message_id is None:
-            return
+        if delivery.message_id is None or (delivery.direct and not delivery.token_usable()):
+            return  # an ephemeral message is out of reach once the token expires
         edit: dict = {"content": content, "view": view, "allowed_mentions": render.mentions(delivery)}
         if attachments is not None:
             edit["attachments"] = attachments
@@ -52,7 +54,7 @@ class Poster:
                 except discord.HTTPException as error:
                     if error.code != INVALID_WEBHOOK_TOKEN:
                         raise
-            if delivery.message_id is not None:
+            if delivery.message_id is not None and not delivery.direct:
                 await self._waiting_message(delivery).delete()
         except discord.NotFound:
             pass
@@ -75,20 +77,31 @@ class Poster:
     async def post(
         self, delivery: Delivery, *, content: str, file: discord.File | None, view: discord.ui.View | None
     ) -> int:
-        """A new channel message from the bot; returns its id.
+        """A new message from the bot in the channel, or in the member's DMs for a direct delivery
+        (in the channel after all when their DMs are closed); returns its id.
 
         The nonce is fixed per job and enforced, so Discord itself refuses a second copy when a
         post is repeated after a crash between Discord's answer and our record of it.
         """
+        send = {
+            "content": content,
+            "file": file or discord.utils.MISSING,
+            "view": view or discord.utils.MISSING,
+            "allowed_mentions": render.mentions(delivery),
+            "nonce": delivery.job_id[:25],
+        }
+        if delivery.direct:
+            try:
+                dm = await self._client.create_dm(discord.Object(delivery.requester_id))
+                return (await dm.send(**send)).id
+            except discord.Forbidden as error:
+                if error.code != CANNOT_MESSAGE_USER:
+                    raise
+                send["content"] = f"{content}\n-# {render.DMS_CLOSED}"
+                if file is not None:
+                    file.reset()
         channel = self._client.get_partial_messageable(delivery.channel_id, guild_id=delivery.guild_id)
-        message = await channel.send(
-            content=content,
-            file=file or discord.utils.MISSING,
-            view=view or discord.utils.MISSING,
-            allowed_mentions=render.mentions(delivery),
-            nonce=delivery.job_id[:25],
-        )
-        return message.id
+        return (await channel.send(**send)).id
 
     def _webhook(self, delivery: Delivery) -> discord.Webhook:
         return discord.Webhook.partial(

@@ -16,6 +16,7 @@ from bot.poster import Poster
 from broker.artifacts import ArtifactExpiredError, ArtifactStore
 from broker.images import fit
 from jobs.events import Done, Event, Failed, Progress, Queued, Started
+from jobs.specs import Safety
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,17 @@ class Presenter:
                 await self._fail(delivery, "the images expired before they could be posted.", None)
                 return
             encoded = await asyncio.to_thread(fit, data, ref.content_type, delivery.attachment_size_limit)
-            file = discord.File(io.BytesIO(encoded.data), f"{_file_stem(delivery)}.{encoded.extension}")
+            spoiler = delivery.safety is Safety.SPOILER and bool(done.flagged)
+            name = f"{'SPOILER_' * spoiler}{_file_stem(delivery)}.{encoded.extension}"
+            file = discord.File(io.BytesIO(encoded.data), name)
+            blocked = done.flagged if delivery.safety is Safety.BLOCK else ()
             view = (
-                render.grid_buttons(delivery.job_id)
+                render.grid_buttons(delivery.job_id, blocked)
                 if done.grid
-                else render.upscale_buttons(delivery.job_id, delivery.parent_url)
+                else render.upscale_buttons(delivery.job_id, delivery.parent_url, blocked=bool(blocked))
             )
-            content = render.finished(delivery, done.warnings)
+            notes = render.flag_notes(delivery.safety, done.flagged, len(done.images))
+            content = render.finished(delivery, done.warnings + notes)
             message_id = await self._poster.post(delivery, content=content, file=file, view=view)
             await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
             log.info("job %s: posted the result as message %s", delivery.job_id, message_id)

@@ -27,8 +27,9 @@ class BotSettings(BrokerSettings, CatalogSettings):
         default_factory=socket.gethostname, description="this bot's name in the event stream's consumer group"
     )
     progress_interval: float = Field(default=1.5, ge=1.0, description="least seconds between progress edits")
-    member_concurrency: int = Field(default=3, ge=1, description="jobs a member may have running at once")
-    vary_strength: Strength = Field(default=Strength.SUBTLE, description="what V1–V4 do")
+    vary_strength: Strength = Field(
+        default=Strength.SUBTLE, description="what V1–V4 do for members who have not chosen"
+    )
     click_window: float = Field(default=5.0, gt=0, description="seconds a repeated click is ignored")
 
     @field_validator("dev_guild_ids", mode="before")

@@ -2,10 +2,11 @@
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.rate_limit import RateLimit
+from rq.rate_limit import RateLimit, RateLimitRegistry
 from rq.serializers import JSONSerializer
 
 from broker.events import EventLog
+from broker.fairness import TurnTaker
 from broker.settings import BrokerSettings
 from jobs import keys
 from jobs.events import Queued
@@ -19,24 +20,34 @@ class UnknownJobError(LookupError):
     """No job with that id is known (never submitted, or its record has expired)."""
 
 
+def member_limit_key(requester: str) -> str:
+    """The RQ rate-limit key that counts one requester's jobs."""
+    return f"{keys.PREFIX}:member:{requester}"
+
+
 def model_queue(redis: Redis, model: str) -> Queue:
     return Queue(keys.queue_name(model), connection=redis, serializer=JSONSerializer)
 
 
 class JobSubmitter:
-    """Enqueues specs, records them for follow-ups, and announces their queue position."""
+    """Enqueues specs, records them for follow-ups, and announces their queue position.
+
+    Jobs of one requester run at most `concurrency` at once (RQ's RateLimit holds back the rest)
+    and take turns with other requesters' jobs in the queue (`broker.fairness`).
+    """
 
     def __init__(self, redis: Redis, settings: BrokerSettings, events: EventLog) -> None:
         self._redis = redis
         self._settings = settings
         self._events = events
+        self._turns = TurnTaker(redis)
 
     def submit(self, spec: JobSpec, *, concurrency: int | None = None) -> Queued:
         """Enqueues `spec` on its model's queue; at most `concurrency` jobs per requester at once."""
         queue = model_queue(self._redis, spec.generation.model)
         rate_limit = None
         if concurrency is not None and spec.requested_by:
-            rate_limit = RateLimit(f"{keys.PREFIX}:member:{spec.requested_by}", concurrency)
+            rate_limit = RateLimit(member_limit_key(spec.requested_by), concurrency)
         self._redis.set(keys.spec_key(spec.job_id), spec.model_dump_json(), ex=self._settings.spec_ttl)
         queue.enqueue_call(
             TASKS[spec.op],
@@ -49,8 +60,13 @@ class JobSubmitter:
             rate_limit=rate_limit,
             description=f"{spec.op.value} {spec.job_id}",
         )
-        position = queue.get_job_position(spec.job_id)
-        queued = Queued(job_id=spec.job_id, position=(position or 0) + 1)
+        place = self._turns.take_turn(queue, spec.job_id)
+        if place is None and rate_limit is not None:
+            held = RateLimitRegistry(rate_limit.key, connection=self._redis)
+            if self._redis.zscore(held.rate_limited_key, spec.job_id) is not None:
+                # Held back until one of the member's jobs ends; it is the newest held back.
+                place = queue.count + held.get_rate_limited_job_count() - 1
+        queued = Queued(job_id=spec.job_id, position=(place or 0) + 1)
         self._events.publish(queued)
         return queued
 

@@ -2,7 +2,7 @@
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,6 +86,20 @@ def parse_prompt(text: str) -> ParsedPrompt:
         raise PromptError("Write something to draw before the parameters, like `a red fox --ar 3:2`")
     parts = _parse_parts(" ".join(words[:first_flag]))
     return ParsedPrompt.model_validate({"parts": parts, **_parse_parameters(words[first_flag:])})
+
+
+def parse_flags(text: str) -> dict[str, object]:
+    """Read parameters alone (`--ar 3:2 --q 2`), as saved in a member's preferences: field → value."""
+    words = [_PHONE_DASH.sub("--", word) for word in text.split()]
+    if words and not words[0].startswith("--"):
+        raise PromptError(f"Start with a parameter, like `--ar 3:2`, not `{words[0]}`", value=words[0])
+    return _parse_parameters(words)
+
+
+def with_defaults(parsed: ParsedPrompt, defaults: Mapping[str, object]) -> ParsedPrompt:
+    """`parsed` with the parameters it leaves unset taken from `defaults` (what the prompt says wins)."""
+    given = parsed.model_dump(include=parsed.model_fields_set)
+    return ParsedPrompt.model_validate({**defaults, **given})
 
 
 def _parse_parts(text: str) -> tuple[PromptPart, ...]:

@@ -59,9 +59,12 @@ def settings_env(**settings: str) -> dict[str, str]:
     }
 
 
-def start_worker(redis_url: str, model_cache: Path, log: Path) -> Process:
-    """A worker serving the tiny model on the CPU, once it listens on its queue."""
-    env = settings_env(redis_url=redis_url, model_cache=str(model_cache), device="cpu", heartbeat_ttl="5")
+def start_worker(redis_url: str, model_cache: Path, log: Path, **settings: str) -> Process:
+    """A worker serving the tiny model on the CPU (more `settings` as keyword arguments), once it
+    listens on its queue."""
+    env = settings_env(
+        redis_url=redis_url, model_cache=str(model_cache), device="cpu", heartbeat_ttl="5", **settings
+    )
     process = Process([sys.executable, "-m", "worker", "--log-level", "INFO"], env, log)
     redis = Redis.from_url(redis_url)
     _wait(process, lambda: Worker.all(connection=redis, queue=model_queue(redis, "tiny")), "the worker")

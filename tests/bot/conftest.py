@@ -79,7 +79,8 @@ def start_bot(
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         for process in [*started, worker]:
-            print(f"--- {process.log.name}\n{process.output()[-20_000:]}")
+            if process is not None:  # a module may run without a worker
+                print(f"--- {process.log.name}\n{process.output()[-20_000:]}")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

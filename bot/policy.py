@@ -1,0 +1,168 @@
+"""A server's rules applied to one request: where, who, what may be drawn, how big, and how many."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import discord
+
+from bot.config.guild import GuildConfig
+from bot.config.member import MemberPreferences
+from bot.config.store import ConfigStore
+from bot.moderation import BannedTerms
+from bot.quotas import Quotas
+from jobs.expansion import member_prompt
+from jobs.prompt import ParsedPrompt, prompt_text
+from jobs.resolve import image_size
+from jobs.specs import JobSpec, Safety, UpscaleSpec, VarySpec
+from models.catalog import Catalog
+
+
+class Refusal(Exception):
+    """Why a request cannot be served, in words for the member."""
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, and where."""
+
+    member_id: int
+    guild_id: int | None
+    role_ids: frozenset[int]
+    channel_ids: tuple[int, ...]
+    """The channel, then its parent for a thread."""
+    age_restricted: bool
+
+    @classmethod
+    def of(cls, interaction: discord.Interaction) -> "Asker":
+        channel = interaction.channel
+        parent_id = getattr(channel, "parent_id", None)
+        roles = getattr(interaction.user, "roles", [])
+        is_nsfw = getattr(channel, "is_nsfw", None)
+        return cls(
+            member_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            role_ids=frozenset(role.id for role in roles),
+            channel_ids=tuple(i for i in (interaction.channel_id, parent_id) if i is not None),
+            age_restricted=bool(is_nsfw and is_nsfw()),
+        )
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What applies to one request: the server's configuration and the member's preferences."""
+
+    asker: Asker
+    guild_id: int | None
+    """The server whose rules these are: where the member asked, or for a DM the job's server."""
+    config: GuildConfig
+    preferences: MemberPreferences
+
+
+class Policy:
+    def __init__(self, store: ConfigStore, quotas: Quotas, catalog: Catalog) -> None:
+        self._store = store
+        self._quotas = quotas
+        self._catalog = catalog
+
+    def terms(self, asker: Asker, guild_id: int | None = None) -> Terms:
+        """The rules for `asker`, in `guild_id` (a click in a DM names the server the job came from)."""
+        server = asker.guild_id or guild_id
+        config = self._store.guild(server) if server else GuildConfig()
+        preferences = self._store.member(asker.member_id)
+        return Terms(asker=asker, guild_id=server, config=config, preferences=preferences)
+
+    def admit(self, terms: Terms) -> None:
+        """Refuses a channel where the bot is off, or a member without an allowed role."""
+        config, asker = terms.config, terms.asker
+        if asker.guild_id is None:  # a button in a DM: the job's channel and roles were checked
+            return
+        if not config.channels.allows(asker.channel_ids):
+            places = " ".join(f"<#{channel}>" for channel in sorted(config.channels.allowed)[:5])
+            where = f" Try {places}." if places else ""
+            raise Refusal(f"I'm switched off in this channel.{where}")
+        if config.roles.allowed and not config.roles.allowed & asker.role_ids:
+            roles = " ".join(f"<@&{role}>" for role in sorted(config.roles.allowed)[:5])
+            raise Refusal(f"On this server, only members with one of these roles can use me: {roles}")
+
+    def prompt(self, terms: Terms, text: str) -> ParsedPrompt:
+        """The member's prompt with their shortcuts, suffix and defaults, then the server's."""
+        preferences = terms.preferences
+        defaults = {"model": self.default_model(terms.config), **preferences.defaults()}
+        return member_prompt(text, options=preferences.options, suffix=preferences.suffix, defaults=defaults)
+
+    def shape(self, terms: Terms, spec: JobSpec) -> JobSpec:
+        """`spec` as this server allows it: an offered model, no banned terms, steps and size
+        within the limits (lowered, with a note, for a new grid), and its NSFW check."""
+        config = terms.config
+        model = spec.generation.model
+        if not config.models.offers(model):
+            offered = ", ".join(f"`{name}`" for name in self.offered(config))
+            raise Refusal(f"The model `{model}` isn't offered on this server. Use one of: {offered}")
+        terms_text = f"{prompt_text(spec.generation.prompt)} {spec.generation.negative}"
+        if BannedTerms(config.moderation.words, config.moderation.patterns).found_in(terms_text):
+            raise Refusal(
+                "This prompt uses a word or phrase this server doesn't allow."
+                " Please rephrase it and try again."
+            )
+        safety = Safety.OFF if terms.asker.age_restricted else config.moderation.nsfw
+        return _within_limits(spec, config, self._catalog).model_copy(update={"safety": safety})
+
+    def offered(self, config: GuildConfig) -> list[str]:
+        return [name for name in self._catalog.names if config.models.offers(name)]
+
+    def default_model(self, config: GuildConfig) -> str:
+        """The server's default, else the catalog's if offered, else the first model offered."""
+        if config.models.default:
+            return config.models.default
+        offered = self.offered(config)
+        return self._catalog.default if self._catalog.default in offered or not offered else offered[0]
+
+    def reserve(self, terms: Terms, job_id: str) -> None:
+        """Counts the job against the member's limits, or refuses it saying which limit and when it frees."""
+        limits, asker = terms.config.limits, terms.asker
+        waiting = self._quotas.waiting(asker.member_id)
+        if waiting >= limits.waiting:
+            raise Refusal(
+                f"You have {waiting} jobs waiting to start, this server's limit. A place frees as soon as"
+                " one of them starts: `/info` shows them."
+            )
+        exempt = terms.config.roles.exempt & asker.role_ids
+        if limits.hourly and terms.guild_id and not exempt:
+            frees_at = self._quotas.take_hourly(terms.guild_id, asker.member_id, job_id, limits.hourly)
+            if frees_at is not None:
+                when = discord.utils.format_dt(datetime.fromtimestamp(frees_at, UTC), "R")
+                raise Refusal(
+                    f"You've started {limits.hourly} jobs in the past hour, this server's hourly limit."
+                    f" Your next one frees {when}."
+                )
+
+    def release(self, terms: Terms, job_id: str) -> None:
+        """Gives back what `reserve` counted, for a job that could not be queued."""
+        if terms.guild_id:
+            self._quotas.give_back_hourly(terms.guild_id, terms.asker.member_id, job_id)
+
+
+def _within_limits(spec: JobSpec, config: GuildConfig, catalog: Catalog) -> JobSpec:
+    limits = config.limits
+    generation, notes = spec.generation, list(spec.warnings)
+    if limits.max_steps and generation.steps > limits.max_steps:
+        notes.append(f"{generation.steps} steps lowered to {limits.max_steps}, this server's limit")
+        generation = generation.model_copy(update={"steps": limits.max_steps})
+    width, height = image_size(spec)
+    if limits.max_side and max(width, height) > limits.max_side:
+        if isinstance(spec, UpscaleSpec | VarySpec):
+            raise Refusal(
+                f"That would make {width}×{height} images:"
+                f" this server's largest side is {limits.max_side} px."
+            )
+        multiple = catalog.get(generation.model).profile().size_multiple
+        scale = limits.max_side / max(width, height)
+        new_width, new_height = (
+            max(multiple, int(side * scale) // multiple * multiple) for side in (width, height)
+        )
+        notes.append(
+            f"made at {new_width}×{new_height} instead of {width}×{height}: this server's largest side"
+            f" is {limits.max_side} px"
+        )
+        generation = generation.model_copy(update={"width": new_width, "height": new_height})
+    return spec.model_copy(update={"generation": generation, "warnings": tuple(notes)})

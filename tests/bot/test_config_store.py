@@ -1,0 +1,93 @@
+"""Server and member documents in Redis: validated, versioned, audited, safe under concurrent changes."""
+
+import threading
+
+import pytest
+from redis import Redis
+
+from bot.config.guild import ChannelRules, GuildConfig
+from bot.config.store import ConfigError, ConfigStore, read_document
+
+
+def test_a_new_server_gets_the_defaults(redis: Redis) -> None:
+    config = ConfigStore(redis).guild(1)
+    assert config == GuildConfig()
+    assert (config.limits.running, config.limits.waiting, config.limits.hourly) == (3, 10, None)
+    assert config.channels.allows([123])
+
+
+def test_a_change_bumps_the_revision_and_is_audited(redis: Redis) -> None:
+    store = ConfigStore(redis)
+
+    def lower(config: GuildConfig) -> GuildConfig:
+        return config.model_copy(update={"limits": config.limits.model_copy(update={"waiting": 4})})
+
+    config, lines = store.change_guild(1, 7, "ada", lower)
+    assert (config.revision, lines) == (1, ("limits.waiting: 10 → 4",))
+    assert store.guild(1) == config
+    _, again = store.change_guild(1, 7, "ada", lower)
+    assert again == () and store.guild(1).revision == 1  # nothing changed: no revision, no entry
+    [entry] = store.audit(1, 10)
+    assert (entry.actor_id, entry.actor, entry.revision, entry.changes) == (7, "ada", 1, lines)
+    assert store.guild(2).revision == 0  # other servers are untouched
+
+
+def test_an_invalid_change_is_refused_and_nothing_is_saved(redis: Redis) -> None:
+    store = ConfigStore(redis)
+
+    def break_it(config: GuildConfig) -> GuildConfig:
+        return config.model_copy(update={"limits": config.limits.model_copy(update={"running": 0})})
+
+    with pytest.raises(ConfigError, match=r"limits\.running"):
+        store.change_guild(1, 7, "ada", break_it)
+    assert store.guild(1).revision == 0 and store.audit(1, 10) == []
+
+
+def test_concurrent_changes_from_two_admins_both_survive(redis: Redis) -> None:
+    store = ConfigStore(redis)
+    barrier = threading.Barrier(2)
+
+    def add(channel: int) -> None:
+        attempts = []
+
+        def change(config: GuildConfig) -> GuildConfig:
+            attempts.append(config.revision)
+            if len(attempts) == 1:
+                barrier.wait(timeout=5)  # both read the same revision before either writes
+            return config.model_copy(update={"channels": config.channels.deny(channel)})
+
+        store.change_guild(1, channel, "admin", change)
+
+    threads = [threading.Thread(target=add, args=(channel,)) for channel in (11, 12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    config = store.guild(1)
+    assert config.channels.denied == {11, 12}
+    assert config.revision == 2
+
+
+def test_member_preferences_round_trip(redis: Redis) -> None:
+    store = ConfigStore(redis)
+    saved = store.change_member(5, lambda p: p.model_copy(update={"options": {"wide": "--ar 2:1"}}))
+    assert store.member(5) == saved and saved.revision == 1
+    assert store.member(6).options == {}
+
+
+def test_channel_rules_follow_the_most_specific_setting() -> None:
+    rules = ChannelRules().deny(1)
+    assert not rules.allows([1]) and rules.allows([2])
+    assert rules.allows([3, 2]) and not rules.allows([3, 1])  # a thread follows its parent
+    only = ChannelRules().deny(None).allow(2)
+    assert only.allows([2]) and not only.allows([1])
+    assert ChannelRules().deny(None).allow(None).allows([1])
+
+
+def test_documents_from_newer_versions_or_with_unknown_fields_are_refused() -> None:
+    with pytest.raises(ConfigError, match="schema_version"):
+        read_document(GuildConfig, '{"schema_version": 2}')
+    with pytest.raises(ConfigError, match=r"limits\.burst"):
+        read_document(GuildConfig, '{"limits": {"burst": 2}}')
+    with pytest.raises(ConfigError, match="not a regular expression"):
+        read_document(GuildConfig, '{"moderation": {"patterns": ["("]}}')

@@ -1,0 +1,105 @@
+"""The server's NSFW policy, end to end: a worker whose model's own safety checker flags every
+image, the real bot, and the Discord emulator with a normal and an age-restricted channel."""
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from broker.local_redis import LocalRedis
+from emulator import BackgroundEmulator
+from tests import stack
+from tests.bot.conftest import BotStarter
+from tests.bot.test_end_to_end import TIMEOUT, _wait_results
+from tests.stack import Process, StartupError
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def flagging_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from models.tiny import save_tiny_catalog  # imports torch
+
+    return save_tiny_catalog(tmp_path_factory.mktemp("flagging"), safety="flag-all")
+
+
+@pytest.fixture(scope="module")
+def worker(
+    stack_redis: LocalRedis,
+    model_cache: Path,
+    flagging_catalog: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Process]:
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    try:
+        process = stack.start_worker(stack_redis.url, model_cache, log, catalog=str(flagging_catalog))
+    except StartupError as error:
+        pytest.fail(str(error))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def bot(start_bot: BotStarter, flagging_catalog: Path) -> None:
+    start_bot(catalog=str(flagging_catalog))
+
+
+@pytest.fixture
+def member(discord: BackgroundEmulator) -> int:
+    return discord.call(lambda emulator: emulator.add_member("ada"))
+
+
+def _grid(message: dict) -> Image.Image:
+    return Image.open(io.BytesIO(message["attachments"][0]["data"]))
+
+
+def _disabled(message: dict) -> dict[str, bool]:
+    buttons = [button for row in message["components"] for button in row["components"]]
+    return {b.get("label") or b["emoji"]["name"]: bool(b.get("disabled")) for b in buttons}
+
+
+def test_a_normal_channel_blocks_flagged_images_and_their_buttons(
+    discord: BackgroundEmulator, bot: None, member: int
+):
+    channel = discord.call(lambda emulator: emulator.channel_id("general"))
+    interaction = discord.slash(
+        "imagine", {"prompt": "a beach --steps 8"}, user_id=member, channel_id=channel
+    )
+    [result] = _wait_results(discord, channel, 1)
+    assert result["content"].endswith(
+        "-# note: images #1, #2, #3 and #4 blocked by this server's NSFW filter"
+    )
+    assert _disabled(result) == {**{f"{a}{n}": True for a in "UV" for n in range(1, 5)}, "🔄": False}
+    colours = _grid(result).convert("RGB").getcolors()
+    assert colours is not None and len(colours) <= 2  # flat stand-ins (and the grid's gutter)
+    previews = [
+        r
+        for r in discord.call(lambda emulator: list(emulator.requests))
+        if interaction.token in r["path"] and r["method"] == "PATCH" and r["files"]
+    ]
+    assert previews == []
+
+
+def test_an_age_restricted_channel_is_not_checked(discord: BackgroundEmulator, bot: None, member: int):
+    channel = discord.add_channel("after-dark", nsfw=True)
+    discord.slash("imagine", {"prompt": "a beach"}, user_id=member, channel_id=channel)
+    [result] = _wait_results(discord, channel, 1)
+    assert result["content"] == f"**a beach** - <@{member}>"
+    assert not any(_disabled(result).values())
+    assert _grid(result).convert("RGB").getcolors() is None  # more colours than a flat fill
+
+
+def test_the_spoiler_policy_posts_flagged_results_as_spoilers(
+    discord: BackgroundEmulator, bot: None, member: int
+):
+    owner = discord.call(lambda emulator: emulator.owner_id)
+    channel = discord.call(lambda emulator: emulator.channel_id("general"))
+    answer = discord.slash("admin moderation nsfw", {"policy": "spoiler"}, user_id=owner)
+    discord.wait_for(lambda emulator: answer.ephemeral, timeout=TIMEOUT)
+    discord.slash("imagine", {"prompt": "a beach"}, user_id=member, channel_id=channel)
+    [result] = _wait_results(discord, channel, 1)
+    assert result["attachments"][0]["filename"].startswith("SPOILER_imagine_a_beach_")
+    assert "marked as a spoiler" in result["content"]
+    assert not any(_disabled(result).values())

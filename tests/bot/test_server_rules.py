@@ -1,0 +1,362 @@
+"""A server's rules and a member's preferences, set and felt through Discord: the real bot process
+against the Discord emulator and a real Redis. No worker runs unless a test starts one, so queued
+jobs stay where the rules put them."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import discord as discord_py
+import pytest
+from redis import Redis
+
+from bot.deliveries import DeliveryBook
+from emulator import BackgroundEmulator, Upload
+from jobs import keys
+from jobs.specs import JOB_SPEC, JobSpec
+from tests import stack
+from tests.bot.conftest import BotStarter
+
+pytestmark = pytest.mark.slow
+
+ANSWER_TIMEOUT = 10.0
+MANAGE_GUILD = discord_py.Permissions(manage_guild=True).value
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[None]:
+    """No worker: jobs stay queued, in the order and state the rules gave them."""
+    yield None
+
+
+@pytest.fixture
+def redis(stack_url: str) -> Redis:
+    return Redis.from_url(stack_url)
+
+
+@pytest.fixture
+def owner(discord: BackgroundEmulator) -> int:
+    return discord.call(lambda emulator: emulator.owner_id)
+
+
+@pytest.fixture
+def member(discord: BackgroundEmulator) -> int:
+    return discord.call(lambda emulator: emulator.add_member("ada"))
+
+
+@pytest.fixture
+def general(discord: BackgroundEmulator) -> int:
+    return discord.call(lambda emulator: emulator.channel_id("general"))
+
+
+@pytest.fixture
+def art(discord: BackgroundEmulator) -> int:
+    return discord.call(lambda emulator: emulator.channel_id("art"))
+
+
+def ask(
+    discord: BackgroundEmulator,
+    command: str,
+    options: dict | None = None,
+    *,
+    user: int,
+    channel: int | None = None,
+    forged: bool = False,
+) -> dict:
+    """Uses the command and returns the bot's answer: the ephemeral one, else the public one."""
+    interaction = discord.slash(command, options or {}, user_id=user, channel_id=channel, forged=forged)
+    discord.wait_for(lambda _: interaction.acknowledged_at, timeout=ANSWER_TIMEOUT)
+    if interaction.ephemeral:
+        return interaction.ephemeral[0]
+    return discord.message(interaction.original_message_id)
+
+
+def imagine(discord: BackgroundEmulator, prompt: str, *, user: int, channel: int | None = None) -> dict:
+    return ask(discord, "imagine", {"prompt": prompt}, user=user, channel=channel)
+
+
+def queued(message: dict) -> bool:
+    """Whether the answer is a public waiting message (the job was queued)."""
+    return "Waiting to start" in message["content"] and not message["flags"] & 64
+
+
+def member_specs(redis: Redis, member: int) -> list[JobSpec]:
+    """The member's unfinished jobs, as queued, oldest first."""
+    job_ids = DeliveryBook(redis, 3600).unfinished(member)
+    return [JOB_SPEC.validate_json(redis.get(keys.spec_key(job_id))) for job_id in job_ids]
+
+
+def test_only_members_with_manage_server_change_settings_even_by_hand(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int
+):
+    start_bot()
+    with pytest.raises(PermissionError):  # Discord does not even show them the command
+        discord.slash("admin limits set", {"waiting": 1}, user_id=member)
+    for command, options in [
+        ("admin limits set", {"waiting": 1}),
+        ("admin channels deny", {}),
+        ("admin moderation ban", {"word": "fox"}),
+        ("admin show", {}),
+        ("admin export", {}),
+    ]:
+        answer = ask(discord, command, options, user=member, forged=True)
+        assert "Manage Server" in answer["content"]
+    assert "revision 0" in ask(discord, "admin show", user=owner)["content"]
+    assert ask(discord, "admin audit", user=owner)["content"] == "No changes recorded yet."
+
+    manager = discord.call(
+        lambda emulator: emulator.add_member("mod", roles=[emulator.add_role("mods", MANAGE_GUILD)])
+    )
+    assert (
+        "limits.waiting: 10 → 1" in ask(discord, "admin limits set", {"waiting": 1}, user=manager)["content"]
+    )
+
+
+def test_a_denied_channel_refuses_imagine_and_an_allowed_one_serves(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, general: int, art: int
+):
+    start_bot()
+    ask(discord, "admin channels deny", {"channel": art}, user=owner)
+    refused = imagine(discord, "a fox", user=member, channel=art)
+    assert "switched off in this channel" in refused["content"]
+    assert discord.messages(art) == []
+    assert queued(imagine(discord, "a fox", user=member, channel=general))
+
+    ask(discord, "admin channels deny", user=owner)  # everywhere …
+    ask(discord, "admin channels allow", {"channel": art}, user=owner)  # … but #art
+    refused = imagine(discord, "a fox", user=member, channel=general)
+    assert f"Try <#{art}>" in refused["content"]
+    assert queued(imagine(discord, "a fox", user=member, channel=art))
+
+
+def test_only_members_with_an_allowed_role_may_use_the_bot(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int
+):
+    start_bot()
+    artists = discord.call(lambda emulator: emulator.add_role("artists", 0))
+    artist = discord.call(lambda emulator: emulator.add_member("painter", roles=[artists]))
+    ask(discord, "admin roles allow", {"role": artists}, user=owner)
+    assert f"<@&{artists}>" in imagine(discord, "a fox", user=member)["content"]
+    assert queued(imagine(discord, "a fox", user=artist))
+
+
+def test_a_banned_word_is_refused_in_any_case_or_accents_and_never_repeated(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, general: int, redis: Redis
+):
+    start_bot()
+    ask(discord, "admin moderation ban", {"word": "Château"}, user=owner)
+    ask(discord, "admin moderation ban-pattern", {"pattern": r"d[o0]g+y"}, user=owner)
+    before = redis.xlen(keys.EVENTS_STREAM)
+    for prompt in [
+        "a CHATEAU at dusk",
+        "a château",
+        "an old chÂteau --ar 3:2",
+        "a D0GGY",
+        "a cat --no doggy",
+    ]:
+        refused = imagine(discord, prompt, user=member, channel=general)
+        assert "doesn't allow" in refused["content"]
+        assert "teau" not in refused["content"].lower() and "dog" not in refused["content"].lower()
+    assert discord.messages(general) == []
+    assert redis.xlen(keys.EVENTS_STREAM) == before
+    assert queued(imagine(discord, "a chat, a dog and a chateaubriand", user=member, channel=general))
+    listed = ask(discord, "admin moderation list", user=owner)["content"]
+    assert "`chateau`" in listed and r"`d[o0]g+y`" in listed
+
+
+def test_jobs_over_the_waiting_limit_are_refused_saying_which_limit(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int
+):
+    start_bot()
+    ask(discord, "admin limits set", {"waiting": 2}, user=owner)
+    assert all(queued(imagine(discord, f"fox {n}", user=member)) for n in range(2))
+    refused = imagine(discord, "fox 3", user=member)
+    assert "2 jobs waiting to start, this server's limit" in refused["content"]
+    assert "as soon as one of them starts" in refused["content"]
+
+
+def test_the_hourly_limit_says_when_it_frees_and_exempt_roles_skip_it(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int
+):
+    start_bot()
+    patrons = discord.call(lambda emulator: emulator.add_role("patrons", 0))
+    patron = discord.call(lambda emulator: emulator.add_member("patron", roles=[patrons]))
+    ask(discord, "admin limits set", {"hourly": 2}, user=owner)
+    ask(discord, "admin roles exempt", {"role": patrons}, user=owner)
+    assert all(queued(imagine(discord, f"owl {n}", user=member)) for n in range(2))
+    refused = imagine(discord, "owl 3", user=member)
+    assert "2 jobs in the past hour, this server's hourly limit" in refused["content"]
+    assert "Your next one frees <t:" in refused["content"]
+    assert all(queued(imagine(discord, f"owl {n}", user=patron)) for n in range(3))
+
+
+def test_jobs_beyond_the_running_limit_are_held_back(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, redis: Redis
+):
+    start_bot()
+    ask(discord, "admin limits set", {"running": 1}, user=owner)
+    for n in range(3):
+        imagine(discord, f"heron {n}", user=member)
+    statuses = [redis.hget(f"rq:job:{spec.job_id}", "status") for spec in member_specs(redis, member)]
+    assert statuses == [b"queued", b"rate_limited", b"rate_limited"]
+
+
+def test_steps_and_size_are_lowered_to_the_limits_with_a_note(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, redis: Redis
+):
+    start_bot()
+    ask(discord, "admin limits set", {"max_steps": 10, "max_side": 64}, user=owner)
+    imagine(discord, "a lynx --steps 40 --ar 2:1", user=member)
+    [spec] = member_specs(redis, member)
+    assert spec.generation.steps == 10
+    assert (spec.generation.width, spec.generation.height) == (64, 32)
+    assert spec.warnings == (
+        "40 steps lowered to 10, this server's limit",
+        "made at 64×32 instead of 96×48: this server's largest side is 64 px",
+    )
+
+
+def test_a_model_not_offered_is_refused(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, tmp_path: Path, redis: Redis
+):
+    catalog = tmp_path / "catalog.toml"
+    tiny = (Path(__file__).parents[2] / "models" / "catalog.toml").read_text()
+    catalog.write_text(tiny + tiny[tiny.index("[[models]]") :].replace('name = "tiny"', 'name = "tiny-b"', 1))
+    start_bot(catalog=str(catalog))
+    assert (
+        "that was already the setting"
+        in ask(discord, "admin models offer", {"model": "tiny-b"}, user=owner)["content"]
+    )
+    ask(discord, "admin models withdraw", {"model": "tiny"}, user=owner)
+    refused = imagine(discord, "a wren --model tiny", user=member)
+    assert "isn't offered on this server. Use one of: `tiny-b`" in refused["content"]
+    imagine(discord, "a wren", user=member)  # the first model offered becomes the default
+    [spec] = member_specs(redis, member)
+    assert spec.generation.model == "tiny-b"
+    last = ask(discord, "admin models withdraw", {"model": "tiny-b"}, user=owner)
+    assert "last model offered" in last["content"]
+
+
+def test_shortcuts_and_the_suffix_expand_in_prompts(
+    discord: BackgroundEmulator, start_bot: BotStarter, member: int, redis: Redis
+):
+    start_bot()
+    saved = ask(
+        discord, "prefer option set", {"name": "Wide", "flags": "--ar 2:1 --sampler ddim"}, user=member
+    )
+    assert "`--wide` now stands for `--ar 2:1 --sampler ddim`" in saved["content"]
+    ask(discord, "prefer suffix", {"flags": "--steps 3 --chaos 5"}, user=member)
+    imagine(discord, "a road --wide", user=member)
+    imagine(discord, "a road --steps 6", user=member)
+    wide, plain = member_specs(redis, member)
+    assert (wide.generation.width, wide.generation.height) == (96, 48)
+    assert (wide.generation.sampler, wide.generation.steps, wide.generation.chaos) == ("ddim", 3, 5)
+    assert (plain.generation.width, plain.generation.steps) == (64, 6)  # the prompt's own flags win
+
+    listed = ask(discord, "prefer list", user=member)["content"]
+    assert "`--wide` → `--ar 2:1 --sampler ddim`" in listed and "`--steps 3 --chaos 5`" in listed
+    assert (
+        "is already a parameter"
+        in ask(discord, "prefer option set", {"name": "ar", "flags": "--q 2"}, user=member)["content"]
+    )
+    bad = ask(discord, "prefer option set", {"name": "x", "flags": "--ar 30:1"}, user=member)
+    assert "`--ar 30:1` is too wide" in bad["content"]
+    ask(discord, "prefer option remove", {"name": "--wide"}, user=member)
+    ask(discord, "prefer suffix", user=member)
+    refused = imagine(discord, "a road --wide", user=member)
+    assert "`--wide` isn't a parameter I know" in refused["content"]
+
+
+def test_settings_give_a_members_defaults(
+    discord: BackgroundEmulator, start_bot: BotStarter, member: int, redis: Redis
+):
+    start_bot()
+    ask(discord, "settings", {"aspect": "1:2", "quality": 2.0}, user=member)
+    imagine(discord, "a tower", user=member)
+    [spec] = member_specs(redis, member)
+    assert (spec.generation.width, spec.generation.height, spec.generation.steps) == (48, 96, 8)
+    assert "aspect ratio: 1:2 · quality: 2.0" in ask(discord, "settings", user=member)["content"]
+    bad = ask(discord, "settings", {"aspect": "9:1"}, user=member)
+    assert "too wide" in bad["content"]
+
+
+def test_export_then_import_restores_the_configuration_and_the_audit_says_who(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, art: int
+):
+    start_bot()
+    ask(discord, "admin channels deny", {"channel": art}, user=owner)
+    ask(discord, "admin limits set", {"hourly": 20, "running": 2}, user=owner)
+    ask(discord, "admin moderation ban", {"word": "Spider"}, user=owner)
+    ask(discord, "admin moderation nsfw", {"policy": "spoiler"}, user=owner)
+    exported = ask(discord, "admin export", user=owner)
+    [attachment] = exported["attachments"]
+    document = json.loads(attachment["data"])
+    assert document["channels"]["denied"] == [art]
+    assert document["moderation"]["words"] == ["spider"]
+
+    ask(discord, "admin limits reset", user=owner)
+    ask(discord, "admin channels allow", user=owner)
+    imported = ask(
+        discord,
+        "admin import",
+        {"file": Upload("config.json", attachment["data"], "application/json")},
+        user=owner,
+    )
+    assert "Saved:" in imported["content"]
+    again = json.loads(ask(discord, "admin export", user=owner)["attachments"][0]["data"])
+    assert {**again, "revision": 0} == {**document, "revision": 0}
+
+    audit = ask(discord, "admin audit", user=owner)["content"]
+    assert audit.count(f"<@{owner}>") == 7
+    elsewhere = Upload("other.json", b'{"channels": {"denied": [1, %d]}}' % art)
+    answer = ask(discord, "admin import", {"file": elsewhere}, user=owner)["content"]
+    assert "1 channels or roles from the file are not in this server: left out" in answer
+    assert "limits.hourly: 20 → unset" in audit and "channels.denied: +[" in audit
+
+
+def test_a_bad_or_huge_import_is_refused_and_changes_nothing(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int
+):
+    start_bot()
+    for upload, reason in [
+        (Upload("big.json", b" " * 300_000), "Is it the right file?"),
+        (Upload("photo.png", b"\x89PNG\r\n"), "I can't import `photo.png`"),
+        (Upload("c.json", b'{"limits": {"running": 0}}'), "limits.running"),
+        (Upload("c.json", b'{"schema_version": 9}'), "schema_version"),
+    ]:
+        assert reason in ask(discord, "admin import", {"file": upload}, user=owner)["content"]
+    assert "revision 0" in ask(discord, "admin show", user=owner)["content"]
+
+
+def test_a_members_first_job_waits_only_for_the_jobs_already_running(
+    discord: BackgroundEmulator,
+    start_bot: BotStarter,
+    member: int,
+    general: int,
+    stack_url: str,
+    model_cache: Path,
+    tmp_path: Path,
+):
+    Redis.from_url(stack_url).flushall()  # no jobs left queued by the tests before
+    start_bot()
+    other = discord.call(lambda emulator: emulator.add_member("grace"))
+    worker = stack.start_worker(stack_url, model_cache, tmp_path / "worker.log")
+    try:
+        first = imagine(discord, "a slow tide 0 --steps 40", user=member, channel=general)
+        for n in range(1, 6):
+            imagine(discord, f"a slow tide {n} --steps 40", user=member, channel=general)
+        discord.wait_for(lambda emulator: "%" in emulator.message(int(first["id"]))["content"], timeout=60)
+        answer = imagine(discord, "a quick fern --steps 2", user=other, channel=general)
+        assert "#1 in queue" in answer["content"]
+
+        def results(emulator) -> list[str] | None:
+            posted = [m["content"] for m in emulator.messages(general) if m["attachments"]]
+            return posted if len(posted) >= 2 else None
+
+        posted = discord.wait_for(results, timeout=90)
+        assert posted[:2] == [
+            f"**a slow tide 0 --steps 40** - <@{member}>",
+            f"**a quick fern --steps 2** - <@{other}>",
+        ]
+    finally:
+        worker.stop()
