@@ -9,6 +9,7 @@ from redis import Redis
 from bot import render
 from bot.actions import Actions
 from bot.info import overview
+from bot.policy import Asker
 from jobs import limits
 from models.catalog import Catalog
 
@@ -26,4 +27,7 @@ def add_commands(tree: app_commands.CommandTree, actions: Actions, redis: Redis,
     @app_commands.guild_only()
     async def info(interaction: discord.Interaction) -> None:
         found = await asyncio.to_thread(overview, redis, catalog, actions.deliveries, interaction.user.id)
-        await interaction.response.send_message(render.overview(found), ephemeral=True)
+        terms = await asyncio.to_thread(actions.policy.terms, Asker.of(interaction))
+        limits = await asyncio.to_thread(actions.policy.limits_left, terms)
+        text = f"{render.overview(found)}\n**Your limits here:** {limits}"
+        await interaction.response.send_message(text, ephemeral=True)

@@ -136,6 +136,17 @@ class Policy:
                     f" Your next one frees {when}."
                 )
 
+    def limits_left(self, terms: Terms) -> str:
+        """The member's limits in this server, and how much of the hourly one is used."""
+        limits = terms.config.limits
+        line = f"{limits.running} running · {limits.waiting} waiting"
+        if not limits.hourly or not terms.guild_id:
+            return f"{line} · no hourly limit"
+        if terms.config.roles.exempt & terms.asker.role_ids:
+            return f"{line} · no hourly limit for your role"
+        used = self._quotas.hourly_used(terms.guild_id, terms.asker.member_id)
+        return f"{line} · {limits.hourly} an hour ({min(used, limits.hourly)} used)"
+
     def release(self, terms: Terms, job_id: str) -> None:
         """Gives back what `reserve` counted, for a job that could not be queued."""
         if terms.guild_id:

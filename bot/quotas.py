@@ -44,6 +44,10 @@ class Quotas:
         oldest = self._take_place(keys=[_hourly_key(guild_id, member_id)], args=[now, HOUR, limit, job_id])
         return None if oldest is None else float(oldest) + HOUR
 
+    def hourly_used(self, guild_id: int, member_id: int) -> int:
+        """Jobs the member started in that server in the last hour."""
+        return self._redis.zcount(_hourly_key(guild_id, member_id), time.time() - HOUR, "+inf")
+
     def give_back_hourly(self, guild_id: int, member_id: int, job_id: str) -> None:
         """Undoes `take_hourly` for a job that was never queued."""
         self._redis.zrem(_hourly_key(guild_id, member_id), job_id)

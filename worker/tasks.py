@@ -47,10 +47,9 @@ def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
     began = time.monotonic()
     # Loaded before the images are made, so a checker that cannot load fails the job at once.
     checker = engine.safety_checker() if spec.safety is not Safety.OFF else None
-    # A blocked image must not show through the previews either: a job that blocks gets none.
-    previews = _ProgressReporter(
-        spec.job_id, engine, state.previews, with_preview=spec.safety is not Safety.BLOCK
-    )
+    # A blocked image must not show through the previews either: a job that can block gets none.
+    can_block = spec.safety is Safety.BLOCK and checker is not None
+    previews = _ProgressReporter(spec.job_id, engine, state.previews, with_preview=not can_block)
     render = _render(spec, engine, previews)
     screened = screen(render.images, checker, spec.safety)
     done = _store(spec, render, screened, time.monotonic() - began)

@@ -334,14 +334,12 @@ def test_info_shows_the_queue_the_members_jobs_and_the_workers(
     assert "**Queue:**" in text
     assert "**Workers online:** 1" in text
     assert "**Your jobs:** none" in text
+    assert "**Your limits here:** 3 running · 10 waiting · no hourly limit" in text
 
 
 def test_progress_edits_show_a_preview_and_are_at_least_the_interval_apart(
-    discord: BackgroundEmulator, start_bot: BotStarter, member: int
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
 ):
-    # Age-restricted: elsewhere the server's default NSFW policy blocks, and a blocking job shows no
-    # preview before its images are checked.
-    channel = discord.add_channel("late-night", nsfw=True)
     start_bot()
     interaction = discord.slash(
         "imagine", {"prompt": "a long road --steps 50"}, user_id=member, channel_id=channel

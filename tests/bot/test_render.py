@@ -7,6 +7,7 @@ import discord
 from bot import render
 from bot.deliveries import Delivery
 from bot.info import MemberJob, Overview
+from jobs.specs import Safety
 
 JOB = "0123456789abcdef0123456789abcdef"
 
@@ -89,3 +90,18 @@ def test_overview_lists_queue_workers_and_the_members_jobs():
         "**Your jobs:** 1 unfinished",
         r"- a \*fox\* · running",
     ]
+
+
+def test_flagged_images_are_named_in_the_result() -> None:
+    assert render.flag_notes(Safety.BLOCK, (2,), 4) == ("image #2 blocked by this server's NSFW filter",)
+    assert render.flag_notes(Safety.SPOILER, (1, 3, 4), 4) == (
+        "images #1, #3 and #4 marked as a spoiler: flagged as possibly NSFW",
+    )
+    assert render.flag_notes(Safety.BLOCK, (1,), 1) == ("this image blocked by this server's NSFW filter",)
+    assert render.flag_notes(Safety.BLOCK, (), 4) == ()
+
+
+def test_a_blocked_images_buttons_are_disabled() -> None:
+    view = render.grid_buttons("a" * 32, blocked=(2,))
+    disabled = {item.item.label or str(item.item.emoji): item.item.disabled for item in view.children}
+    assert disabled == {**{f"{a}{n}": n == 2 for a in "UV" for n in range(1, 5)}, "🔄": False}

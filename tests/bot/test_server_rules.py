@@ -12,6 +12,7 @@ from redis import Redis
 
 from bot.deliveries import DeliveryBook
 from emulator import BackgroundEmulator, Upload
+from emulator.commands import SUB_COMMAND, SUB_COMMAND_GROUP
 from jobs import keys
 from jobs.specs import JOB_SPEC, JobSpec
 from tests import stack
@@ -86,21 +87,38 @@ def member_specs(redis: Redis, member: int) -> list[JobSpec]:
     return [JOB_SPEC.validate_json(redis.get(keys.spec_key(job_id))) for job_id in job_ids]
 
 
+def _subcommands(command: dict, *, role: int, channel: int) -> Iterator[tuple[str, dict]]:
+    """Every subcommand of a registered command, with each of its options filled in."""
+    values = {3: "x", 4: 1, 5: True, 7: channel, 8: role, 11: Upload("c.json", b"{}")}
+    for option in command.get("options", []):
+        path = f"{command['name']} {option['name']}"
+        if option["type"] == SUB_COMMAND_GROUP:
+            yield from _subcommands({**option, "name": path}, role=role, channel=channel)
+        elif option["type"] == SUB_COMMAND:
+            leaves = option.get("options", [])
+            yield (
+                path,
+                {
+                    leaf["name"]: leaf["choices"][0]["value"] if leaf.get("choices") else values[leaf["type"]]
+                    for leaf in leaves
+                },
+            )
+
+
 def test_only_members_with_manage_server_change_settings_even_by_hand(
     discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int
 ):
     start_bot()
     with pytest.raises(PermissionError):  # Discord does not even show them the command
         discord.slash("admin limits set", {"waiting": 1}, user_id=member)
-    for command, options in [
-        ("admin limits set", {"waiting": 1}),
-        ("admin channels deny", {}),
-        ("admin moderation ban", {"word": "fox"}),
-        ("admin show", {}),
-        ("admin export", {}),
-    ]:
+    [admin] = [c for c in discord.call(lambda e: e.commands(e.guild_id)) if c["name"] == "admin"]
+    role = discord.call(lambda emulator: emulator.add_role("artists", 0))
+    general = discord.call(lambda emulator: emulator.channel_id("general"))
+    subcommands = list(_subcommands(admin, role=role, channel=general))
+    assert len(subcommands) == 22
+    for command, options in subcommands:
         answer = ask(discord, command, options, user=member, forged=True)
-        assert "Manage Server" in answer["content"]
+        assert "Manage Server" in answer["content"], command
     assert "revision 0" in ask(discord, "admin show", user=owner)["content"]
     assert ask(discord, "admin audit", user=owner)["content"] == "No changes recorded yet."
 
@@ -187,7 +205,9 @@ def test_the_hourly_limit_says_when_it_frees_and_exempt_roles_skip_it(
     refused = imagine(discord, "owl 3", user=member)
     assert "2 jobs in the past hour, this server's hourly limit" in refused["content"]
     assert "Your next one frees <t:" in refused["content"]
+    assert "2 an hour (2 used)" in ask(discord, "info", user=member)["content"]
     assert all(queued(imagine(discord, f"owl {n}", user=patron)) for n in range(3))
+    assert "no hourly limit for your role" in ask(discord, "info", user=patron)["content"]
 
 
 def test_jobs_beyond_the_running_limit_are_held_back(
@@ -350,7 +370,7 @@ def test_a_members_first_job_waits_only_for_the_jobs_already_running(
         assert "#1 in queue" in answer["content"]
 
         def results(emulator) -> list[str] | None:
-            posted = [m["content"] for m in emulator.messages(general) if m["attachments"]]
+            posted = [m["content"] for m in emulator.messages(general) if m["components"]]
             return posted if len(posted) >= 2 else None
 
         posted = discord.wait_for(results, timeout=90)

@@ -241,6 +241,9 @@ def test_without_any_checker_images_pass_unchecked_with_one_warning(
         done = finish(redis, submitter, serve, engine, imagine(profile, Safety.BLOCK))
         assert (done.flagged, done.safety_checked) == ((), False)
         assert not any(is_stand_in(stored(redis, ref.key)) for ref in done.images)
+        # Nothing can be blocked, so nothing needs hiding: the progress keeps its previews.
+        progress = [event for event in job_events(redis, done.job_id) if isinstance(event, Progress)]
+        assert progress and all(event.preview is not None for event in progress)
     warnings = [record.getMessage() for record in caplog.records if record.name == "worker.safety"]
     assert len(warnings) == 1 and "model tiny has no safety checker" in warnings[0]
 
