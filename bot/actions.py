@@ -64,9 +64,8 @@ class Actions:
             self.policy.admit(terms)
             parsed = self.policy.prompt(terms, prompt)
             profile = self._catalog.get(parsed.model).profile()
-            spec = self.policy.shape(
-                terms, imagine_spec(parsed, profile, requested_by=str(interaction.user.id))
-            )
+            spec = imagine_spec(parsed, profile, requested_by=str(interaction.user.id))
+            spec = await asyncio.to_thread(self.policy.shape, terms, spec)  # banned terms: a few ms
         except (PromptError, UnknownModelError, ResolveError) as error:
             await tell(interaction, f"That prompt needs a change: {error}")
             return
@@ -135,7 +134,7 @@ class Actions:
             self.policy.admit(terms)
             source = await asyncio.to_thread(self._submitter.spec, job_id)
             spec, label = await make(source, terms)
-            spec = self.policy.shape(terms, spec)
+            spec = await asyncio.to_thread(self.policy.shape, terms, spec)
         except UnknownJobError:
             await tell(
                 interaction, "This job is too old: its settings are no longer kept. Run /imagine again."

@@ -1,5 +1,6 @@
 """Banned words and patterns, matched after folding case and accents, so `CÂT` is `cat`."""
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 
@@ -54,3 +55,9 @@ class BannedTerms:
             except TimeoutError:
                 return True
         return False
+
+
+@functools.lru_cache(maxsize=256)
+def banned_terms(words: tuple[str, ...], patterns: tuple[str, ...]) -> BannedTerms:
+    """The compiled terms of one server's list, reused while the list stays the same."""
+    return BannedTerms(words, patterns)

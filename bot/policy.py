@@ -8,7 +8,7 @@ import discord
 from bot.config.guild import GuildConfig
 from bot.config.member import MemberPreferences
 from bot.config.store import ConfigStore
-from bot.moderation import BannedTerms
+from bot.moderation import banned_terms
 from bot.quotas import Quotas
 from jobs.expansion import member_prompt
 from jobs.prompt import ParsedPrompt, prompt_text
@@ -99,7 +99,7 @@ class Policy:
             offered = ", ".join(f"`{name}`" for name in self.offered(config))
             raise Refusal(f"The model `{model}` isn't offered on this server. Use one of: {offered}")
         terms_text = f"{prompt_text(spec.generation.prompt)} {spec.generation.negative}"
-        if BannedTerms(config.moderation.words, config.moderation.patterns).found_in(terms_text):
+        if banned_terms(config.moderation.words, config.moderation.patterns).found_in(terms_text):
             raise Refusal(
                 "This prompt uses a word or phrase this server doesn't allow."
                 " Please rephrase it and try again."
