@@ -1,16 +1,18 @@
 # The two set-up commands the README gives. Each builds its own virtual environment from nothing.
 PYTHON ?= python3
 VENV := .venv
-PROMPT ?= a red fox --ar 3:2 --seed 7
+# The playground's browser test drives Debian's Chromium: browsers cannot be downloaded here.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test clean
 
-## run: make a 2×2 grid with the embedded default (local Redis, local worker, tiny offline model)
+## run: the playground at http://127.0.0.1:8765: the real bot and a worker with the tiny offline
+## model, against an emulated Discord (no Discord application, no GPU, no internet)
 run: $(VENV)/.installed
-	$(VENV)/bin/imagine generate "$(PROMPT)" -o grid.png
+	$(VENV)/bin/python -m playground
 
-## test: the whole test suite (starts its own redis-servers)
-test: $(VENV)/.installed
+## test: the whole test suite (starts its own redis-servers, the playground and a headless browser)
+test: $(VENV)/.installed $(CHROMIUM)
 	$(VENV)/bin/python -m pytest
 
 # torch is installed first, pinned, so the worker extra's range is already met and pip pulls no
@@ -21,5 +23,12 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[worker,bot,emulator,test]'
 	touch $@
 
+# Needs root; without it the browser test says how to install Chromium and is skipped.
+$(CHROMIUM):
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q --no-install-recommends chromium fonts-noto-color-emoji \
+	|| (apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-color-emoji) \
+	|| echo "Chromium could not be installed: the playground's browser test will be skipped"
+
 clean:
-	rm -rf $(VENV) grid.png
+	rm -rf $(VENV) test-output

@@ -25,7 +25,7 @@ from emulator import BackgroundEmulator, DiscordEmulator
 from jobs import custom_ids, keys
 from jobs.events import EVENT, Done
 from models.tiny import materialize_builtin
-from tests.stack import start_bot, start_worker
+from playground.stack import start_bot, start_worker
 
 ACK_BUDGET = 3.0
 

@@ -48,12 +48,15 @@ class BackgroundEmulator:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn(emulator, *args, **kwargs)` on the emulator's loop (awaited if it is a coroutine)."""
+        return self._submit(self._apply(fn, args, kwargs)).result(CALL_TIMEOUT)
 
-        async def run() -> Any:
-            result = fn(self.emulator, *args, **kwargs)
-            return await result if inspect.isawaitable(result) else result
+    async def acall(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`call` for code on another event loop: awaits instead of blocking it."""
+        return await asyncio.wrap_future(self._submit(self._apply(fn, args, kwargs)))
 
-        return self._submit(run()).result(CALL_TIMEOUT)
+    async def _apply(self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
+        result = fn(self.emulator, *args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
 
     def wait_for(
         self, predicate: Callable[[DiscordEmulator], T | None], timeout: float = 10.0, interval: float = 0.02

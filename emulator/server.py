@@ -132,6 +132,19 @@ class DiscordEmulator:
     def channel_id(self, name: str) -> int:
         return self._state.world.channel_id(name)
 
+    def directory(self) -> dict[str, Any]:
+        """Who and what is in the guild, for a client to show names: its text channels (in order),
+        users and roles by id."""
+        world = self._state.world
+        channels = sorted(
+            (c for c in world.channels.values() if c.recipient_id is None), key=lambda c: c.position
+        )
+        return {
+            "channels": [{"id": str(c.id), "name": c.name, "nsfw": c.nsfw} for c in channels],
+            "users": {str(u.id): {"name": u.username, "bot": u.bot} for u in world.users.values()},
+            "roles": {str(r.id): r.name for r in world.roles.values()},
+        }
+
     def add_channel(self, name: str, *, nsfw: bool = False) -> int:
         """A new text channel in the guild (`nsfw`: age-restricted), announced with CHANNEL_CREATE."""
         world = self._state.world

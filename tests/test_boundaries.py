@@ -16,6 +16,7 @@ import pytest
         "cli.main",
         "models.catalog",
         "bot.__main__",
+        "playground.__main__",
     ],
 )
 def test_light_modules_never_import_torch(module):
@@ -28,7 +29,7 @@ def test_the_contract_imports_only_pydantic_and_the_standard_library():
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
-        "import jobs.prompt, jobs.resolve, jobs.events, jobs.keys, jobs.custom_ids\n"
+        "import jobs.prompt, jobs.resolve, jobs.events, jobs.keys, jobs.custom_ids, jobs.expansion\n"
         "third = {m.split('.')[0] for m in set(sys.modules) - before if not m.startswith('_sysconfigdata')}\n"
         "third -= set(sys.stdlib_module_names)\n"
         "print(sorted(third - {'jobs', 'pydantic', 'pydantic_core', 'typing_extensions', 'annotated_types',"

@@ -8,8 +8,8 @@ import pytest
 
 from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator
-from tests import stack
-from tests.stack import Process, StartupError
+from playground import stack
+from playground.stack import Process, StartupError
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from PIL import Image
 
 from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator
-from tests import stack
+from playground import stack
+from playground.stack import Process, StartupError
 from tests.bot.conftest import BotStarter
 from tests.bot.test_end_to_end import TIMEOUT, _wait_results
-from tests.stack import Process, StartupError
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from emulator import BackgroundEmulator, Upload
 from emulator.commands import SUB_COMMAND, SUB_COMMAND_GROUP
 from jobs import keys
 from jobs.specs import JOB_SPEC, JobSpec
-from tests import stack
+from playground import stack
 from tests.bot.conftest import BotStarter
 
 pytestmark = pytest.mark.slow

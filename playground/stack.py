@@ -1,5 +1,5 @@
-"""Starting the real processes (`python -m worker`, `python -m bot`) as an operator would, for the
-end-to-end tests and the latency benchmark."""
+"""Starting the real processes (`python -m worker`, `python -m bot`) as an operator would: for the
+playground, the end-to-end tests and the latency benchmark."""
 
 import os
 import signal
@@ -59,12 +59,11 @@ def settings_env(**settings: str) -> dict[str, str]:
     }
 
 
-def start_worker(redis_url: str, model_cache: Path, log: Path, **settings: str) -> Process:
+def start_worker(redis_url: str, model_cache: Path | None, log: Path, **settings: str) -> Process:
     """A worker serving the tiny model on the CPU (more `settings` as keyword arguments), once it
-    listens on its queue."""
-    env = settings_env(
-        redis_url=redis_url, model_cache=str(model_cache), device="cpu", heartbeat_ttl="5", **settings
-    )
+    listens on its queue; `model_cache` None keeps the worker's own default."""
+    cache = {"model_cache": str(model_cache)} if model_cache else {}
+    env = settings_env(redis_url=redis_url, device="cpu", heartbeat_ttl="5", **cache, **settings)
     process = Process([sys.executable, "-m", "worker", "--log-level", "INFO"], env, log)
     redis = Redis.from_url(redis_url)
     _wait(process, lambda: Worker.all(connection=redis, queue=model_queue(redis, "tiny")), "the worker")

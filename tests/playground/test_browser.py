@@ -1,0 +1,118 @@
+"""The playground, as a newcomer meets it: `python -m playground`, then a real browser (Debian's
+Chromium, headless, driven by Playwright) types /imagine, watches the grid appear, clicks U2 and
+V1, and asks /info. Everything behind the page is the real bot, worker and Redis."""
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from broker.local_redis import free_port
+from tests.playground.conftest import SCREENSHOTS, taken
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium")
+STARTUP = 120.0
+JOB = 90_000  # ms a job may take under a loaded CI machine
+
+
+@pytest.fixture(scope="module")
+def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m playground` on a free port, as the README starts it; its URL once it serves."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("playground") / "playground.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "playground", "--port", str(port)], stdout=output, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP
+    while not _serving(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the playground did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(30)
+
+
+@pytest.fixture
+def page(playground: str):
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium; `make test` does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(playground)
+        yield page
+        browser.close()
+
+
+def _send(page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_label("Message").press("Enter")
+
+
+def _screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=path, full_page=True)
+    taken.append(path)
+    return path
+
+
+def test_imagine_then_upscale_vary_and_info_in_a_browser(page) -> None:
+    from playwright.sync_api import expect
+
+    _send(page, "/imagine a red fox in the snow --seed 7 --ar 3:2")
+    grid = page.locator(".message", has=page.get_by_role("button", name="U1"))
+    expect(grid).to_have_count(1, timeout=JOB)
+    expect(grid.locator(".content")).to_have_text(re.compile(r"^a red fox in the snow --seed 7 --ar 3:2 - @"))
+    image = grid.locator(".attachments img")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.naturalWidth") > 0
+    assert page.locator(".message").count() == 1  # the waiting message made way for the grid
+    _screenshot(page, "playground-grid.png")
+
+    grid.get_by_role("button", name="U2").click()
+    upscaled = page.locator(".message", has_text="Image #2")
+    expect(upscaled).to_have_count(1, timeout=JOB)
+    expect(upscaled.get_by_role("button", name=re.compile("Vary \\(Strong\\)"))).to_be_visible()
+
+    grid.get_by_role("button", name="V1").click()
+    expect(page.locator(".message", has_text="Variations (Subtle) by")).to_have_count(1, timeout=JOB)
+
+    _send(page, "/info")
+    info = page.locator(".message.ephemeral", has_text="Queue:")
+    expect(info).to_have_count(1, timeout=10_000)
+    expect(info).to_contain_text("Workers online: 1")
+    expect(info).to_contain_text("Only you can see this")
+    _screenshot(page, "playground.png")
+
+
+def test_a_mistyped_command_and_a_bad_prompt_are_explained(page) -> None:
+    from playwright.sync_api import expect
+
+    _send(page, "/imagin a fox")
+    expect(page.get_by_role("alert")).to_contain_text("There is no /imagin here")
+    _send(page, "/imagine a fox --ar 30:1")
+    refusal = page.locator(".message.ephemeral", has_text="That prompt needs a change")
+    expect(refusal).to_contain_text("--ar 30:1")
+
+
+def _serving(url: str) -> bool:
+    try:
+        with urlopen(f"{url}/api/view", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
