@@ -13,6 +13,7 @@ from bot import render
 from bot.config.member import Posting
 from bot.config.store import ConfigStore
 from bot.deliveries import Delivery, DeliveryBook
+from bot.metrics import BotMetrics, Outcome, counted
 from bot.policy import Asker, Policy, Refusal, Terms
 from bot.quotas import Quotas
 from bot.replies import tell
@@ -20,6 +21,7 @@ from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore, image_name
 from broker.events import EventLog
 from broker.images import cut_image, encode
+from broker.logs import job_context
 from broker.queues import JobSubmitter, UnknownJobError
 from jobs import keys
 from jobs.prompt import PromptError, prompt_text
@@ -46,9 +48,12 @@ SpecMaker = Callable[[JobSpec, Terms], Awaitable[tuple[JobSpec, str]]]
 
 
 class Actions:
-    """Starts jobs for `/imagine` and for the buttons under results."""
+    """Starts jobs for `/imagine` and for the buttons under results; each says how it went."""
 
-    def __init__(self, redis: Redis, settings: BotSettings, catalog: Catalog) -> None:
+    def __init__(
+        self, redis: Redis, settings: BotSettings, catalog: Catalog, metrics: BotMetrics | None = None
+    ) -> None:
+        self.metrics = BotMetrics() if metrics is None else metrics
         self._redis = redis
         self._settings = settings
         self._catalog = catalog
@@ -58,7 +63,8 @@ class Actions:
         self.config = ConfigStore(redis)
         self.policy = Policy(self.config, Quotas(redis, self.deliveries), catalog)
 
-    async def imagine(self, interaction: discord.Interaction, prompt: str) -> None:
+    @counted("imagine")
+    async def imagine(self, interaction: discord.Interaction, prompt: str) -> Outcome:
         try:
             terms = await asyncio.to_thread(self.policy.terms, Asker.of(interaction))
             self.policy.admit(terms)
@@ -68,17 +74,18 @@ class Actions:
             spec = await asyncio.to_thread(self.policy.shape, terms, spec)  # banned terms: a few ms
         except (PromptError, UnknownModelError, ResolveError) as error:
             await tell(interaction, f"That prompt needs a change: {error}")
-            return
+            return Outcome.REFUSED
         except Refusal as error:
             await tell(interaction, str(error))
-            return
+            return Outcome.REFUSED
         except RedisError:
             log.exception("could not read the rules for /imagine")
             await tell(interaction, _UNREACHABLE)
-            return
-        await self._start(interaction, spec, terms, title=prompt)
+            return Outcome.ERROR
+        return await self._start(interaction, spec, terms, title=prompt)
 
-    async def upscale(self, interaction: discord.Interaction, job_id: str, index: int) -> None:
+    @counted("upscale")
+    async def upscale(self, interaction: discord.Interaction, job_id: str, index: int) -> Outcome:
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             await self._restore_source(source, index, interaction.message)
             profile = self._catalog.get(source.generation.model).profile()
@@ -86,11 +93,12 @@ class Actions:
             return spec, f"Image #{index}"
 
         grid_url = interaction.message.jump_url if interaction.message else None
-        await self._follow_up(interaction, job_id, make, parent_url=grid_url)
+        return await self._follow_up(interaction, job_id, make, parent_url=grid_url)
 
+    @counted("vary")
     async def vary(
         self, interaction: discord.Interaction, job_id: str, index: int, strength: Strength | None
-    ) -> None:
+    ) -> Outcome:
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             chosen = strength or terms.preferences.vary_strength or self._settings.vary_strength
             await self._restore_source(source, index, interaction.message)
@@ -98,15 +106,17 @@ class Actions:
             spec = vary_spec(source, index, chosen, profile, requested_by=str(terms.asker.member_id))
             return spec, f"Variations ({chosen.value.title()}) by"
 
-        await self._follow_up(interaction, job_id, make)
+        return await self._follow_up(interaction, job_id, make)
 
-    async def reroll(self, interaction: discord.Interaction, job_id: str) -> None:
+    @counted("reroll")
+    async def reroll(self, interaction: discord.Interaction, job_id: str) -> Outcome:
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             return reroll_spec(source, requested_by=str(terms.asker.member_id)), ""
 
-        await self._follow_up(interaction, job_id, make)
+        return await self._follow_up(interaction, job_id, make)
 
-    async def retry(self, interaction: discord.Interaction, job_id: str) -> None:
+    @counted("retry")
+    async def retry(self, interaction: discord.Interaction, job_id: str) -> Outcome:
         """The failed job again, with the same parameters and seed."""
         failed = await asyncio.to_thread(self.deliveries.get, job_id)
 
@@ -117,15 +127,17 @@ class Actions:
             spec = source.model_copy(update={"job_id": new_job_id(), "requested_by": requester})
             return spec, failed.label if failed else ""
 
-        await self._follow_up(interaction, job_id, make, parent_url=failed.parent_url if failed else None)
+        return await self._follow_up(
+            interaction, job_id, make, parent_url=failed.parent_url if failed else None
+        )
 
     async def _follow_up(
         self, interaction: discord.Interaction, job_id: str, make: SpecMaker, *, parent_url: str | None = None
-    ) -> None:
+    ) -> Outcome:
         """Builds the follow-up of `job_id` with `make` and starts it; `parent_url` is linked from the
         result (the grid an image was upscaled from)."""
         if not await self._first_click(interaction):
-            return
+            return Outcome.REFUSED
         try:
             origin = await asyncio.to_thread(self.deliveries.get, job_id)
             terms = await asyncio.to_thread(
@@ -139,15 +151,15 @@ class Actions:
             await tell(
                 interaction, "This job is too old: its settings are no longer kept. Run /imagine again."
             )
-            return
+            return Outcome.REFUSED
         except (Refusal, ResolveError, UnknownModelError) as error:
             await tell(interaction, str(error))
-            return
+            return Outcome.REFUSED
         except RedisError:
             log.exception("could not start a follow-up of %s", job_id)
             await tell(interaction, _UNREACHABLE)
-            return
-        await self._start(
+            return Outcome.ERROR
+        return await self._start(
             interaction, spec, terms, title=await self._title(source), label=label, parent_url=parent_url
         )
 
@@ -160,14 +172,29 @@ class Actions:
         title: str,
         label: str = "",
         parent_url: str | None = None,
-    ) -> None:
+    ) -> Outcome:
         """Counts the job against the member's limits, records where the results go, queues the
-        job, then answers with the waiting message.
+        job, then answers with the waiting message. What is logged meanwhile names the job.
 
         Queuing comes first so that no crash can leave a member looking at a waiting message for a
         job that was never queued; a job fast enough to finish before the answer is handled below
         and in the presenter.
         """
+        with job_context(spec.job_id):
+            return await self._queue(
+                interaction, spec, terms, title=title, label=label, parent_url=parent_url
+            )
+
+    async def _queue(
+        self,
+        interaction: discord.Interaction,
+        spec: JobSpec,
+        terms: Terms,
+        *,
+        title: str,
+        label: str,
+        parent_url: str | None,
+    ) -> Outcome:
         delivery = Delivery(
             job_id=spec.job_id,
             title=title,
@@ -188,11 +215,11 @@ class Actions:
             await asyncio.to_thread(self.policy.reserve, terms, spec.job_id)
         except Refusal as error:
             await tell(interaction, str(error))
-            return
+            return Outcome.REFUSED
         except RedisError:
             log.exception("could not count job %s against the member's limits", spec.job_id)
             await tell(interaction, _UNREACHABLE)
-            return
+            return Outcome.ERROR
         try:
             await asyncio.to_thread(self.deliveries.save, delivery)
             queued = await asyncio.to_thread(
@@ -203,7 +230,7 @@ class Actions:
             with contextlib.suppress(RedisError):
                 await asyncio.to_thread(self.policy.release, terms, spec.job_id)
             await tell(interaction, _UNREACHABLE)
-            return
+            return Outcome.ERROR
         delivery = delivery.model_copy(update={"position": queued.position})
         response = await interaction.response.send_message(
             render.waiting(delivery), allowed_mentions=render.mentions(delivery), ephemeral=delivery.direct
@@ -213,6 +240,7 @@ class Actions:
         result = await asyncio.to_thread(self.deliveries.result_message, spec.job_id)
         if result is not None and result != response.message_id:  # done before we answered
             await interaction.delete_original_response()
+        return Outcome.QUEUED
 
     async def _first_click(self, interaction: discord.Interaction) -> bool:
         """False (and the member is told) when the same member clicked the same button moments ago."""

@@ -12,6 +12,7 @@ from bot.admin import AdminCommands
 from bot.buttons import BUTTONS
 from bot.commands import add_commands
 from bot.consumer import EventConsumer
+from bot.metrics import BotMetrics, Outcome
 from bot.poster import Poster
 from bot.preferences import Preferences, add_preference_commands
 from bot.presenter import Presenter
@@ -23,24 +24,45 @@ from models.catalog import Catalog
 log = logging.getLogger(__name__)
 
 
+JOB_COMMANDS = frozenset({"imagine"})
+"""Commands that start jobs: `Actions` counts them, with the outcome it knows."""
+
+
 class CommandTree(app_commands.CommandTree):
+    def __init__(self, client: "ImagineBot") -> None:
+        super().__init__(client)
+        self.metrics = client.metrics
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
-            return  # the check has told the member why
         name = interaction.command.qualified_name if interaction.command else "?"
+        # A check that answered has told the member why; anything else is our failure.
+        refused = isinstance(error, app_commands.CheckFailure) and interaction.response.is_done()
+        if name not in JOB_COMMANDS:
+            self.metrics.interaction(name, Outcome.REFUSED if refused else Outcome.ERROR)
+        if refused:
+            return
         log.error("/%s failed", name, exc_info=error)
         await tell(interaction, "Something went wrong on my side. Try again in a moment.")
 
 
 class ImagineBot(discord.Client):
-    def __init__(self, settings: BotSettings, redis: Redis, catalog: Catalog, **options: object) -> None:
+    def __init__(
+        self,
+        settings: BotSettings,
+        redis: Redis,
+        catalog: Catalog,
+        *,
+        metrics: BotMetrics | None = None,
+        **options: object,
+    ) -> None:
         # No message content or member intents: everything arrives as interactions.
         super().__init__(
             intents=discord.Intents.default(), allowed_mentions=discord.AllowedMentions.none(), **options
         )
         self.settings = settings
+        self.metrics = BotMetrics() if metrics is None else metrics
         self.tree = CommandTree(self)
-        self.actions = Actions(redis, settings, catalog)
+        self.actions = Actions(redis, settings, catalog, self.metrics)
         add_commands(self.tree, self.actions, redis, catalog)
         self.tree.add_command(AdminCommands(self.actions.config, self.actions.policy, catalog))
         add_preference_commands(self.tree, Preferences(self.actions.config, catalog, settings.vary_strength))
@@ -49,6 +71,7 @@ class ImagineBot(discord.Client):
             self.actions.deliveries,
             ArtifactStore(redis, settings.artifact_ttl),
             interval=settings.progress_interval,
+            metrics=self.metrics,
         )
         self._consumer = EventConsumer(redis, presenter.present, consumer=settings.consumer_name)
         self._consuming: asyncio.Task | None = None
@@ -58,6 +81,12 @@ class ImagineBot(discord.Client):
         await self._sync_commands()
         self._consuming = asyncio.create_task(self._consumer.run(), name="event-consumer")
         self._consuming.add_done_callback(self._consumer_stopped)
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command | app_commands.ContextMenu
+    ) -> None:
+        if command.qualified_name not in JOB_COMMANDS:
+            self.metrics.interaction(command.qualified_name, Outcome.ANSWERED)
 
     async def close(self) -> None:
         if self._consuming:

@@ -12,9 +12,11 @@ import discord
 from bot import render
 from bot.consumer import Lane
 from bot.deliveries import Delivery, DeliveryBook
+from bot.metrics import BotMetrics
 from bot.poster import Poster
 from broker.artifacts import ArtifactExpiredError, ArtifactStore
 from broker.images import fit
+from broker.logs import job_context
 from jobs.events import Done, Event, Failed, Progress, Queued, Started
 from jobs.specs import Safety
 
@@ -25,8 +27,15 @@ class Presenter:
     """Shows each event of the bot's jobs; events of jobs it did not start are ignored."""
 
     def __init__(
-        self, poster: Poster, deliveries: DeliveryBook, artifacts: ArtifactStore, *, interval: float
+        self,
+        poster: Poster,
+        deliveries: DeliveryBook,
+        artifacts: ArtifactStore,
+        *,
+        interval: float,
+        metrics: BotMetrics | None = None,
     ) -> None:
+        self._metrics = BotMetrics() if metrics is None else metrics
         self._poster = poster
         self._deliveries = deliveries
         self._artifacts = artifacts
@@ -34,7 +43,13 @@ class Presenter:
         self._last_edit: dict[str, float] = {}
 
     async def present(self, event: Event, lane: Lane) -> None:
-        """Shows `event`; progress that a newer event of the job in `lane` supersedes is skipped."""
+        """Shows `event`; progress that a newer event of the job in `lane` supersedes is skipped.
+        What is logged meanwhile names the job."""
+        self._metrics.events.labels(event.kind).inc()
+        with job_context(event.job_id):
+            await self._present(event, lane)
+
+    async def _present(self, event: Event, lane: Lane) -> None:
         delivery = await asyncio.to_thread(self._deliveries.get, event.job_id)
         if delivery is None:
             return
@@ -92,6 +107,7 @@ class Presenter:
             notes = render.flag_notes(delivery.safety, done.flagged, len(done.images))
             content = render.finished(delivery, done.warnings + notes)
             message_id = await self._poster.post(delivery, content=content, file=file, view=view)
+            self._metrics.result_delay.observe(max(0.0, time.time() - done.at))
             await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
             log.info("job %s: posted the result as message %s", delivery.job_id, message_id)
         await self._poster.delete_waiting(await self._latest(delivery))

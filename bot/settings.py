@@ -6,12 +6,12 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from broker.settings import BrokerSettings
+from broker.settings import BrokerSettings, MetricsSettings
 from jobs.specs import Strength
 from models.settings import CatalogSettings
 
 
-class BotSettings(BrokerSettings, CatalogSettings):
+class BotSettings(BrokerSettings, CatalogSettings, MetricsSettings):
     discord_token: SecretStr = Field(description="the bot token; never logged")
     discord_api_base: str = Field(
         default="https://discord.com/api/v10",

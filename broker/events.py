@@ -1,12 +1,13 @@
 """The event stream: workers and enqueuers append, the bot and the command line read."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from pydantic import ValidationError
 from redis import Redis
 
 from broker.settings import BrokerSettings
 from jobs import keys
-from jobs.events import EVENT, Done, Event
+from jobs.events import EVENT, Done, Event, Failed
 
 # Set the job's done marker and append its event in one step, so a job that is retried after its
 # worker died between the two can never announce twice, nor lose the announcement.
@@ -69,6 +70,28 @@ class EventLog:
             for entry_id, fields in batches[0][1]:
                 last = _text(entry_id)
                 yield last, EVENT.validate_json(fields[b"event"])
+
+
+def failure_reasons(redis: Redis, job_ids: Iterable[str], *, scan: int = 10_000) -> dict[str, str]:
+    """The reason each of `job_ids` last failed with, as far as the newest `scan` events tell."""
+    wanted, found = set(job_ids), {}
+    newest, read = "+", 0
+    while wanted - found.keys() and read < scan:
+        batch = redis.xrevrange(keys.EVENTS_STREAM, max=newest, count=min(1000, scan - read))
+        if not batch:
+            break
+        for _, fields in batch:
+            job_id = _text(fields.get(b"job", b""))
+            if job_id in wanted and job_id not in found:
+                try:
+                    event = EVENT.validate_json(fields[b"event"])
+                except (KeyError, ValidationError):
+                    continue
+                if isinstance(event, Failed):
+                    found[job_id] = event.reason
+        read += len(batch)
+        newest = f"({_text(batch[-1][0])}"
+    return found
 
 
 def _text(value: bytes | str) -> str:

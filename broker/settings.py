@@ -17,3 +17,14 @@ class BrokerSettings(BaseSettings):
     events_maxlen: int = Field(default=100_000, gt=0, description="approximate length of the event stream")
     job_timeout: int = Field(default=900, gt=0, description="seconds one job may run before it is stopped")
     job_retries: int = Field(default=2, ge=0, description="new attempts after a crash or a lost worker")
+
+
+class MetricsSettings(BaseSettings):
+    """Where a process serves its Prometheus metrics. Environment: `IMAGINE_METRICS_*`."""
+
+    model_config = SettingsConfigDict(env_prefix="IMAGINE_", extra="ignore")
+
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="serve /metrics on this port; 0: off")
+    metrics_host: str = Field(
+        default="127.0.0.1", description="the address /metrics listens on (0.0.0.0 in a container)"
+    )

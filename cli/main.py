@@ -8,11 +8,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from broker.artifacts import ArtifactStore
 from broker.events import EventLog
 from broker.queues import JobSubmitter, UnknownJobError
 from broker.settings import BrokerSettings
+from cli import status
 from cli.embedded import BackendError, redis_url_for, worker_for
 from cli.progress import ProgressLine
 from jobs.events import Done, Failed, Progress, Queued, Started
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = BrokerSettings()
     catalog = load_catalog(CatalogSettings().catalog)
     user = getpass.getuser()
+    if args.command == "status":
+        return _status(args, settings, catalog)
     try:
         # A new prompt is checked before anything starts; a follow-up needs Redis to find its source.
         spec = _imagine(args.prompt, catalog, user) if args.command == "generate" else None
@@ -47,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"imagine: {error}", file=sys.stderr)
         return 2
     except (BackendError, JobFailedError, TimeoutError) as error:
+        print(f"imagine: {error}", file=sys.stderr)
+        return 1
+
+
+def _status(args: argparse.Namespace, settings: BrokerSettings, catalog: Catalog) -> int:
+    try:
+        with redis_url_for(settings) as url:
+            return status.run(args, Redis.from_url(url), catalog.names)
+    except (BackendError, RedisError) as error:
         print(f"imagine: {error}", file=sys.stderr)
         return 1
 
@@ -125,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     strength.add_argument("--subtle", action="store_true", help="vary less (the default)")
     for command in (generate, upscale, vary, reroll):
         command.add_argument("-o", "--output", type=Path, help="where to write the image")
+    status.add_parser(commands)
     return parser
 
 

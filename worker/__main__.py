@@ -5,8 +5,11 @@ import logging
 
 from redis import Redis
 
+from broker.logs import log_handler
+from broker.metrics import QueueDepthCollector, new_registry, serve
 from broker.settings import BrokerSettings
 from worker.boot import load_engines, prepare
+from worker.metrics import worker_metrics
 from worker.settings import WorkerSettings
 
 
@@ -16,13 +19,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", help="comma-separated models to serve (overrides IMAGINE_MODELS)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level, handlers=[log_handler()])
 
     broker = BrokerSettings()
     settings = WorkerSettings(**({"models": args.models} if args.models else {}))
     engines = load_engines(settings)
     redis = Redis.from_url(broker.redis_url)
-    worker = prepare(redis, broker, settings, engines)
+    registry = new_registry()
+    metrics = worker_metrics(registry, engines)
+    registry.register(QueueDepthCollector(redis, list(engines)))
+    serve(registry, settings)
+    worker = prepare(redis, broker, settings, engines, metrics=metrics)
     worker.work(burst=args.burst, logging_level=args.log_level)
 
 

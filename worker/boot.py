@@ -12,6 +12,7 @@ from models.catalog import load_catalog
 from models.loader import load_model, pick_device
 from worker import runtime
 from worker.engine import Engine
+from worker.metrics import WorkerMetrics
 from worker.runner import ResidentWorker, build_worker
 from worker.safety import SafetyChecks
 from worker.settings import WorkerSettings
@@ -44,9 +45,15 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
 
 
 def prepare(
-    redis: Redis, broker: BrokerSettings, settings: WorkerSettings, engines: dict[str, Engine]
+    redis: Redis,
+    broker: BrokerSettings,
+    settings: WorkerSettings,
+    engines: dict[str, Engine],
+    *,
+    metrics: WorkerMetrics | None = None,
 ) -> ResidentWorker:
-    """Installs the runtime the job functions use and builds the RQ worker for the engines' queues."""
+    """Installs the runtime the job functions use and builds the RQ worker for the engines' queues;
+    it counts its jobs in `metrics` (unserved ones of its own when None)."""
     events = EventLog.for_settings(redis, broker)
     runtime.install(
         runtime.Runtime(
@@ -62,4 +69,5 @@ def prepare(
         events,
         heartbeat_ttl=settings.heartbeat_ttl,
         maintenance_interval=settings.maintenance_interval,
+        metrics=metrics,
     )

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -17,9 +18,12 @@ from rq.timeouts import JobTimeoutException
 from rq.worker import WorkerStatus
 
 from broker.events import EventLog
+from broker.logs import job_context
+from broker.monitor import FAILURE_REASON
 from broker.queues import TASKS
 from jobs.events import Failed
 from worker.errors import ForbiddenJobError, InvalidJobError, JobError
+from worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +72,22 @@ class ResidentWorker(SimpleWorker):
 
     job_class = AllowListedJob
 
-    def __init__(self, *args: Any, heartbeat_ttl: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, heartbeat_ttl: int, metrics: WorkerMetrics, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._heartbeat_ttl = heartbeat_ttl
+        self.metrics = metrics
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self._heartbeat_ttl
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        execution = self.prepare_execution(job)
-        with self._heartbeats(job, execution):
-            self.perform_job(job, queue, execution)
+        # Everything logged while the job runs, RQ's and diffusers' lines included, names it.
+        with job_context(job.id):
+            execution = self.prepare_execution(job)
+            began = time.monotonic()
+            with self._heartbeats(job, execution):
+                succeeded = self.perform_job(job, queue, execution)
+            self.metrics.ran(job, queue.name, succeeded=succeeded, seconds=time.monotonic() - began)
         self.set_state(WorkerStatus.IDLE)
 
     @contextmanager
@@ -113,7 +122,10 @@ class FailureReporter:
         if isinstance(exc, JobError):
             job.retries_left = 0
         if not job.should_retry:
-            self._events.publish(Failed(job_id=job.id, reason=safe_reason(job, exc)))
+            reason = safe_reason(job, exc)
+            self._events.publish(Failed(job_id=job.id, reason=reason))
+            job.meta[FAILURE_REASON] = reason  # for `imagine status`, which lists failed jobs
+            job.save_meta()
         return True  # let RQ's own handling (the failed-job registry) go on
 
 
@@ -129,7 +141,13 @@ def safe_reason(job: Job, exc: BaseException) -> str:
 
 
 def build_worker(
-    redis: Redis, queue_names: list[str], events: EventLog, *, heartbeat_ttl: int, maintenance_interval: int
+    redis: Redis,
+    queue_names: list[str],
+    events: EventLog,
+    *,
+    heartbeat_ttl: int,
+    maintenance_interval: int,
+    metrics: WorkerMetrics | None = None,
 ) -> ResidentWorker:
     queues = [Queue(name, connection=redis, serializer=JSONSerializer) for name in queue_names]
     return ResidentWorker(
@@ -137,6 +155,7 @@ def build_worker(
         connection=redis,
         serializer=JSONSerializer,
         heartbeat_ttl=heartbeat_ttl,
+        metrics=WorkerMetrics() if metrics is None else metrics,
         maintenance_interval=maintenance_interval,
         exception_handlers=[FailureReporter(events)],
     )

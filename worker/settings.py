@@ -6,10 +6,11 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from broker.settings import MetricsSettings
 from models.settings import CatalogSettings
 
 
-class WorkerSettings(CatalogSettings):
+class WorkerSettings(CatalogSettings, MetricsSettings):
     models: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated models to serve; the catalog's default if empty"
     )
