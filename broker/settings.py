@@ -9,7 +9,10 @@ class BrokerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IMAGINE_", extra="ignore")
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="the Redis every process shares (redis:// or rediss://, with a password or ACL user)",
+    )
     artifact_ttl: int = Field(default=7 * 24 * 3600, gt=0, description="seconds images are kept")
     spec_ttl: int = Field(
         default=90 * 24 * 3600, gt=0, description="seconds a job's parameters are kept for follow-ups"

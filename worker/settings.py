@@ -14,9 +14,15 @@ class WorkerSettings(CatalogSettings, MetricsSettings):
     models: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated models to serve; the catalog's default if empty"
     )
-    model_cache: Path = Field(default=Path.home() / ".cache" / "imagine" / "models")
+    model_cache: Path = Field(
+        default=Path.home() / ".cache" / "imagine" / "models", description="where built-in models are saved"
+    )
     device: str | None = Field(default=None, description="cuda, cuda:1, cpu; the first GPU if unset")
-    dtype: str = Field(default="auto", pattern="^(auto|fp16|bf16|fp32)$")
+    dtype: str = Field(
+        default="auto",
+        pattern="^(auto|fp16|bf16|fp32)$",
+        description="weights' precision; auto: fp16 on a GPU, fp32 on the CPU",
+    )
     heartbeat_ttl: int = Field(
         default=30, ge=2, description="seconds before a silent worker's job is retried"
     )
