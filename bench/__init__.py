@@ -1,0 +1,1 @@
+"""Benchmarks of the image path: `python -m bench` (see bench/README.md)."""

@@ -1,0 +1,168 @@
+"""`python -m bench`: the worker's generate path against plain diffusers, and the queue's overhead.
+
+    .venv/bin/python -m bench [--preset tiny|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
+
+Prints a table (or `--json`); bench/README.md says what each figure means.
+"""
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import diffusers
+import torch
+import transformers
+
+from bench.grid import PathResult, peak_tflops, run_baseline, run_ours, unet_flops
+from bench.presets import PRESETS, Preset, save_preset
+from bench.queue import QueueResult, measure_queue
+from jobs import limits
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    names = list(PRESETS) if args.preset == "all" else [args.preset]
+    if device.type == "cpu" and not (args.size and args.steps):
+        if args.preset == "all":
+            names = ["tiny"]
+        elif PRESETS[args.preset].needs_gpu:
+            print(
+                f"the {args.preset} preset needs a CUDA GPU (one grid takes minutes on a CPU); use"
+                " --preset tiny, or give --size and --steps for a smoke check (e.g. --size 64 --steps 1)",
+                file=sys.stderr,
+            )
+            return 2
+    report: dict[str, Any] = {"device": _device_name(device), "presets": {}}
+    for name in names:
+        preset = PRESETS[name]
+        preset = dataclasses.replace(preset, size=args.size or preset.size, steps=args.steps or preset.steps)
+        report["presets"][name] = _grid(preset, device, args.runs, args.warmup, ours_first=args.ours_first)
+    if args.queue_jobs:
+        report["queue"] = _queue(measure_queue(args.queue_jobs))
+    print(json.dumps(report, indent=2) if args.json else _table(report))
+    return 0
+
+
+def _grid(
+    preset: Preset, device: torch.device, runs: int, warmup: int, *, ours_first: bool
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"imagine-bench-{preset.name}-") as scratch:
+        folder = save_preset(preset, Path(scratch) / preset.name, device)
+        # Classifier-free guidance runs the prompt and the negative as one batch: 2 × 4 latents.
+        flops_per_call = unet_flops(folder, preset.size, 2 * limits.GRID_IMAGES)
+        if ours_first:  # to check that the order does not favour either path
+            ours = run_ours(folder, preset, device, runs, warmup)
+            baseline = run_baseline(folder, preset, device, runs, warmup)
+        else:
+            baseline = run_baseline(folder, preset, device, runs, warmup)
+            ours = run_ours(folder, preset, device, runs, warmup)
+    peak = peak_tflops(device)
+    figures = {
+        "size": preset.size,
+        "steps": preset.steps,
+        "unet_tflop_per_call": flops_per_call / 1e12,
+        "device_peak_tflops": peak,
+        "baseline": _path(baseline, flops_per_call * preset.steps, peak),
+        "ours": _path(ours, flops_per_call * preset.steps, peak),
+    }
+    figures["ratio_ours_over_baseline"] = ours.median / baseline.median
+    return figures
+
+
+def _path(result: PathResult, unet_flops_per_grid: float, peak: float | None) -> dict[str, Any]:
+    achieved = unet_flops_per_grid / result.unet_seconds / 1e12 if result.unet_seconds else None
+    return {
+        "seconds_per_grid": result.median,
+        "runs": result.seconds,
+        "images_per_second": limits.GRID_IMAGES / result.median,
+        "peak_memory_gib": None if result.peak_bytes is None else result.peak_bytes / 2**30,
+        "unet_calls": result.unet_calls,
+        "unet_seconds": result.unet_seconds,
+        "unet_tflops": achieved,
+        "unet_fraction_of_peak": achieved / peak if achieved and peak else None,
+    }
+
+
+def _queue(result: QueueResult) -> dict[str, Any]:
+    return {
+        "jobs": len(result.to_started),
+        "enqueue_to_started_ms": _percentiles(result.to_started),
+        "done_to_readable_ms": _percentiles(result.to_readable),
+        "worker_ms": _percentiles(result.worker_seconds),
+    }
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in seconds)
+    p99 = ms[min(len(ms) - 1, max(0, -(-99 * len(ms) // 100) - 1))]  # nearest rank
+    return {"p50": statistics.median(ms), "p99": p99, "max": ms[-1]}
+
+
+def _table(report: dict[str, Any]) -> str:
+    lines = [f"device: {report['device']}"]
+    for name, figures in report["presets"].items():
+        lines += [
+            "",
+            f"{name}: {figures['size']}² · {figures['steps']} steps · 4 images per grid · UNet"
+            f" {figures['unet_tflop_per_call']:.4g} TFLOP per call (batch 8) · device peak"
+            f" {_num(figures['device_peak_tflops'], '.0f', ' TFLOP/s')}",
+            f"  {'':9}{'s/grid':>9}{'images/s':>10}{'peak mem':>11}{'UNet TFLOP/s':>14}{'of peak':>9}",
+        ]
+        for path in ("baseline", "ours"):
+            p = figures[path]
+            lines.append(
+                f"  {path:9}{p['seconds_per_grid']:>9.3f}{p['images_per_second']:>10.2f}"
+                f"{_num(p['peak_memory_gib'], '.2f', ' GiB'):>11}{_num(p['unet_tflops'], '.3g'):>14}"
+                f"{_num(p['unet_fraction_of_peak'], '.1%'):>9}"
+            )
+        lines.append(
+            f"  ours / baseline: {figures['ratio_ours_over_baseline']:.3f} (seconds per grid, median)"
+        )
+    if "queue" in report:
+        queue = report["queue"]
+        lines += ["", f"queue overhead, tiny model, {queue['jobs']} jobs one after another:"]
+        for key, label in (
+            ("enqueue_to_started_ms", "enqueue → started"),
+            ("done_to_readable_ms", "done → result readable"),
+            ("worker_ms", "(worker's own time per job)"),
+        ):
+            q = queue[key]
+            lines.append(
+                f"  {label:30} p50 {q['p50']:7.1f} ms · p99 {q['p99']:7.1f} ms · max {q['max']:7.1f} ms"
+            )
+    return "\n".join(lines)
+
+
+def _num(value: float | None, spec: str, unit: str = "") -> str:
+    return "n/a" if value is None else f"{value:{spec}}{unit}"
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    return f"CPU, {torch.get_num_threads()} threads (torch {torch.__version__}); no CUDA"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=[*PRESETS, "all"], default="tiny")
+    parser.add_argument("--runs", type=int, default=5, help="timed grids per path (median reported)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed grids per path first")
+    parser.add_argument("--queue-jobs", type=int, default=200, help="jobs for the queue overhead; 0 skips it")
+    parser.add_argument("--size", type=int, help="override the preset's width and height (smoke checks)")
+    parser.add_argument("--steps", type=int, help="override the preset's step count (smoke checks)")
+    parser.add_argument("--ours-first", action="store_true", help="run ours before the baseline")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Seconds per 2×2 grid: plain diffusers (the baseline) against the worker's own generate path (ours).
+
+Both load the same saved folder. The baseline is what a careful user writes: `from_pretrained` in
+fp16 on a GPU (fp32 on the CPU, where fp16 is unsupported), default attention, one call with
+`num_images_per_prompt=4`. Ours loads through the production loader (a catalog entry with a
+`folder` source) and runs `Engine.imagine`, the function the worker's imagine task renders a grid
+with, previews included. They run one after the other, never both loaded, so each peak memory
+figure is that path's own.
+"""
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+
+from bench.presets import Preset
+from jobs.prompt import PromptPart
+from jobs.specs import Generation
+from models.catalog import CatalogEntry, FolderSource
+from models.loader import load_model
+from worker import runtime, tasks
+from worker.engine import Engine
+from worker.settings import WorkerSettings
+
+PROMPT = "a lighthouse on a cliff at dusk, oil painting"
+
+# Dense fp16/bf16 tensor-core peaks (TFLOP/s, without sparsity) from NVIDIA's datasheets, matched
+# against torch.cuda.get_device_name() in this order (the first substring that occurs wins).
+PEAK_TFLOPS: tuple[tuple[str, float], ...] = (
+    ("H100 PCIe", 756.0),
+    ("H100 NVL", 835.0),
+    ("H200 NVL", 835.0),
+    ("H200", 989.0),  # H200 SXM
+    ("H100", 989.0),  # H100 SXM ("NVIDIA H100 80GB HBM3")
+    ("A100", 312.0),  # SXM and PCIe alike
+    ("L40S", 362.0),
+)
+
+
+@dataclass(frozen=True)
+class PathResult:
+    seconds: list[float]
+    """Per grid, timed runs only."""
+    unet_seconds: float
+    """Median per grid of the time spent inside UNet calls."""
+    unet_calls: int
+    """UNet calls per grid (one per step; classifier-free guidance batches both halves)."""
+    peak_bytes: int | None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def peak_tflops(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((peak for key, peak in PEAK_TFLOPS if key in name), None)
+
+
+def unet_flops(folder: Path, size: int, batch: int) -> int:
+    """FLOPs of one call of the UNet saved in `folder` at `size`² pixels for `batch` latents,
+    counted by torch's FLOP counter on meta tensors (nothing is computed or allocated)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = UNet2DConditionModel.load_config(str(folder / "unet"))
+    vae = AutoencoderKL.load_config(str(folder / "vae"))
+    latent = size // 2 ** (len(vae["block_out_channels"]) - 1)
+    with torch.device("meta"):
+        unet = UNet2DConditionModel.from_config(config)
+        sample = torch.randn(batch, unet.config.in_channels, latent, latent)
+        context = torch.randn(batch, 77, unet.config.cross_attention_dim)
+        extra: dict[str, Any] = {}
+        if unet.config.addition_embed_type == "text_time":
+            time_ids = 6 * unet.config.addition_time_embed_dim
+            pooled = unet.config.projection_class_embeddings_input_dim - time_ids
+            extra["added_cond_kwargs"] = {
+                "text_embeds": torch.randn(batch, pooled),
+                "time_ids": torch.randn(batch, 6),
+            }
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            unet(sample, torch.tensor(500.0), context, **extra)
+    return counter.get_total_flops()
+
+
+def run_baseline(folder: Path, preset: Preset, device: torch.device, runs: int, warmup: int) -> PathResult:
+    with _peak_memory(device) as peak:
+        dtype = torch.float16 if device.type == "cuda" else torch.float32
+        pipe = DiffusionPipeline.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
+        pipe.to(device)
+        pipe.set_progress_bar_config(disable=True)
+
+        def grid() -> None:
+            pipe(
+                PROMPT,
+                num_images_per_prompt=4,
+                height=preset.size,
+                width=preset.size,
+                num_inference_steps=preset.steps,
+            )
+
+        result = _time(grid, pipe.unet, device, runs, warmup)
+    return _with_peak(result, peak)
+
+
+def run_ours(folder: Path, preset: Preset, device: torch.device, runs: int, warmup: int) -> PathResult:
+    entry = CatalogEntry(
+        name=f"bench-{preset.name}",
+        family=preset.family,
+        source=FolderSource(path=folder),
+        **preset.catalog_overrides,
+    )
+    settings = WorkerSettings()
+    with _peak_memory(device) as peak:
+        model = load_model(entry, cache_dir=folder.parent, device=device, dtype=settings.dtype)
+        engine = Engine(model, vae_tile_pixels=settings.vae_tile_pixels)
+        defaults = model.defaults
+        generation = Generation(
+            model=entry.name,
+            prompt=(PromptPart(text=PROMPT),),
+            width=preset.size,
+            height=preset.size,
+            steps=preset.steps,
+            guidance=defaults.guidance,
+            sampler=defaults.sampler,
+            seed=1234,
+        )
+        # The worker's own progress reporter (latent previews, as a job makes them), publishing
+        # into a sink instead of Redis.
+        with _null_runtime(engine, settings.previews):
+            reporter = tasks._ProgressReporter("0" * 32, engine, settings.previews)
+            result = _time(
+                lambda: engine.imagine(generation, reporter), model.text2img.unet, device, runs, warmup
+            )
+    return _with_peak(result, peak)
+
+
+def _time(
+    grid: Callable[[], object], unet: torch.nn.Module, device: torch.device, runs: int, warmup: int
+) -> PathResult:
+    for _ in range(warmup):
+        grid()
+    seconds, unet_seconds, calls = [], [], 0
+    for _ in range(runs):
+        with _unet_timer(unet, device) as spans:
+            _sync(device)
+            began = time.perf_counter()
+            grid()
+            _sync(device)
+            seconds.append(time.perf_counter() - began)
+        unet_seconds.append(sum(spans()))
+        calls = len(spans())
+    return PathResult(seconds, statistics.median(unet_seconds), calls, None)
+
+
+@contextmanager
+def _unet_timer(unet: torch.nn.Module, device: torch.device) -> Iterator[Callable[[], list[float]]]:
+    """Times each UNet call: with CUDA events on a GPU (no synchronisation while it runs)."""
+    marks: list[Any] = []
+
+    def before(*_: Any) -> None:
+        marks.append(_mark(device))
+
+    def after(*_: Any) -> None:
+        marks.append(_mark(device))
+
+    handles = [unet.register_forward_pre_hook(before), unet.register_forward_hook(after)]
+
+    def spans() -> list[float]:
+        _sync(device)
+        pairs = zip(marks[::2], marks[1::2], strict=True)
+        if device.type == "cuda":
+            return [start.elapsed_time(end) / 1000 for start, end in pairs]
+        return [end - start for start, end in pairs]
+
+    try:
+        yield spans
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _mark(device: torch.device) -> Any:
+    if device.type == "cuda":
+        event = torch.cuda.Event(enable_timing=True)
+        event.record()
+        return event
+    return time.perf_counter()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+@contextmanager
+def _peak_memory(device: torch.device) -> Iterator[list[int | None]]:
+    peak: list[int | None] = [None]
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+    try:
+        yield peak
+        if device.type == "cuda":
+            peak[0] = torch.cuda.max_memory_allocated(device)
+    finally:
+        gc.collect()
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+def _with_peak(result: PathResult, peak: list[int | None]) -> PathResult:
+    return PathResult(result.seconds, result.unet_seconds, result.unet_calls, peak[0])
+
+
+class _NullEvents:
+    def publish(self, event: Any) -> str:
+        return "0-0"
+
+
+@contextmanager
+def _null_runtime(engine: Engine, previews: int) -> Iterator[None]:
+    previous = runtime._current
+    runtime.install(
+        runtime.Runtime(engines={}, artifacts=None, events=_NullEvents(), previews=previews)  # type: ignore[arg-type]
+    )
+    try:
+        yield
+    finally:
+        runtime._current = previous

@@ -1,0 +1,92 @@
+"""`python -m bench` runs on a machine without a GPU and reports every figure (values are not asserted)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import bench.__main__ as bench_main
+
+_QUEUE = ("--queue-jobs", "5", "--json")
+
+
+@pytest.mark.slow
+def test_tiny_preset_and_queue_overhead_report_every_figure():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", *("--preset", "tiny", "--warmup", "1", "--runs", "2"), *_QUEUE],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    tiny = report["presets"]["tiny"]
+    assert tiny["unet_tflop_per_call"] > 0
+    for path in ("baseline", "ours"):
+        figures = tiny[path]
+        assert len(figures["runs"]) == 2
+        assert figures["seconds_per_grid"] > 0
+        assert figures["images_per_second"] == pytest.approx(4 / figures["seconds_per_grid"])
+        assert figures["unet_calls"] == tiny["steps"]
+        assert 0 < figures["unet_seconds"] < figures["seconds_per_grid"]
+        assert figures["unet_tflops"] > 0
+        if "no CUDA" in report["device"]:
+            assert figures["peak_memory_gib"] is None
+    ratio = tiny["ours"]["seconds_per_grid"] / tiny["baseline"]["seconds_per_grid"]
+    assert tiny["ratio_ours_over_baseline"] == pytest.approx(ratio)
+    queue = report["queue"]
+    assert queue["jobs"] == 5
+    for key in ("enqueue_to_started_ms", "done_to_readable_ms"):
+        assert 0 < queue[key]["p50"] <= queue[key]["p99"] <= queue[key]["max"]
+
+
+def test_the_table_shows_na_where_a_figure_is_unknown(capsys):
+    path = {
+        "seconds_per_grid": 2.0,
+        "images_per_second": 2.0,
+        "peak_memory_gib": None,
+        "unet_tflops": 0.5,
+        "unet_fraction_of_peak": None,
+    }
+    report = {
+        "device": "CPU",
+        "presets": {
+            "tiny": {
+                "size": 64,
+                "steps": 4,
+                "unet_tflop_per_call": 0.0016,
+                "device_peak_tflops": None,
+                "baseline": path,
+                "ours": path | {"seconds_per_grid": 1.0},
+                "ratio_ours_over_baseline": 0.5,
+            }
+        },
+    }
+    table = bench_main._table(report)
+    assert "device peak n/a" in table
+    assert "ours / baseline: 0.500" in table
+    assert table.count(" n/a") >= 5
+
+
+def test_sd15_and_sdxl_are_refused_without_a_gpu(monkeypatch, capsys):
+    monkeypatch.setattr(bench_main.torch.cuda, "is_available", lambda: False)
+    for preset in ("sd15", "sdxl"):
+        assert bench_main.main(["--preset", preset, "--queue-jobs", "0"]) == 2
+        assert "needs a CUDA GPU" in capsys.readouterr().err
+
+
+def test_peak_table_knows_the_datacenter_gpus(monkeypatch):
+    from bench.grid import peak_tflops
+
+    names = {
+        "NVIDIA H100 80GB HBM3": 989.0,
+        "NVIDIA H100 PCIe": 756.0,
+        "NVIDIA H200": 989.0,
+        "NVIDIA A100-SXM4-80GB": 312.0,
+        "Some Other GPU": None,
+    }
+    for name, peak in names.items():
+        monkeypatch.setattr(bench_main.torch.cuda, "get_device_name", lambda device, name=name: name)
+        assert peak_tflops(bench_main.torch.device("cuda")) == peak
+    assert peak_tflops(bench_main.torch.device("cpu")) is None
