@@ -24,7 +24,7 @@ from diffusers import (
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
 from models.families import Family
-from models.tiny import TINY_SIZE, build_tiny_pipeline, byte_level_tokenizer
+from models.tiny import SD_NOISE_SCHEDULE, TINY_SIZE, build_tiny_pipeline, byte_level_tokenizer
 
 CLIP_VOCAB = 49408
 
@@ -43,15 +43,7 @@ class Preset:
 
 
 def _scheduler() -> EulerDiscreteScheduler:
-    # The noise schedule SD1.5 and SDXL base share (scheduler_config.json of both repositories).
-    return EulerDiscreteScheduler(
-        num_train_timesteps=1000,
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        steps_offset=1,
-        timestep_spacing="leading",
-    )
+    return EulerDiscreteScheduler(**SD_NOISE_SCHEDULE, steps_offset=1, timestep_spacing="leading")
 
 
 def _vae(sample_size: int, scaling_factor: float, force_upcast: bool) -> AutoencoderKL:

@@ -28,6 +28,14 @@ TINY_SIZE = 64
 BUILD_VERSION = "1"
 """Bump when a builtin's architecture or weights change, so cached copies are rebuilt."""
 
+SD_NOISE_SCHEDULE = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+}
+"""The noise schedule SD1.5 and SDXL base were trained with (their scheduler_config.json)."""
+
 Verdict = Literal["flag-all", "pass-all"]
 """What a tiny NSFW checker decides, computed by the real checking code: every image, or none."""
 
@@ -97,13 +105,7 @@ def build_tiny_pipeline(seed: int = 0) -> StableDiffusionPipeline:
             )
         )
     # SD1.5's noise schedule, so samplers configured from it behave as on a real SD1.5 model.
-    scheduler = EulerDiscreteScheduler(
-        num_train_timesteps=1000,
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        steps_offset=1,
-    )
+    scheduler = EulerDiscreteScheduler(**SD_NOISE_SCHEDULE, steps_offset=1)
     return StableDiffusionPipeline(
         vae=vae,
         text_encoder=text_encoder,

@@ -27,7 +27,7 @@ from diffusers import (
 from transformers import CLIPTextConfig, CLIPTextModel
 
 from models.shapes.scenes import render, scenes
-from models.tiny import TINY_SIZE, byte_level_tokenizer
+from models.tiny import SD_NOISE_SCHEDULE, TINY_SIZE, byte_level_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +114,7 @@ def train_denoiser(
     minutes: float,
 ) -> None:
     tokenizer = byte_level_tokenizer()
-    noise_schedule = DDPMScheduler(
-        num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"
-    )
+    noise_schedule = DDPMScheduler(**SD_NOISE_SCHEDULE)
     vae.requires_grad_(False)
     parameters = [*unet.parameters(), *text_encoder.parameters()]
     optimiser = torch.optim.AdamW(parameters, lr=5e-4)
@@ -180,13 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         text_encoder=text_encoder,
         tokenizer=byte_level_tokenizer(),
         unet=unet,
-        scheduler=EulerDiscreteScheduler(
-            num_train_timesteps=1000,
-            beta_start=0.00085,
-            beta_end=0.012,
-            beta_schedule="scaled_linear",
-            steps_offset=1,
-        ),
+        scheduler=EulerDiscreteScheduler(**SD_NOISE_SCHEDULE, steps_offset=1),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,

@@ -21,19 +21,26 @@ def stack_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis
         yield server
 
 
-@pytest.fixture(scope="module")
-def worker(
-    stack_redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
+def run_worker(
+    redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory, **settings: str
 ) -> Iterator[Process]:
-    """`python -m worker` serving the tiny model, as an operator runs it."""
+    """`python -m worker` with the tiny model (and `settings`) for a module fixture to `yield from`."""
     try:
         process = stack.start_worker(
-            stack_redis.url, model_cache, tmp_path_factory.mktemp("worker") / "worker.log"
+            redis.url, model_cache, tmp_path_factory.mktemp("worker") / "worker.log", **settings
         )
     except StartupError as error:
         pytest.fail(str(error))
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def worker(
+    stack_redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Process]:
+    """`python -m worker` serving the tiny model, as an operator runs it."""
+    yield from run_worker(stack_redis, model_cache, tmp_path_factory)
 
 
 @pytest.fixture

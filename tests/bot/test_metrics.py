@@ -15,9 +15,8 @@ from bot.metrics import BotMetrics, Outcome, counted
 from broker.local_redis import LocalRedis, free_port
 from emulator import BackgroundEmulator
 from jobs import custom_ids
-from playground import stack
-from playground.stack import Process, StartupError
-from tests.bot.conftest import BotStarter
+from playground.stack import Process
+from tests.bot.conftest import BotStarter, run_worker
 
 TIMEOUT = 90.0
 
@@ -32,13 +31,7 @@ def worker(
     stack_redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory, worker_port: int
 ) -> Iterator[Process]:
     """This module's own worker, serving its metrics: it runs only this module's jobs."""
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    try:
-        process = stack.start_worker(stack_redis.url, model_cache, log, metrics_port=str(worker_port))
-    except StartupError as error:
-        pytest.fail(str(error))
-    yield process
-    process.stop()
+    yield from run_worker(stack_redis, model_cache, tmp_path_factory, metrics_port=str(worker_port))
 
 
 def _scrape(port: int) -> str:

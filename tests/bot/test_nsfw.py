@@ -10,9 +10,8 @@ from PIL import Image
 
 from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator
-from playground import stack
-from playground.stack import Process, StartupError
-from tests.bot.conftest import BotStarter
+from playground.stack import Process
+from tests.bot.conftest import BotStarter, run_worker
 from tests.bot.test_end_to_end import TIMEOUT, _wait_results
 
 pytestmark = pytest.mark.slow
@@ -32,13 +31,7 @@ def worker(
     flagging_catalog: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Process]:
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    try:
-        process = stack.start_worker(stack_redis.url, model_cache, log, catalog=str(flagging_catalog))
-    except StartupError as error:
-        pytest.fail(str(error))
-    yield process
-    process.stop()
+    yield from run_worker(stack_redis, model_cache, tmp_path_factory, catalog=str(flagging_catalog))
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import asyncio
 import contextlib
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -124,3 +125,21 @@ async def eventually(condition: object, timeout: float = 3.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"still false after {timeout}s: {condition}")
         await asyncio.sleep(0.01)
+
+
+def run_scenario(
+    point_discord_py: Callable[[DiscordEmulator], None],
+    make_bot: Callable[[int], discord.Client],
+    scenario: Callable[[DiscordEmulator, Any], Awaitable[None]],
+) -> None:
+    """Runs `scenario(emulator, bot)` with the bot connected, then checks that nothing broke the spec."""
+
+    async def main() -> None:
+        async with emulated() as emulator:
+            point_discord_py(emulator)
+            bot = make_bot(emulator.guild_id)
+            async with running(emulator, bot):
+                await scenario(emulator, bot)
+            assert emulator.violations == []
+
+    asyncio.run(main())

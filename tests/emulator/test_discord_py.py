@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from emulator import DiscordEmulator
-from tests.emulator.harness import EchoBot, emulated, eventually, png, running
+from tests.emulator.harness import EchoBot, eventually, png, run_scenario
 
 Scenario = Callable[[DiscordEmulator, EchoBot], Awaitable[None]]
 
@@ -18,19 +18,7 @@ Scenario = Callable[[DiscordEmulator, EchoBot], Awaitable[None]]
 @pytest.fixture
 def run_bot(point_discord_py: Callable[[DiscordEmulator], None]) -> Callable[[Scenario], None]:
     """Runs a scenario with EchoBot connected, then checks that nothing broke the spec."""
-
-    def run(scenario: Scenario) -> None:
-        async def main() -> None:
-            async with emulated() as emulator:
-                point_discord_py(emulator)
-                bot = EchoBot(emulator.guild_id)
-                async with running(emulator, bot):
-                    await scenario(emulator, bot)
-                assert emulator.violations == []
-
-        asyncio.run(main())
-
-    return run
+    return lambda scenario: run_scenario(point_discord_py, EchoBot, scenario)
 
 
 def test_login_identifies_and_gets_the_guild_with_its_channels(run_bot: Callable[[Scenario], None]):

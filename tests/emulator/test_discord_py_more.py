@@ -1,7 +1,6 @@
 """The real discord.py against the emulator: age-restricted channels, subcommand groups, who Discord's
 client offers a command to (and forged interactions that bypass it), attachment options, and DMs."""
 
-import asyncio
 import io
 import re
 from collections.abc import Awaitable, Callable
@@ -12,7 +11,7 @@ from discord import app_commands
 
 from emulator import DiscordEmulator, Interaction, Upload
 from emulator.permissions import ADMINISTRATOR
-from tests.emulator.harness import emulated, eventually, png, running
+from tests.emulator.harness import eventually, png, run_scenario
 
 MANAGE_GUILD = 1 << 5
 
@@ -134,18 +133,8 @@ Scenario = Callable[[DiscordEmulator, FeatureBot], Awaitable[None]]
 
 @pytest.fixture
 def run_bot(point_discord_py: Callable[[DiscordEmulator], None]) -> Callable[[Scenario], None]:
-    def run(scenario: Scenario) -> None:
-        async def main() -> None:
-            async with emulated() as emulator:
-                point_discord_py(emulator)
-                bot = FeatureBot(emulator.guild_id)
-                async with running(emulator, bot):
-                    await scenario(emulator, bot)
-                assert emulator.violations == []
-
-        asyncio.run(main())
-
-    return run
+    """Runs a scenario with FeatureBot connected, then checks that nothing broke the spec."""
+    return lambda scenario: run_scenario(point_discord_py, FeatureBot, scenario)
 
 
 async def answer(emulator: DiscordEmulator, interaction: Interaction) -> str:
