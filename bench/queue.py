@@ -43,7 +43,7 @@ def measure_queue(jobs: int, *, steps: int = 1) -> QueueResult:
         root = Path(scratch)
         materialize_builtin("tiny", root / "models")
         with LocalRedis(root / "redis") as server:
-            worker = start_worker(server.url, root / "models", root / "worker.log")
+            worker = start_worker(server.url, root / "models", root / "worker.log", models="tiny")
             try:
                 return _submit_all(Redis.from_url(server.url), jobs, steps)
             finally:

@@ -1,6 +1,6 @@
 """How fast members see answers, measured through the Discord emulator.
 
-Starts a private redis-server, a worker with the tiny model, the Discord emulator and the real bot
+Starts a private redis-server, a worker with the default (shapes) model, the Discord emulator and the real bot
 (`python -m bot`), then sends `/imagine` prompts one after another and prints, per prompt:
 
 - interaction → first answer: from the emulator dispatching INTERACTION_CREATE to the bot's
@@ -24,7 +24,6 @@ from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator, DiscordEmulator
 from jobs import custom_ids, keys
 from jobs.events import EVENT, Done
-from models.tiny import materialize_builtin
 from playground.stack import start_bot, start_worker
 
 ACK_BUDGET = 3.0
@@ -36,7 +35,6 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        materialize_builtin("tiny", root / "models")
         with LocalRedis(root / "redis") as server, BackgroundEmulator() as discord:
             worker = start_worker(server.url, root / "models", root / "worker.log")
             bot = start_bot(discord, server.url, root / "bot.log")
@@ -57,12 +55,12 @@ def _measure(discord: BackgroundEmulator, redis: Redis, prompts: int) -> tuple[l
     acks, posts = [], []
     for n in range(prompts):
         interaction = discord.slash(
-            "imagine", {"prompt": f"a lantern {n} --seed {n}"}, user_id=member, channel_id=channel
+            "imagine", {"prompt": f"a blue square {n} --seed {n}"}, user_id=member, channel_id=channel
         )
 
         def posted(emulator: DiscordEmulator, n: int = n) -> dict | None:
             results = [
-                m for m in emulator.messages(channel) if m["components"] and f"lantern {n} " in m["content"]
+                m for m in emulator.messages(channel) if m["components"] and f"square {n} " in m["content"]
             ]
             return results[0] if results else None
 

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from jobs.profile import ModelProfile
-from models.families import FAMILY_DEFAULTS, Family, FamilyDefaults
+from models.families import FAMILY_DEFAULTS, RGB, Family, FamilyDefaults
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
 
@@ -41,7 +41,9 @@ OVERRIDABLE = (
     "upscale_denoise",
     "max_pixels",
 )
-"""The `FamilyDefaults` fields a catalog entry may set for its own model."""
+"""The `FamilyDefaults` fields a catalog entry may set for its own model, and the bot sees."""
+PREVIEW_OVERRIDABLE = ("latent_rgb_factors", "latent_rgb_bias")
+"""The `FamilyDefaults` fields for progress previews, which a model with a VAE of its own sets."""
 
 
 class CatalogError(ValueError):
@@ -108,10 +110,11 @@ class SingleFileSource(_Source):
 
 
 class BuiltinSource(_Source):
-    """A model built locally from code: `tiny` has random weights, for tests and offline use."""
+    """A model that comes with the package: `shapes` (trained on simple scenes, see
+    `models/shapes/model/README.md`) and `tiny` (random weights, for fast tests)."""
 
     kind: Literal["builtin"] = "builtin"
-    name: Literal["tiny"]
+    name: Literal["shapes", "tiny"]
 
 
 Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]
@@ -158,6 +161,8 @@ class CatalogEntry(BaseModel):
     vary_strong: float | None = None
     upscale_denoise: float | None = None
     max_pixels: int | None = None
+    latent_rgb_factors: tuple[RGB, ...] | None = None
+    latent_rgb_bias: RGB | None = None
 
     @model_validator(mode="after")
     def _overrides_fit(self) -> Self:
@@ -169,7 +174,8 @@ class CatalogEntry(BaseModel):
         return self
 
     def _merged(self) -> dict[str, Any]:
-        overrides = {field: getattr(self, field) for field in OVERRIDABLE if getattr(self, field) is not None}
+        fields = (*OVERRIDABLE, *PREVIEW_OVERRIDABLE)
+        overrides = {field: getattr(self, field) for field in fields if getattr(self, field) is not None}
         return FAMILY_DEFAULTS[self.family].model_dump() | overrides
 
     def defaults(self) -> FamilyDefaults:

@@ -18,10 +18,10 @@ from diffusers import (
 )
 from diffusers.models.attention_processor import AttnProcessor2_0
 
+from models.builtins import builtin_folder
 from models.catalog import BuiltinSource, CatalogEntry, FolderSource, HubSource, SingleFileSource
 from models.families import FamilyDefaults
 from models.safety import ComponentSource, own_checker_source
-from models.tiny import materialize_builtin
 
 _TEXT2IMG: dict[str, type[DiffusionPipeline]] = {
     "sd": StableDiffusionPipeline,
@@ -117,7 +117,7 @@ def _load_text2img(
         case FolderSource(path=path):
             return cls.from_pretrained(str(path), local_files_only=True, dtype=torch_dtype, **extra)
         case BuiltinSource(name=name):
-            folder = materialize_builtin(name, cache_dir)
+            folder = builtin_folder(name, cache_dir)
             return cls.from_pretrained(str(folder), local_files_only=True, dtype=torch_dtype, **extra)
         case SingleFileSource(path=path, config=config):
             if isinstance(config, HubSource):

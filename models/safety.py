@@ -20,8 +20,8 @@ from huggingface_hub import hf_hub_download
 from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForImageClassification, CLIPImageProcessor
 
+from models.builtins import builtin_folder
 from models.catalog import BuiltinSource, CatalogEntry, FolderSource, HubSource, SafetyClassifier
-from models.tiny import materialize_builtin
 
 SAFETY_CHECKER = "safety_checker"
 FEATURE_EXTRACTOR = "feature_extractor"
@@ -74,7 +74,7 @@ def own_checker_source(entry: CatalogEntry, cache_dir: Path) -> ComponentSource 
         case HubSource() | FolderSource() as source:
             where = ComponentSource.of(source)
         case BuiltinSource(name=name):
-            where = ComponentSource(str(materialize_builtin(name, cache_dir)), local_files_only=True)
+            where = ComponentSource(str(builtin_folder(name, cache_dir)), local_files_only=True)
         case _:
             return None
     index = json.loads(_index_file(where).read_text(encoding="utf-8"))

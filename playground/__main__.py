@@ -1,8 +1,8 @@
 """`python -m playground`: everything on this machine, no Discord, no GPU, no internet.
 
-A private redis-server (unless IMAGINE_REDIS_URL names one), a worker with the built-in tiny
-model, the Discord API emulator, the real bot connected to it, and a web page that works like a
-Discord channel.
+A private redis-server (unless IMAGINE_REDIS_URL names one), a worker with the default model
+(the built-in shapes model, unless IMAGINE_CATALOG says otherwise), the Discord API emulator, the
+real bot connected to it, and a web page that works like a Discord channel.
 """
 
 import argparse
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         log.info("Redis: %s", redis_url)
         discord = running.enter_context(BackgroundEmulator())
         log.info("Discord emulator: %s", discord.api_base)
-        log.info("starting a worker with the tiny model (log: %s)", logs / "worker.log")
+        log.info("starting a worker with the default model (log: %s)", logs / "worker.log")
         running.callback(start_worker(redis_url, None, logs / "worker.log").stop)
         log.info("starting the bot (log: %s)", logs / "bot.log")
         running.callback(start_bot(discord, redis_url, logs / "bot.log").stop)

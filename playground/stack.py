@@ -14,6 +14,7 @@ from rq import Worker
 
 from broker.queues import model_queue
 from emulator import BackgroundEmulator
+from models.catalog import load_catalog
 
 STARTUP_TIMEOUT = 60.0
 
@@ -60,13 +61,21 @@ def settings_env(**settings: str) -> dict[str, str]:
 
 
 def start_worker(redis_url: str, model_cache: Path | None, log: Path, **settings: str) -> Process:
-    """A worker serving the tiny model on the CPU (more `settings` as keyword arguments), once it
-    listens on its queue; `model_cache` None keeps the worker's own default."""
+    """A worker on the CPU serving `models` (default: the catalog's default model), once it listens
+    on their queues; more `settings` as keyword arguments. `model_cache` None keeps the worker's
+    own default."""
     cache = {"model_cache": str(model_cache)} if model_cache else {}
     env = settings_env(redis_url=redis_url, device="cpu", heartbeat_ttl="5", **cache, **settings)
+    catalog = Path(settings["catalog"]) if "catalog" in settings else None
+    names = [name.strip() for name in settings.get("models", "").split(",") if name.strip()]
+    names = names or [load_catalog(catalog).default]
     process = Process([sys.executable, "-m", "worker", "--log-level", "INFO"], env, log)
     redis = Redis.from_url(redis_url)
-    _wait(process, lambda: Worker.all(connection=redis, queue=model_queue(redis, "tiny")), "the worker")
+
+    def listening() -> bool:
+        return all(Worker.all(connection=redis, queue=model_queue(redis, name)) for name in names)
+
+    _wait(process, listening, "the worker")
     return process
 
 

@@ -1,13 +1,18 @@
 """Small test utilities that read what the system wrote to Redis."""
 
 import io
+import re
 import time
+from pathlib import Path
 
 from PIL import Image
 from redis import Redis
 
+from broker.images import cut_image
 from jobs import keys
 from jobs.events import EVENT, Event
+from models.catalog import DEFAULT_CATALOG, load_catalog
+from models.shapes.measure import Reading, read
 
 
 def job_events(redis: Redis, job_id: str) -> list[Event]:
@@ -39,3 +44,25 @@ def image(data: bytes) -> Image.Image:
     loaded = Image.open(io.BytesIO(data))
     loaded.load()
     return loaded
+
+
+def catalog_defaulting_to(model: str, folder: Path) -> Path:
+    """The built-in catalog with `model` as its default, written to `folder/catalog.toml`."""
+    text, count = re.subn(
+        r'^default = ".*"$', f'default = "{model}"', DEFAULT_CATALOG.read_text(), flags=re.M
+    )
+    assert count == 1, "the built-in catalog names its default on a line of its own"
+    catalog = folder / "catalog.toml"
+    catalog.write_text(text, encoding="utf-8")
+    assert load_catalog(catalog).default == model
+    return catalog
+
+
+def grid_readings(data: bytes) -> list[Reading]:
+    """What each image of a 2×2 grid shows, read from its pixels (`models.shapes.measure`)."""
+    return [read(cut_image(data, index, 4)) for index in range(1, 5)]
+
+
+def matching(readings: list[Reading], **expected: object) -> int:
+    """How many of `readings` show every `expected` attribute (colour="red", shape="circle", …)."""
+    return sum(all(getattr(seen, name) == value for name, value in expected.items()) for seen in readings)

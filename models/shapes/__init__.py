@@ -1,2 +1,3 @@
-"""Simple scenes with their captions: the data our small text-to-image model learns from, and the
-pixel measurements that check what it draws."""
+"""The shapes model: simple scenes with their captions (`scenes`), the pixel reader that checks what
+a picture shows (`measure`), the tokenizer, the training script (`train`), the evaluation
+(`scoring` while training, `evaluate` through the worker) and the trained model itself (`model/`)."""

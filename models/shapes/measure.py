@@ -14,8 +14,6 @@ _FOREGROUND = 60.0
 """RGB distance from the background beyond which a pixel belongs to a shape."""
 _MIN_AREA = 0.004
 """Smallest shape worth counting, as a share of the image (specks of noise are not shapes)."""
-_SQUARE_FILL, _CIRCLE_FILL = 0.88, 0.64
-"""A shape's share of its bounding box: a square fills it (1.0), a circle π/4, a triangle half."""
 _LARGE_WIDTH = sum(2 * half for half in SIZES.values()) / len(SIZES)
 """Bounding-box width (share of the side) between a small and a large shape."""
 _NAMES = sorted(COLOURS)
@@ -73,6 +71,10 @@ class Accuracy:
     """Over the scenes whose caption names a position."""
     scenes: int
 
+    def __str__(self) -> str:
+        shares = (f"{name} {getattr(self, name):.0%}" for name in ("colour", "shape", "count", "position"))
+        return f"{' · '.join(shares)} ({self.scenes} images)"
+
 
 def accuracy(pairs: Iterable[tuple[Scene, Image.Image]]) -> Accuracy:
     """How often the pictures show what their scenes asked for, attribute by attribute."""
@@ -101,7 +103,17 @@ def _nearest(rgb: np.ndarray) -> str:
 
 
 def _kind(shape: np.ndarray) -> str:
+    """The kind whose outline, drawn in the shape's bounding box, overlaps the shape best (highest
+    intersection over union): robust to the soft edges a decoder draws, where a triangle's tips or a
+    square's corners fade."""
     rows, columns = np.nonzero(shape)
-    box = (np.ptp(rows) + 1) * (np.ptp(columns) + 1)
-    fill = shape.sum() / box
-    return "square" if fill > _SQUARE_FILL else "circle" if fill > _CIRCLE_FILL else "triangle"
+    box = shape[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+    y, x = np.mgrid[0 : box.shape[0], 0 : box.shape[1]]
+    v, u = (y + 0.5) / box.shape[0], (x + 0.5) / box.shape[1]  # pixel centres in the box, 0…1
+    outlines = {
+        "square": np.ones_like(box),
+        "circle": (u - 0.5) ** 2 + (v - 0.5) ** 2 <= 0.25,
+        "triangle": np.abs(u - 0.5) <= v / 2,  # apex up, as the scenes draw them
+    }
+    overlap = {kind: (box & outline).sum() / (box | outline).sum() for kind, outline in outlines.items()}
+    return max(overlap, key=overlap.__getitem__)

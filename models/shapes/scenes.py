@@ -36,6 +36,8 @@ POSITIONS = {
 _COUNT_WORDS = {1: "a", 2: "two", 3: "three"}
 _SLOTS = {2: ((0.28, 0.5), (0.72, 0.5)), 3: ((0.28, 0.28), (0.72, 0.28), (0.5, 0.72))}
 _SUPERSAMPLE = 4
+_UNSAID_SIZE, _UNSAID_BACKGROUND = 0.3, 0.2
+"""How often a training caption leaves out the size, and the background."""
 HELD_OUT_SHARE = 10
 """One caption in this many is kept out of training, for the evaluation."""
 
@@ -52,17 +54,26 @@ class Scene:
 
     @property
     def caption(self) -> str:
-        words = [
-            _COUNT_WORDS[self.count],
-            self.size,
-            self.colour,
-            self.shape + ("s" if self.count > 1 else ""),
-        ]
+        """The whole description: count, size, colour, shape, position when set, background."""
+        return self.describe()
+
+    def describe(self, *, size: bool = True, background: bool = True) -> str:
+        """The caption, leaving out the size or the background when asked."""
+        words = [_COUNT_WORDS[self.count]]
+        if size:
+            words.append(self.size)
+        words += [self.colour, self.shape + ("s" if self.count > 1 else "")]
         if self.position:
             words.append("in the center" if self.position == "center" else f"at the {self.position}")
-        article = "an" if self.background[0] in "aeiou" else "a"
-        words.append(f"on {article} {self.background} background")
+        if background:
+            article = "an" if self.background[0] in "aeiou" else "a"
+            words.append(f"on {article} {self.background} background")
         return " ".join(words)
+
+    def loose_caption(self, rng: random.Random) -> str:
+        """A training caption that sometimes leaves out the size or the background, as people do
+        ("a red circle on a blue background", "two small green triangles")."""
+        return self.describe(size=rng.random() >= _UNSAID_SIZE, background=rng.random() >= _UNSAID_BACKGROUND)
 
     @property
     def held_out(self) -> bool:

@@ -110,7 +110,7 @@ $("composer").addEventListener("submit", async (event) => {
   if (!text) return;
   if (!text.startsWith("/")) {
     $("error").hidden = false;
-    $("error").textContent = "Use a slash command, like /imagine a red fox.";
+    $("error").textContent = "Use a slash command, like /imagine two green triangles.";
     return;
   }
   const answer = await post("/api/command", { channel: state.channel, text: text.slice(1) });

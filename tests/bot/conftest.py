@@ -1,4 +1,9 @@
-"""The real bot process, a real worker with the tiny model, a private Redis and the Discord emulator."""
+"""The real bot process, a real worker, a private Redis and the Discord emulator.
+
+The bot and the worker default to the random-weights tiny model: these tests are about Discord, and
+speed matters more to them than what the pictures show. The shapes model is in their catalog too,
+for the tests that read the pictures (`--model shapes`, with a worker that serves it).
+"""
 
 import shutil
 from collections.abc import Callable, Iterator
@@ -10,6 +15,7 @@ from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator
 from playground import stack
 from playground.stack import Process, StartupError
+from tests.helpers import catalog_defaulting_to
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +31,10 @@ def run_worker(
     redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory, **settings: str
 ) -> Iterator[Process]:
     """`python -m worker` with the tiny model (and `settings`) for a module fixture to `yield from`."""
+    folder = tmp_path_factory.mktemp("worker")
+    settings = {"catalog": str(catalog_defaulting_to("tiny", folder)), **settings}
     try:
-        process = stack.start_worker(
-            redis.url, model_cache, tmp_path_factory.mktemp("worker") / "worker.log", **settings
-        )
+        process = stack.start_worker(redis.url, model_cache, folder / "worker.log", **settings)
     except StartupError as error:
         pytest.fail(str(error))
     yield process
@@ -72,7 +78,10 @@ def start_bot(
     printed when the test fails."""
     started: list[Process] = []
 
+    catalog = str(catalog_defaulting_to("tiny", tmp_path))
+
     def start(**settings: str) -> Process:
+        settings = {"catalog": catalog, **settings}
         try:
             process = stack.start_bot(discord, stack_url, tmp_path / f"bot-{len(started)}.log", **settings)
         except StartupError as error:

@@ -1,19 +1,25 @@
 """/imagine and its buttons, end to end: the real bot process, the real discord.py client over
-HTTP and WebSocket to the Discord emulator, a real Redis, and a real worker with the tiny model."""
+HTTP and WebSocket to the Discord emulator, a real Redis, and a real worker with the tiny model
+(and the shapes model, for the test that reads what the pictures show)."""
 
 import io
 import itertools
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from redis import Redis
 
 from bot.deliveries import DeliveryBook
+from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator, DiscordEmulator
 from jobs import custom_ids, keys
-from tests.bot.conftest import BotStarter
-from tests.helpers import wait_for
+from models.shapes.measure import read
+from playground.stack import Process
+from tests.bot.conftest import BotStarter, run_worker
+from tests.helpers import grid_readings, matching, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +74,13 @@ def _job_of(message: dict) -> str:
     return re.fullmatch(custom_ids.UPSCALE, _button(message, "U1"))["job"]
 
 
+@pytest.fixture(scope="module")
+def worker(
+    stack_redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Process]:
+    yield from run_worker(stack_redis, model_cache, tmp_path_factory, models="tiny,shapes")
+
+
 @pytest.fixture
 def channel(discord: BackgroundEmulator) -> int:
     return discord.call(lambda emulator: emulator.channel_id("general"))
@@ -101,6 +114,28 @@ def test_imagine_answers_at_once_then_posts_one_grid_with_nine_buttons(
     assert grid.format == "PNG"
     assert grid.width > grid.height  # 3:2
     assert interaction.original_message_id in discord.call(lambda emulator: emulator.deleted)
+
+
+def test_the_pictures_posted_show_what_the_prompt_asked_for(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
+):
+    start_bot()
+    prompt = "a red circle on a blue background --model shapes --seed 3"
+    discord.slash("imagine", {"prompt": prompt}, user_id=member, channel_id=channel)
+    [grid] = _wait_results(discord, channel, 1)
+    asked = {"colour": "red", "shape": "circle", "background": "blue"}
+    readings = grid_readings(grid["attachments"][0]["data"])
+    assert matching(readings, **asked) >= 3
+    chosen = next(index for index, seen in enumerate(readings, 1) if matching([seen], **asked))
+
+    discord.click(int(grid["id"]), _button(grid, f"U{chosen}"), user_id=member)
+    discord.click(int(grid["id"]), _button(grid, f"V{chosen}"), user_id=member)
+    [_, first, second] = _wait_quiet(discord, channel, 3)
+    [upscaled] = [message for message in (first, second) if f"Image #{chosen}" in message["content"]]
+    [varied] = [message for message in (first, second) if "Variations" in message["content"]]
+    kept = {"shape": "circle", "background": "blue"}  # the model binds colours least firmly
+    assert matching([read(_image(upscaled))], **kept) == 1
+    assert matching(grid_readings(varied["attachments"][0]["data"]), **kept) >= 3
 
 
 def test_u2_posts_image_two_at_twice_the_size_with_its_own_buttons(

@@ -17,6 +17,7 @@ from jobs import keys
 from jobs.specs import JOB_SPEC, JobSpec
 from playground import stack
 from tests.bot.conftest import BotStarter
+from tests.helpers import catalog_defaulting_to
 
 pytestmark = pytest.mark.slow
 
@@ -239,15 +240,18 @@ def test_steps_and_size_are_lowered_to_the_limits_with_a_note(
 def test_a_model_not_offered_is_refused(
     discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, tmp_path: Path, redis: Redis
 ):
-    catalog = tmp_path / "catalog.toml"
-    tiny = (Path(__file__).parents[2] / "models" / "catalog.toml").read_text()
-    catalog.write_text(tiny + tiny[tiny.index("[[models]]") :].replace('name = "tiny"', 'name = "tiny-b"', 1))
+    catalog = catalog_defaulting_to("tiny", tmp_path)
+    text = catalog.read_text()
+    tiny = text[text.rindex("[[models]]") :]  # the tiny model's entry comes last
+    assert 'name = "tiny"' in tiny
+    catalog.write_text(text + "\n" + tiny.replace('name = "tiny"', 'name = "tiny-b"', 1))
     start_bot(catalog=str(catalog))
     assert (
         "that was already the setting"
         in ask(discord, "admin models offer", {"model": "tiny-b"}, user=owner)["content"]
     )
     ask(discord, "admin models withdraw", {"model": "tiny"}, user=owner)
+    ask(discord, "admin models withdraw", {"model": "shapes"}, user=owner)
     refused = imagine(discord, "a wren --model tiny", user=member)
     assert "isn't offered on this server. Use one of: `tiny-b`" in refused["content"]
     imagine(discord, "a wren", user=member)  # the first model offered becomes the default
@@ -360,7 +364,8 @@ def test_a_members_first_job_waits_only_for_the_jobs_already_running(
     Redis.from_url(stack_url).flushall()  # no jobs left queued by the tests before
     start_bot()
     other = discord.call(lambda emulator: emulator.add_member("grace"))
-    worker = stack.start_worker(stack_url, model_cache, tmp_path / "worker.log")
+    catalog = catalog_defaulting_to("tiny", tmp_path)
+    worker = stack.start_worker(stack_url, model_cache, tmp_path / "worker.log", catalog=str(catalog))
     try:
         first = imagine(discord, "a slow tide 0 --steps 40", user=member, channel=general)
         for n in range(1, 6):

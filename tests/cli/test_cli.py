@@ -10,7 +10,7 @@ import pytest
 from broker.local_redis import free_port, reachable
 from broker.settings import BrokerSettings
 from cli.embedded import redis_url_for
-from tests.helpers import image
+from tests.helpers import grid_readings, image, matching
 
 
 def _imagine(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -36,15 +36,18 @@ def env(redis, redis_server, model_cache) -> dict[str, str]:
     }
 
 
-def test_generate_then_follow_ups(env, tmp_path):
-    made = _imagine("generate", "a red fox --ar 3:2 --seed 7", "-o", "fox.png", env=env, cwd=tmp_path)
+def test_generate_draws_the_prompt_then_follow_ups(env, tmp_path):
+    """The README's example, on the default (shapes) model: the grid shows what was asked for."""
+    prompt = "a red circle on a blue background --seed 3"
+    made = _imagine("generate", prompt, "-o", "circle.png", env=env, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-    grid = image((tmp_path / "fox.png").read_bytes())
+    grid = image((tmp_path / "circle.png").read_bytes())
     assert grid.format == "PNG"
-    assert grid.width / grid.height == pytest.approx(3 / 2, rel=0.1)
+    readings = grid_readings((tmp_path / "circle.png").read_bytes())
+    assert matching(readings, colour="red", shape="circle", background="blue") >= 3, readings
     words = made.stdout.split()
     job = words[words.index("job") + 1]
-    assert "seeds 7, 8, 9, 10" in made.stdout
+    assert "seeds 3, 4, 5, 6" in made.stdout
 
     upscaled = _imagine("upscale", job, "2", "-o", "up.png", env=env, cwd=tmp_path)
     assert upscaled.returncode == 0, upscaled.stderr
@@ -56,7 +59,7 @@ def test_generate_then_follow_ups(env, tmp_path):
 
     rerolled = _imagine("reroll", job, "-o", "again.png", env=env, cwd=tmp_path)
     assert rerolled.returncode == 0, rerolled.stderr
-    assert (tmp_path / "again.png").read_bytes() != (tmp_path / "fox.png").read_bytes()
+    assert (tmp_path / "again.png").read_bytes() != (tmp_path / "circle.png").read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -69,17 +69,35 @@ def write(folder: Path, text: str) -> Path:
     return path
 
 
-def test_the_embedded_catalog_serves_the_tiny_model():
+def test_the_embedded_catalog_serves_the_shapes_model_and_the_tiny_one():
     catalog = load_catalog()
-    assert catalog.names == ("tiny",)
+    assert catalog.names == ("shapes", "tiny")
     entry = catalog.get(None)
-    assert entry.source == BuiltinSource(name="tiny")
+    assert entry.source == BuiltinSource(name="shapes")
     assert entry.family is Family.SD15
     assert entry.profile() == ModelProfile(
+        name="shapes", family="sd15", native_width=64, native_height=64, size_multiple=16, steps=entry.steps,
+        guidance=entry.guidance, sampler="dpm++2m_karras", vary_subtle=0.3, vary_strong=0.6,
+        upscale_denoise=0.3, max_pixels=64 * 64 * 4,
+    )  # fmt: skip
+    assert entry.defaults().latent_rgb_factors != FAMILY_DEFAULTS[Family.SD15].latent_rgb_factors  # own VAE
+    assert catalog.get("tiny").profile() == ModelProfile(
         name="tiny", family="sd15", native_width=64, native_height=64, size_multiple=8, steps=4,
         guidance=7.5, sampler="dpm++2m_karras", vary_subtle=0.3, vary_strong=0.6, upscale_denoise=0.3,
         max_pixels=64 * 64 * 4,
     )  # fmt: skip
+
+
+def test_a_model_with_its_own_vae_sets_its_preview_factors(tmp_path):
+    factors = "[[0.1, 0.2, 0.3], [0.0, 0.1, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.4]]"
+    entry = load_catalog(
+        write(tmp_path, ONE_MODEL + f"latent_rgb_factors = {factors}\nlatent_rgb_bias = [0.1, 0.0, -0.1]")
+    ).get("a")
+    assert entry.defaults().latent_rgb_factors[0] == (0.1, 0.2, 0.3)
+    assert entry.defaults().latent_rgb_bias == (0.1, 0.0, -0.1)
+    assert "latent_rgb_factors" not in entry.profile().model_dump()  # the bot has no use for them
+    with pytest.raises(CatalogError, match="latent_rgb_factors"):
+        load_catalog(write(tmp_path, ONE_MODEL + "latent_rgb_factors = [[0.1, 0.2]]"))
 
 
 def test_every_source_kind_with_paths_relative_to_the_file(tmp_path):

@@ -2,10 +2,11 @@
 pixel reader the evaluation relies on."""
 
 import itertools
+import random
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from models.shapes.measure import accuracy, read
 from models.shapes.scenes import COLOURS, Scene, render, scenes
@@ -69,3 +70,27 @@ def test_a_wrong_picture_scores_zero() -> None:
     wrong = render(Scene("square", "green", 2, "small", "blue"))
     result = accuracy([(scene, wrong)])
     assert (result.colour, result.shape, result.count, result.position) == (0, 0, 0, 0)
+
+
+def test_training_captions_sometimes_leave_out_the_size_or_the_background() -> None:
+    scene = Scene("triangle", "green", 2, "small", "white")
+    rng = random.Random(0)
+    loose = [scene.loose_caption(rng) for _ in range(400)]
+    assert set(loose) == {
+        "two small green triangles on a white background",
+        "two green triangles on a white background",
+        "two small green triangles",
+        "two green triangles",
+    }
+    assert loose.count(scene.caption) > len(loose) / 2  # most captions still say everything
+    assert loose == [scene.loose_caption(random.Random(0)) for _ in range(1)] + loose[1:]
+
+
+def test_the_reader_still_knows_the_shapes_behind_soft_edges() -> None:
+    """A decoder draws softer edges than the renderer: blurred, a triangle is still a triangle."""
+    pairs = [
+        (scene, render(scene, seed=i).filter(ImageFilter.GaussianBlur(1.5)))
+        for i, scene in enumerate(itertools.islice(scenes(6, held_out=True), 200))
+    ]
+    result = accuracy(pairs)
+    assert result.colour >= 0.95 and result.shape >= 0.9, result

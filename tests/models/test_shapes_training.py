@@ -1,9 +1,11 @@
-"""The shapes model's training script, end to end in miniature: one step of each phase, saved as a
-diffusers folder, loaded through the catalog's loader like any model, and sampled."""
+"""The shapes model's training script, end to end in miniature: a moment of each phase, saved as a
+diffusers folder, loaded through the catalog's loader like any model, and sampled; and a second run
+that starts from the first one's VAE."""
 
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
 
 from models.catalog import CatalogEntry, Family, FolderSource
 from models.loader import load_model
@@ -12,8 +14,9 @@ from models.shapes import train
 
 def test_the_script_writes_a_pipeline_the_loader_serves(tmp_path: Path) -> None:
     out = tmp_path / "shapes"
-    train.main(["--out", str(out), "--batch", "4", "--vae-minutes", "0", "--unet-minutes", "0"])
+    train.main(["--out", str(out), "--batch", "4", "--vae-minutes", "0.01", "--unet-minutes", "0"])
     assert (out / "unet" / "diffusion_pytorch_model.safetensors").exists()
+    assert (out / "tokenizer" / "tokenizer.json").exists()
     entry = CatalogEntry.model_validate(
         {
             "name": "shapes",
@@ -21,7 +24,7 @@ def test_the_script_writes_a_pipeline_the_loader_serves(tmp_path: Path) -> None:
             "source": FolderSource(path=out),
             "native_width": 64,
             "native_height": 64,
-            "size_multiple": 8,
+            "size_multiple": 16,
             "max_pixels": 16384,
             "steps": 2,
         }
@@ -33,3 +36,10 @@ def test_the_script_writes_a_pipeline_the_loader_serves(tmp_path: Path) -> None:
         "a small red circle on a blue background", height=64, width=64, num_inference_steps=2
     ).images
     assert images[0].size == (64, 64)
+
+    again = tmp_path / "again"
+    reuse = ["--vae-from", str(out / "vae"), "--vae-minutes", "0", "--unet-minutes", "0"]
+    train.main(["--out", str(again), "--batch", "4", *reuse])
+    weights = "vae/diffusion_pytorch_model.safetensors"
+    first, second = (load_file(folder / weights) for folder in (out, again))
+    assert first.keys() == second.keys() and all(torch.equal(first[key], second[key]) for key in first)

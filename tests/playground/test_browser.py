@@ -14,6 +14,7 @@ from urllib.request import urlopen
 import pytest
 
 from broker.local_redis import free_port
+from tests.helpers import grid_readings, matching
 from tests.playground.conftest import SCREENSHOTS, taken
 
 pytestmark = pytest.mark.slow
@@ -74,13 +75,16 @@ def _screenshot(page, name: str) -> Path:
 def test_imagine_then_upscale_vary_and_info_in_a_browser(page) -> None:
     from playwright.sync_api import expect
 
-    _send(page, "/imagine a red fox in the snow --seed 7 --ar 3:2")
+    prompt = "a red circle on a blue background --seed 3"
+    _send(page, f"/imagine {prompt}")
     grid = page.locator(".message", has=page.get_by_role("button", name="U1"))
     expect(grid).to_have_count(1, timeout=JOB)
-    expect(grid.locator(".content")).to_have_text(re.compile(r"^a red fox in the snow --seed 7 --ar 3:2 - @"))
+    expect(grid.locator(".content")).to_have_text(re.compile(f"^{re.escape(prompt)} - @"))
     image = grid.locator(".attachments img")
     expect(image).to_be_visible()
     assert image.evaluate("img => img.naturalWidth") > 0
+    shown = page.request.get(image.evaluate("img => img.src")).body()  # the picture the page shows
+    assert matching(grid_readings(shown), colour="red", shape="circle", background="blue") >= 3
     assert page.locator(".message").count() == 1  # the waiting message made way for the grid
     _screenshot(page, "playground-grid.png")
 

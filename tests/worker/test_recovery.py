@@ -25,6 +25,7 @@ def _spawn_worker(url: str, model_cache: Path, log: Path) -> subprocess.Popen[by
         **os.environ,
         "IMAGINE_REDIS_URL": url,
         "IMAGINE_MODEL_CACHE": str(model_cache),
+        "IMAGINE_MODELS": "tiny",
         "IMAGINE_DEVICE": "cpu",
         "IMAGINE_HEARTBEAT_TTL": "2",
         "IMAGINE_MAINTENANCE_INTERVAL": "1",

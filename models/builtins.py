@@ -1,0 +1,15 @@
+"""The catalog's `builtin` models: `shapes`, trained by `models.shapes.train` and shipped with the
+package, and `tiny`, random weights built on first use (`models.tiny`)."""
+
+from pathlib import Path
+
+from models.tiny import materialize_builtin
+
+SHIPPED: dict[str, Path] = {"shapes": Path(__file__).parent / "shapes" / "model"}
+"""Builtins whose weights ship in the package, in the diffusers layout."""
+
+
+def builtin_folder(name: str, cache_dir: Path) -> Path:
+    """The folder holding builtin `name` in the diffusers layout (built into `cache_dir` if need be)."""
+    shipped = SHIPPED.get(name)
+    return shipped if shipped is not None else materialize_builtin(name, cache_dir)
