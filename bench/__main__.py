@@ -1,6 +1,7 @@
 """`python -m bench`: the worker's generate path against plain diffusers, and the queue's overhead.
 
     .venv/bin/python -m bench [--preset tiny|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
+                              [--ablate]
 
 Prints a table (or `--json`); bench/README.md says what each figure means.
 """
@@ -18,6 +19,7 @@ import diffusers
 import torch
 import transformers
 
+from bench import ablation
 from bench.grid import PathResult, peak_tflops, run_baseline, run_ours, unet_flops
 from bench.presets import PRESETS, Preset, save_preset
 from bench.queue import QueueResult, measure_queue
@@ -44,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         preset = PRESETS[name]
         preset = dataclasses.replace(preset, size=args.size or preset.size, steps=args.steps or preset.steps)
-        report["presets"][name] = _grid(preset, device, args.runs, args.warmup, ours_first=args.ours_first)
+        report["presets"][name] = _grid(
+            preset, device, args.runs, args.warmup, ours_first=args.ours_first, ablate=args.ablate
+        )
     if args.queue_jobs:
         report["queue"] = _queue(measure_queue(args.queue_jobs))
     print(json.dumps(report, indent=2) if args.json else _table(report))
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grid(
-    preset: Preset, device: torch.device, runs: int, warmup: int, *, ours_first: bool
+    preset: Preset, device: torch.device, runs: int, warmup: int, *, ours_first: bool, ablate: bool
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"imagine-bench-{preset.name}-") as scratch:
         folder = save_preset(preset, Path(scratch) / preset.name, device)
@@ -64,6 +68,7 @@ def _grid(
         else:
             baseline = run_baseline(folder, preset, device, runs, warmup)
             ours = run_ours(folder, preset, device, runs, warmup)
+        variants = ablation.ablate(folder, preset, device, runs, warmup) if ablate else None
     peak = peak_tflops(device)
     figures = {
         "size": preset.size,
@@ -74,6 +79,8 @@ def _grid(
         "ours": _path(ours, flops_per_call * preset.steps, peak),
     }
     figures["ratio_ours_over_baseline"] = ours.median / baseline.median
+    if variants is not None:
+        figures["ablation"] = variants
     return figures
 
 
@@ -126,6 +133,8 @@ def _table(report: dict[str, Any]) -> str:
         lines.append(
             f"  ours / baseline: {figures['ratio_ours_over_baseline']:.3f} (seconds per grid, median)"
         )
+        if "ablation" in figures:
+            lines += ablation.table(name, figures["size"], figures["steps"], figures["ablation"])
     if "queue" in report:
         queue = report["queue"]
         lines += ["", f"queue overhead, tiny model, {queue['jobs']} jobs one after another:"]
@@ -160,6 +169,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", type=int, help="override the preset's width and height (smoke checks)")
     parser.add_argument("--steps", type=int, help="override the preset's step count (smoke checks)")
     parser.add_argument("--ours-first", action="store_true", help="run ours before the baseline")
+    parser.add_argument(
+        "--ablate",
+        action="store_true",
+        help="also run ours adding one speed-up at a time",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     return parser
 

@@ -8,10 +8,11 @@ with, previews included. They run one after the other, never both loaded, so eac
 figure is that path's own.
 """
 
+import dataclasses
 import gc
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers.models.attention_processor import AttnProcessor
+from PIL import Image
 
 from bench.presets import Preset
 from jobs.prompt import PromptPart
@@ -26,6 +29,7 @@ from jobs.specs import Generation
 from models.catalog import CatalogEntry, FolderSource
 from models.loader import load_model
 from worker import runtime, tasks
+from worker.acceleration import Speedup, accelerate
 from worker.engine import Engine
 from worker.settings import WorkerSettings
 
@@ -53,6 +57,8 @@ class PathResult:
     unet_calls: int
     """UNet calls per grid (one per step; classifier-free guidance batches both halves)."""
     peak_bytes: int | None
+    images: list[Image.Image]
+    """The last grid's four images."""
 
     @property
     def median(self) -> float:
@@ -99,20 +105,32 @@ def run_baseline(folder: Path, preset: Preset, device: torch.device, runs: int, 
         pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
 
-        def grid() -> None:
-            pipe(
+        def grid() -> list[Image.Image]:
+            return pipe(
                 PROMPT,
                 num_images_per_prompt=4,
                 height=preset.size,
                 width=preset.size,
                 num_inference_steps=preset.steps,
-            )
+            ).images
 
         result = _time(grid, pipe.unet, device, runs, warmup)
     return _with_peak(result, peak)
 
 
-def run_ours(folder: Path, preset: Preset, device: torch.device, runs: int, warmup: int) -> PathResult:
+def run_ours(
+    folder: Path,
+    preset: Preset,
+    device: torch.device,
+    runs: int,
+    warmup: int,
+    *,
+    dtype: str = "auto",
+    speedups: Collection[Speedup] = (),
+    sdpa: bool = True,
+) -> PathResult:
+    """The worker's path, as a worker with these `dtype` and `speedups` settings runs it (`sdpa`
+    False swaps the loader's SDPA attention for diffusers' classic one, to measure what SDPA gains)."""
     entry = CatalogEntry(
         name=f"bench-{preset.name}",
         family=preset.family,
@@ -121,7 +139,11 @@ def run_ours(folder: Path, preset: Preset, device: torch.device, runs: int, warm
     )
     settings = WorkerSettings()
     with _peak_memory(device) as peak:
-        model = load_model(entry, cache_dir=folder.parent, device=device, dtype=settings.dtype)
+        model = load_model(entry, cache_dir=folder.parent, device=device, dtype=dtype)
+        if not sdpa:
+            for module in (model.text2img.unet, model.text2img.vae):
+                module.set_attn_processor(AttnProcessor())
+        accelerate(model, speedups)
         engine = Engine(model, vae_tile_pixels=settings.vae_tile_pixels)
         defaults = model.defaults
         generation = Generation(
@@ -139,27 +161,35 @@ def run_ours(folder: Path, preset: Preset, device: torch.device, runs: int, warm
         with _null_runtime(engine, settings.previews):
             reporter = tasks._ProgressReporter("0" * 32, engine, settings.previews)
             result = _time(
-                lambda: engine.imagine(generation, reporter), model.text2img.unet, device, runs, warmup
+                lambda: engine.imagine(generation, reporter).images,
+                model.text2img.unet,
+                device,
+                runs,
+                warmup,
             )
     return _with_peak(result, peak)
 
 
 def _time(
-    grid: Callable[[], object], unet: torch.nn.Module, device: torch.device, runs: int, warmup: int
+    grid: Callable[[], list[Image.Image]],
+    unet: torch.nn.Module,
+    device: torch.device,
+    runs: int,
+    warmup: int,
 ) -> PathResult:
     for _ in range(warmup):
         grid()
-    seconds, unet_seconds, calls = [], [], 0
+    seconds, unet_seconds, calls, images = [], [], 0, []
     for _ in range(runs):
         with _unet_timer(unet, device) as spans:
             _sync(device)
             began = time.perf_counter()
-            grid()
+            images = grid()
             _sync(device)
             seconds.append(time.perf_counter() - began)
         unet_seconds.append(sum(spans()))
         calls = len(spans())
-    return PathResult(seconds, statistics.median(unet_seconds), calls, None)
+    return PathResult(seconds, statistics.median(unet_seconds), calls, None, images)
 
 
 @contextmanager
@@ -220,7 +250,7 @@ def _peak_memory(device: torch.device) -> Iterator[list[int | None]]:
 
 
 def _with_peak(result: PathResult, peak: list[int | None]) -> PathResult:
-    return PathResult(result.seconds, result.unet_seconds, result.unet_calls, peak[0])
+    return dataclasses.replace(result, peak_bytes=peak[0])
 
 
 class _NullEvents:

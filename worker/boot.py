@@ -11,6 +11,7 @@ from jobs import keys
 from models.catalog import load_catalog
 from models.loader import load_model, pick_device
 from worker import runtime
+from worker.acceleration import Speedup, accelerate, warm_up
 from worker.engine import Engine
 from worker.metrics import WorkerMetrics
 from worker.runner import ResidentWorker, build_worker
@@ -40,7 +41,12 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
             model.dtype,
             safety.describe(model),
         )
-        engines[name] = Engine(model, vae_tile_pixels=settings.vae_tile_pixels, safety=safety)
+        accelerate(model, settings.speedups)
+        engine = Engine(model, vae_tile_pixels=settings.vae_tile_pixels, safety=safety)
+        if Speedup.COMPILE in settings.speedups:
+            native = (model.defaults.native_width, model.defaults.native_height)
+            warm_up(engine, dict.fromkeys([native, *settings.warm_up_sizes]))
+        engines[name] = engine
     return engines
 
 

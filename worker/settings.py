@@ -8,6 +8,7 @@ from pydantic_settings import NoDecode
 
 from broker.settings import MetricsSettings
 from models.settings import CatalogSettings
+from worker.acceleration import Speedup
 
 
 class WorkerSettings(CatalogSettings, MetricsSettings):
@@ -29,10 +30,31 @@ class WorkerSettings(CatalogSettings, MetricsSettings):
     maintenance_interval: int = Field(default=30, ge=1, description="seconds between registry clean-ups")
     vae_tile_pixels: int = Field(default=1024 * 1024, gt=0, description="decode larger images in tiles")
     previews: int = Field(default=8, ge=0, description="progress events with a preview per job")
+    speedups: Annotated[list[Speedup], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated: channels_last, fused_qkv, compile (bench/README.md measures each)",
+    )
+    warm_up_sizes: Annotated[list[tuple[int, int]], NoDecode] = Field(
+        default_factory=list,
+        description="with compile: sizes (WxH, comma-separated) to compile at start, besides the native one",
+    )
 
-    @field_validator("models", mode="before")
+    @field_validator("models", "speedups", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
+
+    @field_validator("warm_up_sizes", mode="before")
+    @classmethod
+    def _sizes(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        sizes = []
+        for size in filter(None, (part.strip() for part in value.split(","))):
+            width, _, height = size.lower().partition("x")
+            if not (width.isdigit() and height.isdigit()):
+                raise ValueError(f"`{size}` is not a size: write it as WIDTHxHEIGHT, e.g. 768x512")
+            sizes.append((int(width), int(height)))
+        return sizes

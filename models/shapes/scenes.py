@@ -34,7 +34,7 @@ POSITIONS = {
 }
 """Where a single shape sits, as fractions of the image's width and height."""
 _COUNT_WORDS = {1: "a", 2: "two", 3: "three"}
-_SLOTS = {2: ((0.28, 0.5), (0.72, 0.5)), 3: ((0.28, 0.28), (0.72, 0.28), (0.5, 0.72))}
+_SLOTS = {2: ((0.25, 0.5), (0.75, 0.5)), 3: ((0.28, 0.28), (0.72, 0.28), (0.5, 0.72))}
 _SUPERSAMPLE = 4
 _UNSAID_SIZE, _UNSAID_BACKGROUND = 0.3, 0.2
 """How often a training caption leaves out the size, and the background."""

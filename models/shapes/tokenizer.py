@@ -18,9 +18,13 @@ from models.tiny import byte_level_tokenizer
 _END_OF_WORD = "</w>"
 _CORPUS = 20_000
 """Scenes whose captions the merges are learned from: every caption the generator can write."""
+PROMPT_TOKENS = 20
+"""The text encoder's window. The longest caption is 14 tokens with its start and end; a window of
+77, as CLIP's, would cost a quarter of each training step in attention over padding. Longer prompts
+are cut with a warning to the member (`worker.conditioning.truncation_warnings`)."""
 
 
-def caption_tokenizer(model_max_length: int = 77) -> CLIPTokenizer:
+def caption_tokenizer(model_max_length: int = PROMPT_TOKENS) -> CLIPTokenizer:
     """The byte-level vocabulary plus BPE merges learned from every scene caption (deterministic)."""
     stream = itertools.islice(scenes(0), _CORPUS)
     captions = sorted(

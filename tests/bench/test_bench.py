@@ -12,9 +12,16 @@ _QUEUE = ("--queue-jobs", "5", "--json")
 
 
 @pytest.mark.slow
-def test_tiny_preset_and_queue_overhead_report_every_figure():
+def test_tiny_preset_ablation_and_queue_overhead_report_every_figure():
     result = subprocess.run(
-        [sys.executable, "-m", "bench", *("--preset", "tiny", "--warmup", "1", "--runs", "2"), *_QUEUE],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            *("--preset", "tiny", "--warmup", "1", "--runs", "2"),
+            "--ablate",
+            *_QUEUE,
+        ],
         capture_output=True,
         text=True,
         timeout=240,
@@ -35,6 +42,19 @@ def test_tiny_preset_and_queue_overhead_report_every_figure():
             assert figures["peak_memory_gib"] is None
     ratio = tiny["ours"]["seconds_per_grid"] / tiny["baseline"]["seconds_per_grid"]
     assert tiny["ratio_ours_over_baseline"] == pytest.approx(ratio)
+    rows = tiny["ablation"]
+    assert [row["variant"] for row in rows] == [
+        "fp32",
+        "fp32, classic attention",
+        "fp32, SDPA",
+        "fp32, SDPA + channels_last",
+        "fp32, SDPA + channels_last + fused_qkv",
+        "fp32, SDPA + channels_last + fused_qkv + compile",
+    ]
+    assert rows[0]["pixel_difference_max"] == 0 and rows[0]["speedup_over_previous"] is None
+    for row in rows:
+        assert row["images_per_second"] == pytest.approx(4 / row["seconds_per_grid"])
+        assert row["pixel_difference_max"] <= 2  # fp32 throughout: rounding, not a different picture
     queue = report["queue"]
     assert queue["jobs"] == 5
     for key in ("enqueue_to_started_ms", "done_to_readable_ms"):
@@ -90,3 +110,28 @@ def test_peak_table_knows_the_datacenter_gpus(monkeypatch):
         monkeypatch.setattr(bench_main.torch.cuda, "get_device_name", lambda device, name=name: name)
         assert peak_tflops(bench_main.torch.device("cuda")) == peak
     assert peak_tflops(bench_main.torch.device("cpu")) is None
+
+
+def test_the_ablation_table_shows_each_step_and_its_gain():
+    from bench import ablation
+
+    row = {"seconds_per_grid": 2.0, "images_per_second": 2.0, "pixel_difference_mean": 0.0}
+    rows = [
+        row | {"variant": "fp32", "speedup_over_previous": None, "pixel_difference_max": 0},
+        row
+        | {"variant": "fp16, SDPA", "seconds_per_grid": 0.5, "speedup_over_previous": 4.0}
+        | {"pixel_difference_mean": 0.31, "pixel_difference_max": 3},
+    ]
+    lines = ablation.table("sd15", 512, 25, rows)
+    assert "ablation, sd15: 512² · 25 steps" in lines[1]
+    assert lines[3].split() == ["fp32", "2.000", "2.00", "0.00", "0"]
+    assert lines[4].split() == ["fp16,", "SDPA", "0.500", "2.00", "4.00", "0.31", "3"]
+
+
+def test_pixel_difference_is_the_mean_and_largest_channel_gap():
+    from PIL import Image
+
+    from bench.ablation import pixel_difference
+
+    black, grey = Image.new("RGB", (2, 2)), Image.new("RGB", (2, 2), (0, 0, 8))
+    assert pixel_difference([black, black], [black, grey]) == (pytest.approx(4 / 3), 8)  # 4 of 24 values

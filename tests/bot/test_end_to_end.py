@@ -133,9 +133,8 @@ def test_the_pictures_posted_show_what_the_prompt_asked_for(
     [_, first, second] = _wait_quiet(discord, channel, 3)
     [upscaled] = [message for message in (first, second) if f"Image #{chosen}" in message["content"]]
     [varied] = [message for message in (first, second) if "Variations" in message["content"]]
-    kept = {"shape": "circle", "background": "blue"}  # the model binds colours least firmly
-    assert matching([read(_image(upscaled))], **kept) == 1
-    assert matching(grid_readings(varied["attachments"][0]["data"]), **kept) >= 3
+    assert matching([read(_image(upscaled))], **asked) == 1
+    assert matching(grid_readings(varied["attachments"][0]["data"]), **asked) >= 3
 
 
 def test_u2_posts_image_two_at_twice_the_size_with_its_own_buttons(

@@ -46,12 +46,12 @@ def test_it_draws_a_red_circle_on_a_blue_background(engine: Engine) -> None:
     assert matching(readings, colour="red", shape="circle", background="blue") >= 3, readings
 
 
-def test_held_out_prompts_come_out_right_in_shape_and_often_in_colour(engine: Engine) -> None:
-    """Measured on 8 held-out prompts: shape 97 %, colour 53 % (the card has the full evaluation);
-    the bounds leave room for other CPUs' arithmetic."""
+def test_held_out_prompts_come_out_right_in_colour_shape_and_count(engine: Engine) -> None:
+    """The issue's targets (colour ≥ 90 %, shape ≥ 70 %) on 8 held-out prompts, measured at 100 %,
+    100 % and count 97 % (the card has the full evaluation); other CPUs' arithmetic may differ."""
     result = accuracy(grids(engine, held_out_scenes(8), seed=5))
     assert result.scenes == 32
-    assert result.shape >= 0.8 and result.colour >= 0.35, result
+    assert result.colour >= 0.9 and result.shape >= 0.7 and result.count >= 0.8, result
 
 
 def test_its_previews_look_like_the_picture(engine: Engine) -> None:

@@ -8,7 +8,7 @@ from transformers import CLIPTokenizer
 
 from models.builtins import SHIPPED
 from models.shapes.scenes import scenes
-from models.shapes.tokenizer import caption_tokenizer
+from models.shapes.tokenizer import PROMPT_TOKENS, caption_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,13 @@ def test_text_outside_the_captions_is_spelled_out_not_lost(tokenizer: CLIPTokeni
     ids = tokenizer("a zebra, café ✨").input_ids
     assert tokenizer.unk_token_id not in ids[1:-1]  # CLIP's unknown token is its end of text
     assert tokenizer.decode(ids, skip_special_tokens=True).replace(" ", "") == "azebra,café✨"
-    assert len(ids) == len(tokenizer("a zebra, café ✨", truncation=True).input_ids) <= 77
+
+
+def test_every_caption_fits_the_window_and_longer_prompts_are_cut(tokenizer: CLIPTokenizer) -> None:
+    longest = max((scene.caption for scene in itertools.islice(scenes(5), 5000)), key=len)
+    assert len(tokenizer(longest).input_ids) <= PROMPT_TOKENS
+    cut = tokenizer(" ".join(["a red circle"] * 10), truncation=True).input_ids
+    assert len(cut) == PROMPT_TOKENS and cut[-1] == tokenizer.eos_token_id
 
 
 def test_the_vocabulary_is_learned_the_same_way_every_time(tokenizer: CLIPTokenizer) -> None:
@@ -38,4 +44,4 @@ def test_the_shipped_model_reads_prompts_with_this_tokenizer(tokenizer: CLIPToke
     shipped = CLIPTokenizer.from_pretrained(Path(SHIPPED["shapes"]) / "tokenizer", local_files_only=True)
     prompt = "three small purple squares on a yellow background"
     assert shipped(prompt).input_ids == tokenizer(prompt).input_ids
-    assert shipped.model_max_length == tokenizer.model_max_length == 77
+    assert shipped.model_max_length == tokenizer.model_max_length == PROMPT_TOKENS

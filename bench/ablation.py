@@ -1,0 +1,96 @@
+"""`--ablate`: the worker's path with one speed-up added at a time, and what each does to the pictures.
+
+Every variant renders the same grid (prompt, seeds, sampler); its images are compared with the fp32
+variant's, so a step that changes the pictures more than half precision does shows at once.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from bench.grid import run_ours
+from bench.presets import Preset
+from worker.acceleration import Speedup
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    dtype: str
+    speedups: tuple[Speedup, ...] = ()
+    sdpa: bool = True
+
+
+def variants(device: torch.device) -> list[Variant]:
+    """fp32; classic attention, then SDPA, in half precision (the CPU has no fp16: it stays fp32);
+    bf16 for comparison; then channels_last, fused QKV and compile, each added to the one before."""
+    half = "fp16" if device.type == "cuda" else "fp32"
+    chosen = [Variant("fp32", "fp32")]
+    chosen += [Variant(f"{half}, classic attention", half, sdpa=False), Variant(f"{half}, SDPA", half)]
+    if device.type == "cuda":
+        chosen.append(Variant("bf16, SDPA", "bf16"))
+    added: tuple[Speedup, ...] = ()
+    for speedup in Speedup:
+        added = (*added, speedup)
+        chosen.append(Variant(f"{half}, SDPA + {' + '.join(added)}", half, added))
+    return chosen
+
+
+def ablate(folder: Path, preset: Preset, device: torch.device, runs: int, warmup: int) -> list[dict]:
+    """Each variant's figures: seconds per grid, images per second, the speed-up over the variant
+    before, and the mean and largest pixel difference (0–255) from the fp32 grid."""
+    rows: list[dict] = []
+    reference: list[Image.Image] | None = None
+    for variant in variants(device):
+        # compile happens during the first untimed grid, as the worker's warm-up does it at start
+        result = run_ours(
+            folder,
+            preset,
+            device,
+            runs,
+            max(warmup, 1),
+            dtype=variant.dtype,
+            speedups=variant.speedups,
+            sdpa=variant.sdpa,
+        )
+        reference = reference or result.images
+        mean, largest = pixel_difference(reference, result.images)
+        rows.append(
+            {
+                "variant": variant.label,
+                "seconds_per_grid": result.median,
+                "images_per_second": len(result.images) / result.median,
+                "speedup_over_previous": rows[-1]["seconds_per_grid"] / result.median if rows else None,
+                "pixel_difference_mean": mean,
+                "pixel_difference_max": largest,
+            }
+        )
+    return rows
+
+
+def pixel_difference(expected: list[Image.Image], actual: list[Image.Image]) -> tuple[float, int]:
+    """The mean and the largest absolute difference between the grids' pixels, in 0–255."""
+    differences = [
+        np.abs(np.asarray(a.convert("RGB"), dtype=np.int16) - np.asarray(b.convert("RGB"), dtype=np.int16))
+        for a, b in zip(expected, actual, strict=True)
+    ]
+    return float(np.mean(differences)), int(np.max(differences))
+
+
+def table(name: str, size: int, steps: int, rows: list[dict]) -> list[str]:
+    lines = [
+        "",
+        f"ablation, {name}: {size}² · {steps} steps · ours, one change added at a time",
+        f"  {'variant':52}{'s/grid':>9}{'images/s':>10}{'× prev':>8}{'Δ px mean':>11}{'Δ px max':>10}",
+    ]
+    for row in rows:
+        gain = row["speedup_over_previous"]
+        lines.append(
+            f"  {row['variant']:52}{row['seconds_per_grid']:>9.3f}{row['images_per_second']:>10.2f}"
+            f"{'' if gain is None else f'{gain:.2f}':>8}{row['pixel_difference_mean']:>11.2f}"
+            f"{row['pixel_difference_max']:>10d}"
+        )
+    return lines
