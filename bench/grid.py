@@ -125,12 +125,13 @@ def run_ours(
     runs: int,
     warmup: int,
     *,
-    dtype: str = "auto",
-    speedups: Collection[Speedup] = (),
+    dtype: str | None = None,
+    speedups: Collection[Speedup] | None = None,
     sdpa: bool = True,
 ) -> PathResult:
-    """The worker's path, as a worker with these `dtype` and `speedups` settings runs it (`sdpa`
-    False swaps the loader's SDPA attention for diffusers' classic one, to measure what SDPA gains)."""
+    """The worker's path, as a worker with these `dtype` and `speedups` settings runs it (by default,
+    the `IMAGINE_*` environment's); `sdpa` False swaps the loader's SDPA attention for diffusers'
+    classic one, to measure what SDPA gains."""
     entry = CatalogEntry(
         name=f"bench-{preset.name}",
         family=preset.family,
@@ -139,11 +140,11 @@ def run_ours(
     )
     settings = WorkerSettings()
     with _peak_memory(device) as peak:
-        model = load_model(entry, cache_dir=folder.parent, device=device, dtype=dtype)
+        model = load_model(entry, cache_dir=folder.parent, device=device, dtype=dtype or settings.dtype)
         if not sdpa:
             for module in (model.text2img.unet, model.text2img.vae):
                 module.set_attn_processor(AttnProcessor())
-        accelerate(model, speedups)
+        accelerate(model, settings.speedups if speedups is None else speedups)
         engine = Engine(model, vae_tile_pixels=settings.vae_tile_pixels)
         defaults = model.defaults
         generation = Generation(
