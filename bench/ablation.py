@@ -1,7 +1,7 @@
 """`--ablate`: the worker's path with one speed-up added at a time, and what each does to the pictures.
 
-Every variant renders the same grid (prompt, seeds, sampler); its images are compared with the fp32
-variant's, so a step that changes the pictures more than half precision does shows at once.
+Every variant renders the same grid (prompt, seeds, sampler); its images are compared with the first
+(fp32) variant's, so a step that changes the pictures more than half precision does shows at once.
 """
 
 from dataclasses import dataclass
@@ -25,12 +25,14 @@ class Variant:
 
 
 def variants(device: torch.device) -> list[Variant]:
-    """fp32; classic attention, then SDPA, in half precision (the CPU has no fp16: it stays fp32);
-    bf16 for comparison; then channels_last, fused QKV and compile, each added to the one before."""
-    half = "fp16" if device.type == "cuda" else "fp32"
-    chosen = [Variant("fp32", "fp32")]
+    """On a GPU: fp32, then fp16 with classic attention and with SDPA, bf16 for comparison; on the
+    CPU, which has no fp16, fp32 with classic attention and with SDPA. Then channels_last, fused QKV
+    and compile, each added to the one before. The first variant is the others' reference."""
+    cuda = device.type == "cuda"
+    half = "fp16" if cuda else "fp32"
+    chosen = [Variant("fp32", "fp32")] if cuda else []
     chosen += [Variant(f"{half}, classic attention", half, sdpa=False), Variant(f"{half}, SDPA", half)]
-    if device.type == "cuda":
+    if cuda:
         chosen.append(Variant("bf16, SDPA", "bf16"))
     added: tuple[Speedup, ...] = ()
     for speedup in Speedup:
@@ -41,7 +43,7 @@ def variants(device: torch.device) -> list[Variant]:
 
 def ablate(folder: Path, preset: Preset, device: torch.device, runs: int, warmup: int) -> list[dict]:
     """Each variant's figures: seconds per grid, images per second, the speed-up over the variant
-    before, and the mean and largest pixel difference (0–255) from the fp32 grid."""
+    before, and the mean and largest pixel difference (0–255) from the first variant's (fp32) grid."""
     rows: list[dict] = []
     reference: list[Image.Image] | None = None
     for variant in variants(device):

@@ -44,7 +44,6 @@ def test_tiny_preset_ablation_and_queue_overhead_report_every_figure():
     assert tiny["ratio_ours_over_baseline"] == pytest.approx(ratio)
     rows = tiny["ablation"]
     assert [row["variant"] for row in rows] == [
-        "fp32",
         "fp32, classic attention",
         "fp32, SDPA",
         "fp32, SDPA + channels_last",
