@@ -15,6 +15,9 @@ from bench.grid import run_ours
 from bench.presets import Preset
 from worker.acceleration import Speedup
 
+SHARED_CALL_JOBS = (2, 4)
+"""Jobs per pipeline call the ablation tries (`IMAGINE_BATCH_JOBS`), with every speed-up on."""
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -22,12 +25,14 @@ class Variant:
     dtype: str
     speedups: tuple[Speedup, ...] = ()
     sdpa: bool = True
+    jobs: int = 1
 
 
 def variants(device: torch.device) -> list[Variant]:
     """On a GPU: fp32, then fp16 with classic attention and with SDPA, bf16 for comparison; on the
     CPU, which has no fp16, fp32 with classic attention and with SDPA. Then channels_last, fused QKV
-    and compile, each added to the one before. The first variant is the others' reference."""
+    and compile, each added to the one before, and with all of them 2 and 4 jobs sharing a call.
+    The first variant is the others' reference."""
     cuda = device.type == "cuda"
     half = "fp16" if cuda else "fp32"
     chosen = [Variant("fp32", "fp32")] if cuda else []
@@ -38,6 +43,9 @@ def variants(device: torch.device) -> list[Variant]:
     for speedup in Speedup:
         added = (*added, speedup)
         chosen.append(Variant(f"{half}, SDPA + {' + '.join(added)}", half, added))
+    everything = chosen[-1]
+    for jobs in SHARED_CALL_JOBS:
+        chosen.append(Variant(f"{everything.label} ({jobs} jobs per call)", half, added, jobs=jobs))
     return chosen
 
 
@@ -57,6 +65,7 @@ def ablate(folder: Path, preset: Preset, device: torch.device, runs: int, warmup
             dtype=variant.dtype,
             speedups=variant.speedups,
             sdpa=variant.sdpa,
+            jobs=variant.jobs,
         )
         reference = reference or result.images
         mean, largest = pixel_difference(reference, result.images)
@@ -86,12 +95,12 @@ def table(name: str, size: int, steps: int, rows: list[dict]) -> list[str]:
     lines = [
         "",
         f"ablation, {name}: {size}² · {steps} steps · ours, one change added at a time",
-        f"  {'variant':52}{'s/grid':>9}{'images/s':>10}{'× prev':>8}{'Δ px mean':>11}{'Δ px max':>10}",
+        f"  {'variant':68}{'s/grid':>9}{'images/s':>10}{'× prev':>8}{'Δ px mean':>11}{'Δ px max':>10}",
     ]
     for row in rows:
         gain = row["speedup_over_previous"]
         lines.append(
-            f"  {row['variant']:52}{row['seconds_per_grid']:>9.3f}{row['images_per_second']:>10.2f}"
+            f"  {row['variant']:68}{row['seconds_per_grid']:>9.3f}{row['images_per_second']:>10.2f}"
             f"{'' if gain is None else f'{gain:.2f}':>8}{row['pixel_difference_mean']:>11.2f}"
             f"{row['pixel_difference_max']:>10d}"
         )

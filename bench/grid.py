@@ -24,6 +24,7 @@ from diffusers.models.attention_processor import AttnProcessor
 from PIL import Image
 
 from bench.presets import Preset
+from jobs import limits
 from jobs.prompt import PromptPart
 from jobs.specs import Generation
 from models.catalog import CatalogEntry, FolderSource
@@ -55,7 +56,7 @@ class PathResult:
     unet_seconds: float
     """Median per grid of the time spent inside UNet calls."""
     unet_calls: int
-    """UNet calls per grid (one per step; classifier-free guidance batches both halves)."""
+    """UNet calls per pipeline call (one per step; classifier-free guidance batches both halves)."""
     peak_bytes: int | None
     images: list[Image.Image]
     """The last grid's four images."""
@@ -128,10 +129,13 @@ def run_ours(
     dtype: str | None = None,
     speedups: Collection[Speedup] | None = None,
     sdpa: bool = True,
+    jobs: int = 1,
 ) -> PathResult:
     """The worker's path, as a worker with these `dtype` and `speedups` settings runs it (by default,
     the `IMAGINE_*` environment's); `sdpa` False swaps the loader's SDPA attention for diffusers'
-    classic one, to measure what SDPA gains."""
+    classic one, to measure what SDPA gains. With `jobs` above 1, each call renders that many
+    grids (seeds 4 apart) as a worker sharing a call between queued jobs does; the figures stay
+    per grid, and the images are the first grid's."""
     entry = CatalogEntry(
         name=f"bench-{preset.name}",
         family=preset.family,
@@ -161,12 +165,15 @@ def run_ours(
         # into a sink instead of Redis.
         with _null_runtime(engine, settings.previews):
             reporter = tasks._ProgressReporter("0" * 32, engine, settings.previews)
+            seeds = [generation.seed + limits.GRID_IMAGES * n for n in range(jobs)]
+            grids = [(generation.model_copy(update={"seed": seed}), reporter) for seed in seeds]
             result = _time(
-                lambda: engine.imagine(generation, reporter).images,
+                lambda: engine.imagine_together(grids)[0].images,
                 model.text2img.unet,
                 device,
                 runs,
                 warmup,
+                grids_per_call=jobs,
             )
     return _with_peak(result, peak)
 
@@ -177,7 +184,11 @@ def _time(
     device: torch.device,
     runs: int,
     warmup: int,
+    *,
+    grids_per_call: int = 1,
 ) -> PathResult:
+    """Times `grid()` (which makes `grids_per_call` grids, returning the first's images); the
+    figures are per grid."""
     for _ in range(warmup):
         grid()
     seconds, unet_seconds, calls, images = [], [], 0, []
@@ -187,8 +198,8 @@ def _time(
             began = time.perf_counter()
             images = grid()
             _sync(device)
-            seconds.append(time.perf_counter() - began)
-        unet_seconds.append(sum(spans()))
+            seconds.append((time.perf_counter() - began) / grids_per_call)
+        unet_seconds.append(sum(spans()) / grids_per_call)
         calls = len(spans())
     return PathResult(seconds, statistics.median(unet_seconds), calls, None, images)
 

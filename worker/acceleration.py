@@ -19,6 +19,9 @@ from worker.engine import Engine
 
 log = logging.getLogger(__name__)
 
+COMPILED_GRAPHS_LIMIT = 64
+"""UNet graphs a worker may compile (all models, sizes and jobs per call) before shapes run eager."""
+
 WARM_UP_STEPS = 2
 """Denoising steps of each warm-up grid: compiling depends on the tensors' shapes, not on the steps."""
 
@@ -41,27 +44,36 @@ def accelerate(model: LoadedModel, speedups: Collection[Speedup]) -> None:
     if Speedup.FUSED_QKV in speedups:
         pipe.fuse_qkv_projections()
     if Speedup.COMPILE in speedups:
+        # One graph per model and input shape (size × jobs per call); past dynamo's limit (8 by
+        # default) new shapes would silently run uncompiled.
+        dynamo = torch._dynamo.config
+        dynamo.recompile_limit = max(dynamo.recompile_limit, COMPILED_GRAPHS_LIMIT)
         # The forward only, in place: the img2img pipeline, holding the same UNet, runs it too, and
         # module hooks (the benchmark's timers) stay outside the graph.
         pipe.unet.forward = torch.compile(pipe.unet.forward, fullgraph=True, dynamic=False)
 
 
-def warm_up(engine: Engine, sizes: Collection[tuple[int, int]]) -> None:
-    """Renders a short grid at each size (width, height), so a compiled UNet has its graphs before
-    the first member's job arrives rather than during it."""
+def warm_up(engine: Engine, sizes: Collection[tuple[int, int]], *, jobs: int = 1) -> None:
+    """Renders short grids at each size (width, height), one call for each number of jobs a call
+    may share (1 to `jobs`), so a compiled UNet has all its graphs before the first member's job
+    arrives rather than during it."""
     defaults = engine.model.defaults
     for width, height in sizes:
-        began = time.monotonic()
-        generation = Generation(
-            model=engine.model.entry.name,
-            prompt=(PromptPart(text="warm-up"),),
-            width=width,
-            height=height,
-            steps=WARM_UP_STEPS,
-            guidance=defaults.guidance,
-            sampler=defaults.sampler,
-            seed=0,
-        )
-        engine.imagine(generation, lambda step, total, latents: None)
-        seconds = time.monotonic() - began
-        log.info("warmed up %s at %dx%d in %.1f s", engine.model.entry.name, width, height, seconds)
+        for count in range(1, jobs + 1):
+            began = time.monotonic()
+            generation = Generation(
+                model=engine.model.entry.name,
+                prompt=(PromptPart(text="warm-up"),),
+                width=width,
+                height=height,
+                steps=WARM_UP_STEPS,
+                guidance=defaults.guidance,
+                sampler=defaults.sampler,
+                seed=0,
+            )
+            engine.imagine_together([(generation, lambda step, total, latents: None)] * count)
+            seconds = time.monotonic() - began
+            together = f" ({count} jobs per call)" if jobs > 1 else ""
+            log.info(
+                "warmed up %s at %dx%d%s in %.1f s", engine.model.entry.name, width, height, together, seconds
+            )

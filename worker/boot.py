@@ -45,7 +45,7 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
         engine = Engine(model, vae_tile_pixels=settings.vae_tile_pixels, safety=safety)
         if Speedup.COMPILE in settings.speedups:
             native = (model.defaults.native_width, model.defaults.native_height)
-            warm_up(engine, dict.fromkeys([native, *settings.warm_up_sizes]))
+            warm_up(engine, dict.fromkeys([native, *settings.warm_up_sizes]), jobs=settings.batch_jobs)
         engines[name] = engine
     return engines
 
@@ -75,5 +75,6 @@ def prepare(
         events,
         heartbeat_ttl=settings.heartbeat_ttl,
         maintenance_interval=settings.maintenance_interval,
+        batch_jobs=settings.batch_jobs,
         metrics=metrics,
     )

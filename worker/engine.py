@@ -1,7 +1,8 @@
-"""Runs one loaded model's pipelines for a job: four images in one batched call, or img2img."""
+"""Runs one loaded model's pipelines: a job's four images in one batched call (several jobs' in one
+call when they share its settings), or img2img."""
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,25 @@ class Render:
     warnings: tuple[str, ...]
 
 
+SharedCallKey = tuple[str, int, int, int, str, float, bool]
+
+
+def shared_call_key(generation: Generation) -> SharedCallKey:
+    """What generations must have in common for their images to come from one pipeline call: the
+    prompts, negatives, seeds and chaos of each may differ."""
+    g = generation
+    return (g.model, g.width, g.height, g.steps, g.sampler, g.guidance, g.tile)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One job's share of a pipeline call."""
+
+    generation: Generation
+    count: int
+    on_step: StepCallback
+
+
 class Engine:
     """One resident model and the settings of how it is run."""
 
@@ -49,16 +69,18 @@ class Engine:
 
     def imagine(self, generation: Generation, on_step: StepCallback) -> Render:
         """The four grid images, seeds s…s+3, in one batched pipeline call."""
+        return self.imagine_together([(generation, on_step)])[0]
+
+    def imagine_together(self, jobs: Sequence[tuple[Generation, StepCallback]]) -> list[Render]:
+        """Each job's four grid images, all in one batched pipeline call; the generations must share
+        their `shared_call_key`. Each job's callback sees its own images' latents."""
+        first = jobs[0][0]
+        if any(shared_call_key(generation) != shared_call_key(first) for generation, _ in jobs):
+            raise ValueError("only generations with the same shared_call_key can be rendered together")
         return self._run(
             self.model.text2img,
-            generation,
-            limits.GRID_IMAGES,
-            on_step,
-            {
-                "width": generation.width,
-                "height": generation.height,
-                "num_inference_steps": generation.steps,
-            },
+            [_Part(generation, limits.GRID_IMAGES, on_step) for generation, on_step in jobs],
+            {"width": first.width, "height": first.height, "num_inference_steps": first.steps},
         )
 
     def refine(
@@ -67,26 +89,19 @@ class Engine:
         """`count` img2img images from `init` (already at the output size), denoised by `strength`."""
         # img2img runs int(steps × strength) steps: make sure that is at least one.
         steps = max(generation.steps, math.ceil(1 / strength))
-        return self._run(
+        (render,) = self._run(
             self.model.img2img,
-            generation,
-            count,
-            on_step,
+            [_Part(generation, count, on_step)],
             {
                 "image": [init.convert("RGB")] * count,
                 "strength": strength,
                 "num_inference_steps": steps,
             },
         )
+        return render
 
-    def _run(
-        self,
-        pipe: DiffusionPipeline,
-        generation: Generation,
-        count: int,
-        on_step: StepCallback,
-        call: dict[str, Any],
-    ) -> Render:
+    def _run(self, pipe: DiffusionPipeline, parts: list[_Part], call: dict[str, Any]) -> list[Render]:
+        generation = parts[0].generation  # the parts share size, sampler, guidance and tiling
         pipe.scheduler = self._schedulers.get(generation.sampler)
         pixels = generation.width * generation.height
         with (
@@ -94,24 +109,39 @@ class Engine:
             seamless(pipe.unet, pipe.vae, enabled=generation.tile),
             _vae_tiling(pipe.vae, enabled=pixels > self._vae_tile_pixels),
         ):
-            conditioning = condition(pipe, generation, count, sdxl=self._sdxl)
+            conditionings = [condition(pipe, part.generation, part.count, sdxl=self._sdxl) for part in parts]
+            embeddings = {
+                name: torch.cat([conditioning.kwargs[name] for conditioning in conditionings])
+                for name in conditionings[0].kwargs
+            }
 
             def report(
                 pipeline: DiffusionPipeline, index: int, _: Any, tensors: dict[str, Any]
             ) -> dict[str, Any]:
-                on_step(index + 1, pipeline.num_timesteps, tensors["latents"])
+                latents = tensors["latents"].split([part.count for part in parts])
+                for part, own in zip(parts, latents, strict=True):
+                    part.on_step(index + 1, pipeline.num_timesteps, own)
                 return tensors
 
             output = pipe(
-                **conditioning.kwargs,
+                **embeddings,
                 **call,
                 guidance_scale=generation.guidance,
-                generator=[torch.Generator().manual_seed(seed) for seed in generation.seeds[:count]],
+                generator=[
+                    torch.Generator().manual_seed(seed)
+                    for part in parts
+                    for seed in part.generation.seeds[: part.count]
+                ],
                 callback_on_step_end=report,
                 callback_on_step_end_tensor_inputs=["latents"],
                 output_type="pil",
             )
-        return Render(images=list(output.images), warnings=conditioning.warnings)
+        renders, start = [], 0
+        for part, conditioning in zip(parts, conditionings, strict=True):
+            images = list(output.images[start : start + part.count])
+            renders.append(Render(images=images, warnings=conditioning.warnings))
+            start += part.count
+        return renders
 
 
 @contextmanager

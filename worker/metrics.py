@@ -35,6 +35,12 @@ class WorkerMetrics:
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+        self.jobs_per_call = Histogram(
+            "imagine_worker_jobs_per_call",
+            "Jobs the worker took together to render in one pipeline call (1: a job alone)",
+            buckets=(1, 2, 3, 4, 6, 8),
+            registry=self.registry,
+        )
         self.models = Gauge(
             "imagine_worker_model_loaded",
             "1 for each model this worker has loaded and serves",

@@ -22,6 +22,7 @@ from broker.logs import job_context
 from broker.monitor import FAILURE_REASON
 from broker.queues import TASKS
 from jobs.events import Failed
+from worker.batching import BatchClaimer, sharing
 from worker.errors import ForbiddenJobError, InvalidJobError, JobError
 from worker.metrics import WorkerMetrics
 
@@ -67,41 +68,74 @@ class ResidentWorker(SimpleWorker):
 
     A plain SimpleWorker cannot heartbeat while a job runs, so RQ waits the job's whole timeout
     before it notices a dead worker. A thread here renews a short heartbeat instead: a killed
-    worker's job is retried after `heartbeat_ttl` seconds plus one maintenance interval.
+    worker's jobs are retried after `heartbeat_ttl` seconds plus one maintenance interval.
+
+    With `batch_jobs` above 1, a job it takes brings along the queued jobs that can share its
+    pipeline call (`worker.batching`); it then runs them one after another.
     """
 
     job_class = AllowListedJob
 
-    def __init__(self, *args: Any, heartbeat_ttl: int, metrics: WorkerMetrics, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, heartbeat_ttl: int, metrics: WorkerMetrics, batch_jobs: int = 1, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._heartbeat_ttl = heartbeat_ttl
         self.metrics = metrics
+        self._claimer = BatchClaimer(self.connection, batch_jobs, self.job_class)
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self._heartbeat_ttl
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        # Everything logged while the job runs, RQ's and diffusers' lines included, names it.
-        with job_context(job.id):
-            execution = self.prepare_execution(job)
-            began = time.monotonic()
-            with self._heartbeats(job, execution):
-                succeeded = self.perform_job(job, queue, execution)
-            self.metrics.ran(job, queue.name, succeeded=succeeded, seconds=time.monotonic() - began)
+        pending = {job.id: (job, self.prepare_execution(job))}
+        # RQ's own dequeue uses the intermediate list only when the worker listens on one queue.
+        intermediate = len(self.queues) == 1
+        batch = self._claimer.claim(job, queue, intermediate=intermediate)
+        for member in batch.members[1:] if batch else ():
+            member.job.redis_server_version = job.redis_server_version
+            pending[member.job.id] = (member.job, self._take_along(member.job, queue, intermediate))
+        self.metrics.jobs_per_call.observe(len(pending))
+        lock = threading.Lock()
+        with self._heartbeats(pending, lock), sharing(batch):
+            for member, execution in list(pending.values()):
+                # Everything logged while the job runs, RQ's and diffusers' lines included, names it.
+                with job_context(member.id):
+                    began = time.monotonic()
+                    succeeded = self.perform_job(member, queue, execution)
+                    seconds = time.monotonic() - began
+                    self.metrics.ran(member, queue.name, succeeded=succeeded, seconds=seconds)
+                with lock:
+                    del pending[member.id]
         self.set_state(WorkerStatus.IDLE)
 
+    def _take_along(self, job: Job, queue: Queue, intermediate: bool) -> Execution:
+        """Marks a claimed job started by this worker, so that RQ retries it if the worker dies
+        before its turn (RQ recovers only started jobs), and takes it off the intermediate list."""
+        execution = self.prepare_execution(job)
+        with self.connection.pipeline() as pipeline:
+            job.prepare_for_execution(self.name, pipeline)
+            if intermediate:
+                pipeline.lrem(queue.intermediate_queue_key, 1, job.id)
+            pipeline.execute()
+        return execution
+
     @contextmanager
-    def _heartbeats(self, job: Job, execution: Execution) -> Iterator[None]:
+    def _heartbeats(self, pending: dict[str, tuple[Job, Execution]], lock: threading.Lock) -> Iterator[None]:
+        """Beats for every job in `pending` (which the caller empties as they finish) until the end."""
         stop = threading.Event()
 
         def beat() -> None:
             while not stop.wait(self._heartbeat_ttl / 3):
-                try:
-                    self.maintain_heartbeats(job, execution)
-                except Exception:  # a missed beat is retried; the job itself must go on
-                    log.warning("heartbeat for job %s failed", job.id, exc_info=True)
+                with lock:
+                    running = list(pending.values())
+                for job, execution in running:
+                    try:
+                        self.maintain_heartbeats(job, execution)
+                    except Exception:  # a missed beat is retried; the job itself must go on
+                        log.warning("heartbeat for job %s failed", job.id, exc_info=True)
 
-        thread = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
+        thread = threading.Thread(target=beat, name=f"heartbeat-{next(iter(pending))}", daemon=True)
         thread.start()
         try:
             yield
@@ -147,6 +181,7 @@ def build_worker(
     *,
     heartbeat_ttl: int,
     maintenance_interval: int,
+    batch_jobs: int = 1,
     metrics: WorkerMetrics | None = None,
 ) -> ResidentWorker:
     queues = [Queue(name, connection=redis, serializer=JSONSerializer) for name in queue_names]
@@ -155,6 +190,7 @@ def build_worker(
         connection=redis,
         serializer=JSONSerializer,
         heartbeat_ttl=heartbeat_ttl,
+        batch_jobs=batch_jobs,
         metrics=WorkerMetrics() if metrics is None else metrics,
         maintenance_interval=maintenance_interval,
         exception_handlers=[FailureReporter(events)],

@@ -30,6 +30,13 @@ class WorkerSettings(CatalogSettings, MetricsSettings):
     maintenance_interval: int = Field(default=30, ge=1, description="seconds between registry clean-ups")
     vae_tile_pixels: int = Field(default=1024 * 1024, gt=0, description="decode larger images in tiles")
     previews: int = Field(default=8, ge=0, description="progress events with a preview per job")
+    batch_jobs: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="most queued imagine/reroll jobs of one model, size, steps, sampler and guidance"
+        " rendered in one pipeline call (1: each alone)",
+    )
     speedups: Annotated[list[Speedup], NoDecode] = Field(
         default_factory=list,
         description="comma-separated: channels_last, fused_qkv, compile (bench/README.md measures each)",

@@ -1,24 +1,30 @@
 """The job functions a worker runs, one per operation. Only these are on its allow-list."""
 
 import io
+import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from PIL import Image
 from pydantic import ValidationError
 from rq import get_current_job
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
 
 from broker.artifacts import ArtifactExpiredError, image_name
 from broker.images import encode
 from jobs.events import ArtifactRef, Done, Progress, Started
 from jobs.resolve import image_size
 from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, Safety, UpscaleSpec, VarySpec
-from worker import runtime
+from worker import batching, runtime
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
 from worker.grid import tile_grid
 from worker.safety import Screened, screen
+
+log = logging.getLogger(__name__)
 
 
 def imagine(spec: dict[str, Any]) -> dict[str, Any]:
@@ -43,18 +49,74 @@ def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
     if state.events.is_done(spec.job_id):
         return {"job_id": spec.job_id, "already_done": True}  # a retry after the result was announced
     engine = state.engine(spec.generation.model)
-    state.events.publish(Started(job_id=spec.job_id, worker=_worker_name(), attempt=_count_attempt()))
+    batch = batching.current()
+    rendered = batch.take(spec.job_id) if batch else None  # made by an earlier job's shared call
+    if rendered is None:
+        begun = _begin(spec, engine, get_current_job(), batch)
+        riders = batch.riders(spec.job_id) if batch else []
+        if riders and isinstance(spec, batching.TextSpec):
+            rendered = _render_shared(spec, begun, riders, engine, batch)
+        else:
+            rendered = batching.Rendered(_render(spec, engine, begun.progress), begun.began)
+    checker = engine.safety_checker() if spec.safety is not Safety.OFF else None
+    screened = screen(rendered.render.images, checker, spec.safety)
+    done = _store(spec, rendered.render, screened, time.monotonic() - rendered.began)
+    state.events.publish_done(done)
+    return done.model_dump(mode="json", exclude={"at"})
+
+
+@dataclass(frozen=True)
+class _Begun:
+    progress: "_ProgressReporter"
+    began: float
+
+
+def _begin(spec: JobSpec, engine: Engine, job: Job | None, batch: batching.Batch | None) -> _Begun:
+    """Announces the job's start (once, though a shared call may have done it) and readies its
+    progress reports."""
+    if batch is None or spec.job_id not in batch.started:
+        runtime.current().events.publish(
+            Started(job_id=spec.job_id, worker=_worker_name(), attempt=_count_attempt(job))
+        )
     began = time.monotonic()
     # Loaded before the images are made, so a checker that cannot load fails the job at once.
     checker = engine.safety_checker() if spec.safety is not Safety.OFF else None
     # A blocked image must not show through the previews either: a job that can block gets none.
     can_block = spec.safety is Safety.BLOCK and checker is not None
-    previews = _ProgressReporter(spec.job_id, engine, state.previews, with_preview=not can_block)
-    render = _render(spec, engine, previews)
-    screened = screen(render.images, checker, spec.safety)
-    done = _store(spec, render, screened, time.monotonic() - began)
-    state.events.publish_done(done)
-    return done.model_dump(mode="json", exclude={"at"})
+    progress = _ProgressReporter(spec.job_id, engine, runtime.current().previews, with_preview=not can_block)
+    return _Begun(progress, began)
+
+
+def _render_shared(
+    spec: batching.TextSpec,
+    begun: _Begun,
+    riders: list[batching.Member],
+    engine: Engine,
+    batch: batching.Batch,
+) -> batching.Rendered:
+    """The job's images and its riders' in one call; the riders' are kept for their own runs. If
+    the call fails (say, out of memory for the larger batch), the job renders alone."""
+    batch.shared = True
+    parts = [(spec, begun)]
+    for rider in riders:
+        if runtime.current().events.is_done(rider.spec.job_id):
+            continue
+        try:
+            parts.append((rider.spec, _begin(rider.spec, engine, rider.job, None)))
+        except Exception:  # the rider fails on its own run, not this job's
+            log.warning("job %s cannot join the shared call", rider.job.id, exc_info=True)
+        batch.started.add(rider.job.id)
+    try:
+        renders = engine.imagine_together([(part.generation, run.progress) for part, run in parts])
+    except JobTimeoutException:
+        raise
+    except Exception:
+        log.warning("the call shared by %d jobs failed; each renders alone", len(parts), exc_info=True)
+        return batching.Rendered(engine.imagine(spec.generation, begun.progress), begun.began)
+    for (part, run), render in zip(parts[1:], renders[1:], strict=True):
+        batch.keep(part.job_id, batching.Rendered(render, run.began))
+    log.info("rendered %d jobs in one call", len(parts))
+    return batching.Rendered(renders[0], begun.began)
 
 
 def _validate(raw: dict[str, Any], expected: type[JobSpec]) -> JobSpec:
@@ -162,9 +224,8 @@ class _ProgressReporter:
         )
 
 
-def _count_attempt() -> int:
+def _count_attempt(job: Job | None) -> int:
     """Counts this run in the job's meta, which survives the worker that ran it before."""
-    job = get_current_job()
     if job is None:
         return 1
     job.meta["attempts"] = job.meta.get("attempts", 0) + 1

@@ -49,6 +49,8 @@ def test_tiny_preset_ablation_and_queue_overhead_report_every_figure():
         "fp32, SDPA + channels_last",
         "fp32, SDPA + channels_last + fused_qkv",
         "fp32, SDPA + channels_last + fused_qkv + compile",
+        "fp32, SDPA + channels_last + fused_qkv + compile (2 jobs per call)",
+        "fp32, SDPA + channels_last + fused_qkv + compile (4 jobs per call)",
     ]
     assert rows[0]["pixel_difference_max"] == 0 and rows[0]["speedup_over_previous"] is None
     for row in rows:

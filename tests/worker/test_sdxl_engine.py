@@ -1,0 +1,143 @@
+"""The SDXL path of the engine on a tiny SDXL-shaped pipeline (two text encoders, pooled text and
+time embeddings), saved and loaded back through the production loader."""
+
+import numpy as np
+import pytest
+import torch
+from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+from PIL import Image
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+from jobs.prompt import parse_prompt
+from jobs.resolve import generation_for
+from jobs.specs import Generation
+from models.catalog import CatalogEntry, FolderSource
+from models.families import Family
+from models.loader import load_model
+from models.tiny import SD_NOISE_SCHEDULE, byte_level_tokenizer
+from worker.engine import Engine
+
+SIZE = 64
+TEXT_WIDTH = 16  # each encoder's; the UNet's cross-attention reads both side by side
+TIME_EMBED = 8
+
+
+def _text_encoder(cls: type, vocab: int) -> torch.nn.Module:
+    tokenizer = byte_level_tokenizer()
+    return cls(
+        CLIPTextConfig(
+            vocab_size=vocab,
+            hidden_size=TEXT_WIDTH,
+            intermediate_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            max_position_embeddings=tokenizer.model_max_length,
+            projection_dim=TEXT_WIDTH,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    )
+
+
+def _tiny_sdxl() -> StableDiffusionXLPipeline:
+    tokenizer = byte_level_tokenizer()
+    unet = UNet2DConditionModel(
+        sample_size=SIZE // 4,
+        in_channels=4,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(16, 32),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        norm_num_groups=8,
+        use_linear_projection=True,
+        cross_attention_dim=2 * TEXT_WIDTH,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=TIME_EMBED,
+        # the second encoder's pooled projection and six time ids (sizes and crop), each embedded
+        projection_class_embeddings_input_dim=TEXT_WIDTH + 6 * TIME_EMBED,
+    )
+    vae = AutoencoderKL(
+        down_block_types=("DownEncoderBlock2D",) * 3,
+        up_block_types=("UpDecoderBlock2D",) * 3,
+        block_out_channels=(8, 16, 16),
+        layers_per_block=1,
+        latent_channels=4,
+        norm_num_groups=8,
+        sample_size=SIZE,
+    )
+    return StableDiffusionXLPipeline(
+        vae=vae,
+        text_encoder=_text_encoder(CLIPTextModel, len(tokenizer)),
+        text_encoder_2=_text_encoder(CLIPTextModelWithProjection, len(tokenizer)),
+        tokenizer=tokenizer,
+        tokenizer_2=byte_level_tokenizer(),
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(**SD_NOISE_SCHEDULE, steps_offset=1),
+    )
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = tmp_path_factory.mktemp("tiny-sdxl") / "model"
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        _tiny_sdxl().save_pretrained(folder)
+    entry = CatalogEntry(
+        name="tiny-xl",
+        family=Family.SDXL,
+        source=FolderSource(path=folder),
+        native_width=SIZE,
+        native_height=SIZE,
+        size_multiple=8,
+        max_pixels=4 * SIZE * SIZE,
+    )
+    model = load_model(entry, cache_dir=folder.parent, device=torch.device("cpu"))
+    return Engine(model, vae_tile_pixels=1024 * 1024)
+
+
+def _generation(engine: Engine, prompt: str) -> Generation:
+    return generation_for(parse_prompt(prompt), engine.model.entry.profile())
+
+
+def _pixels(images: list[Image.Image]) -> np.ndarray:
+    return np.stack([np.asarray(image.convert("RGB"), np.int16) for image in images])
+
+
+def test_an_sdxl_grid_follows_its_seeds(engine):
+    generation = _generation(engine, "a red circle --seed 5 --steps 3")
+    first = engine.imagine(generation, lambda *_: None).images
+    assert [image.size for image in first] == [(SIZE, SIZE)] * 4
+    again = _pixels(engine.imagine(generation, lambda *_: None).images)
+    assert np.array_equal(_pixels(first), again)
+    assert len({image.tobytes() for image in first}) == 4  # four seeds, four pictures
+
+
+def test_sdxl_jobs_sharing_a_call_keep_their_own_prompts_and_pooled_embeddings(engine):
+    jobs = [
+        _generation(engine, "a red circle --seed 5 --steps 3"),
+        _generation(engine, "a blue square::2 a tree --seed 11 --steps 3 --no text"),
+    ]
+    steps: list[list[int]] = [[], []]
+    renders = engine.imagine_together(
+        [
+            (generation, lambda step, total, latents, n=n: steps[n].append(latents.shape[0]))
+            for n, generation in enumerate(jobs)
+        ]
+    )
+    assert steps == [[4, 4, 4], [4, 4, 4]]  # each job's callback sees its own four latents
+    for generation, render in zip(jobs, renders, strict=True):
+        alone = engine.imagine(generation, lambda *_: None)
+        assert np.abs(_pixels(render.images) - _pixels(alone.images)).max() <= 2
+
+
+def test_an_sdxl_image_upscales_and_varies_through_img2img(engine):
+    generation = _generation(engine, "a green triangle --seed 2 --steps 4")
+    source = engine.imagine(generation, lambda *_: None).images[0]
+    bigger = generation.model_copy(update={"width": 2 * SIZE, "height": 2 * SIZE})
+    upscaled = engine.refine(bigger, source.resize((2 * SIZE, 2 * SIZE)), 0.3, 1, lambda *_: None)
+    assert upscaled.images[0].size == (2 * SIZE, 2 * SIZE)
+    varied = engine.refine(generation, source, 0.6, 4, lambda *_: None)
+    assert len(varied.images) == 4
