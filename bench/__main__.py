@@ -1,6 +1,6 @@
 """`python -m bench`: the worker's generate path against plain diffusers, and the queue's overhead.
 
-    .venv/bin/python -m bench [--preset tiny|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
+    .venv/bin/python -m bench [--preset tiny|shapes|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
                               [--ablate]
 
 Prints a table (or `--json`); bench/README.md says what each figure means.
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     names = list(PRESETS) if args.preset == "all" else [args.preset]
     if device.type == "cpu" and not (args.size and args.steps):
         if args.preset == "all":
-            names = ["tiny"]
+            names = [name for name, preset in PRESETS.items() if not preset.needs_gpu]
         elif PRESETS[args.preset].needs_gpu:
             print(
                 f"the {args.preset} preset needs a CUDA GPU (one grid takes minutes on a CPU); use"

@@ -10,6 +10,7 @@ figure is that path's own.
 
 import dataclasses
 import gc
+import json
 import statistics
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -33,8 +34,6 @@ from worker import runtime, tasks
 from worker.acceleration import Speedup, accelerate
 from worker.engine import Engine
 from worker.settings import WorkerSettings
-
-PROMPT = "a lighthouse on a cliff at dusk, oil painting"
 
 # Dense fp16/bf16 tensor-core peaks (TFLOP/s, without sparsity) from NVIDIA's datasheets, matched
 # against torch.cuda.get_device_name() in this order (the first substring that occurs wins).
@@ -80,11 +79,12 @@ def unet_flops(folder: Path, size: int, batch: int) -> int:
 
     config = UNet2DConditionModel.load_config(str(folder / "unet"))
     vae = AutoencoderKL.load_config(str(folder / "vae"))
+    tokens = json.loads((folder / "tokenizer" / "tokenizer_config.json").read_text())["model_max_length"]
     latent = size // 2 ** (len(vae["block_out_channels"]) - 1)
     with torch.device("meta"):
         unet = UNet2DConditionModel.from_config(config)
         sample = torch.randn(batch, unet.config.in_channels, latent, latent)
-        context = torch.randn(batch, 77, unet.config.cross_attention_dim)
+        context = torch.randn(batch, tokens, unet.config.cross_attention_dim)
         extra: dict[str, Any] = {}
         if unet.config.addition_embed_type == "text_time":
             time_ids = 6 * unet.config.addition_time_embed_dim
@@ -108,7 +108,7 @@ def run_baseline(folder: Path, preset: Preset, device: torch.device, runs: int, 
 
         def grid() -> list[Image.Image]:
             return pipe(
-                PROMPT,
+                preset.prompt,
                 num_images_per_prompt=4,
                 height=preset.size,
                 width=preset.size,
@@ -153,7 +153,7 @@ def run_ours(
         defaults = model.defaults
         generation = Generation(
             model=entry.name,
-            prompt=(PromptPart(text=PROMPT),),
+            prompt=(PromptPart(text=preset.prompt),),
             width=preset.size,
             height=preset.size,
             steps=preset.steps,

@@ -1,4 +1,5 @@
-"""The models the benchmark runs: published architectures rebuilt from their configs, random weights.
+"""The models the benchmark runs: published architectures rebuilt from their configs, random weights,
+and the shipped `shapes` model as it is (the offline default a CPU worker serves).
 
 `sd15` is runwayml/stable-diffusion-v1-5 and `sdxl` is stabilityai/stable-diffusion-xl-base-1.0,
 written out from their `config.json` files, so no download is needed and every layer does the
@@ -23,6 +24,7 @@ from diffusers import (
 )
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
+from models.builtins import SHIPPED
 from models.families import Family
 from models.tiny import SD_NOISE_SCHEDULE, TINY_SIZE, build_tiny_pipeline, byte_level_tokenizer
 
@@ -40,6 +42,7 @@ class Preset:
     """Builds the pipeline on the current default device (see `save_preset`)."""
     catalog_overrides: dict[str, int]
     """Overrides of the family's defaults for the production catalog entry (the tiny model's sizes)."""
+    prompt: str = "a lighthouse on a cliff at dusk, oil painting"
 
 
 def _scheduler() -> EulerDiscreteScheduler:
@@ -183,6 +186,16 @@ PRESETS: dict[str, Preset] = {
             "size_multiple": 8,
             "max_pixels": 4 * TINY_SIZE * TINY_SIZE,
         },
+    ),
+    "shapes": Preset(
+        "shapes",
+        Family.SD15,
+        64,
+        steps=15,
+        needs_gpu=False,
+        build=lambda: DiffusionPipeline.from_pretrained(str(SHIPPED["shapes"]), local_files_only=True),
+        catalog_overrides={"native_width": 64, "native_height": 64, "size_multiple": 16, "max_pixels": 16384},
+        prompt="two small red circles on a blue background",  # within its 20-token window
     ),
     "sd15": Preset("sd15", Family.SD15, 512, 25, needs_gpu=True, build=build_sd15, catalog_overrides={}),
     "sdxl": Preset("sdxl", Family.SDXL, 1024, 25, needs_gpu=True, build=build_sdxl, catalog_overrides={}),

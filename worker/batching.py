@@ -61,8 +61,12 @@ class Batch:
     _rendered: dict[str, Rendered] = field(default_factory=dict)
 
     def riders(self, job_id: str) -> list[Member]:
-        """The members that join `job_id`'s call: all others, unless the shared call was made."""
-        return [] if self.shared else [member for member in self.members if member.job.id != job_id]
+        """The members that join `job_id`'s call: those after it (still to run), unless the shared
+        call was made already."""
+        ids = [member.job.id for member in self.members]
+        if self.shared or job_id not in ids:
+            return []
+        return self.members[ids.index(job_id) + 1 :]
 
     def keep(self, job_id: str, rendered: Rendered) -> None:
         self._rendered[job_id] = rendered

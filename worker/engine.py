@@ -107,7 +107,7 @@ class Engine:
         with (
             torch.inference_mode(),
             seamless(pipe.unet, pipe.vae, enabled=generation.tile),
-            _vae_tiling(pipe.vae, enabled=pixels > self._vae_tile_pixels),
+            _vae_decoding(pipe.vae, tiles=pixels > self._vae_tile_pixels, slices=len(parts) > 1),
         ):
             conditionings = [condition(pipe, part.generation, part.count, sdxl=self._sdxl) for part in parts]
             embeddings = {
@@ -145,13 +145,16 @@ class Engine:
 
 
 @contextmanager
-def _vae_tiling(vae: AutoencoderKL, *, enabled: bool) -> Iterator[None]:
-    """Encodes and decodes large images tile by tile, for this job only."""
-    if not enabled:
-        yield
-        return
-    vae.enable_tiling()
+def _vae_decoding(vae: AutoencoderKL, *, tiles: bool, slices: bool) -> Iterator[None]:
+    """For this call only: encodes and decodes large images tile by tile (`tiles`), and decodes a
+    batch one image at a time (`slices`), so a call shared by several jobs needs no more VAE
+    memory than one job alone."""
+    if tiles:
+        vae.enable_tiling()
+    if slices:
+        vae.enable_slicing()
     try:
         yield
     finally:
         vae.disable_tiling()
+        vae.disable_slicing()

@@ -62,6 +62,28 @@ def test_tiny_preset_ablation_and_queue_overhead_report_every_figure():
         assert 0 < queue[key]["p50"] <= queue[key]["p99"] <= queue[key]["max"]
 
 
+def test_the_shipped_shapes_model_is_a_preset(capsys):
+    args = [
+        "--preset",
+        "shapes",
+        "--steps",
+        "2",
+        "--runs",
+        "1",
+        "--warmup",
+        "1",
+        "--queue-jobs",
+        "0",
+        "--json",
+    ]
+    assert bench_main.main(args) == 0
+    shapes = json.loads(capsys.readouterr().out)["presets"]["shapes"]
+    assert (shapes["size"], shapes["steps"]) == (64, 2)
+    for path in ("baseline", "ours"):
+        assert shapes[path]["unet_calls"] == 2
+        assert shapes[path]["images_per_second"] == pytest.approx(4 / shapes[path]["seconds_per_grid"])
+
+
 def test_the_table_shows_na_where_a_figure_is_unknown(capsys):
     path = {
         "seconds_per_grid": 2.0,

@@ -86,11 +86,15 @@ def test_jobs_at_the_head_of_the_queue_share_one_call_and_keep_their_own_picture
         submitter.submit(spec)
     settings = worker_settings.model_copy(update={"batch_jobs": 4})
     worker = prepare(redis, broker_settings, settings, engines)
-    with _unet_batches(engines["tiny"]) as batches:
+    vae = engines["tiny"].model.text2img.vae
+    sliced: list[bool] = []
+    with _unet_batches(engines["tiny"], during=lambda _: sliced.append(vae.use_slicing)) as batches:
         worker.work(burst=True)
 
     # CFG doubles each call's batch: three jobs' 12 latents, then each of the others' 4.
     assert batches == [24, 24, 8, 8, 8, 8, 8]
+    # A shared call decodes one image at a time, so its VAE needs no more memory than one job's.
+    assert sliced == [True, True, False, False, False, False, False] and not vae.use_slicing
     for spec in [*shared, other_steps, after_it]:
         history = kinds(job_events(redis, spec.job_id))
         assert history[:2] == ["queued", "started"] and history[-1] == "done", history
@@ -169,6 +173,20 @@ def test_a_failed_shared_call_lets_each_job_render_alone(
         history = job_events(redis, spec.job_id)
         assert kinds(history)[-1] == "done"
         assert [event.attempt for event in history if isinstance(event, Started)] == [1]
+
+
+def test_when_the_first_job_was_done_already_the_next_one_leads_the_shared_call(
+    redis, broker_settings, submitter, worker_settings, engines
+):
+    announced, *rest = [_spec(f"redelivered {n} --steps 2") for n in range(3)]
+    for spec in (announced, *rest):
+        submitter.submit(spec)
+    redis.set(keys.done_key(announced.job_id), 1)  # its result was announced before a retry
+    with _unet_batches(engines["tiny"]) as batches:
+        _run(redis, broker_settings, worker_settings.model_copy(update={"batch_jobs": 3}), engines)
+    assert batches == [16, 16]  # the other two, together; the announced one is not drawn again
+    assert kinds(job_events(redis, announced.job_id)) == ["queued"]
+    assert [kinds(job_events(redis, s.job_id))[-1] for s in rest] == ["done", "done"]
 
 
 def test_imagine_together_refuses_generations_that_cannot_share_a_call(engines):
