@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import tempfile
 from contextlib import ExitStack, suppress
 from pathlib import Path
@@ -49,14 +50,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 async def _serve(app: web.Application, host: str, port: int) -> None:
+    """Serves the page until Ctrl+C or SIGTERM; either way the caller then stops what it started."""
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0][1]
     log.info("The playground is ready: open http://%s:%s (Ctrl+C stops it)", host, bound)
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     try:
-        await asyncio.Event().wait()
+        await stopped.wait()
     finally:
         await runner.cleanup()
 

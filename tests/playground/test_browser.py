@@ -41,8 +41,16 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(f"the playground did not start:\n{log.read_text()}")
         time.sleep(0.2)
     yield url
+    children = _children(process.pid)
+    assert children, "the playground runs Redis, a worker and the bot as its children"
     process.terminate()
     process.wait(30)
+    left = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    assert not left, f"SIGTERM left the playground's processes {left} running"
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 @pytest.fixture
