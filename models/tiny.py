@@ -57,6 +57,24 @@ def byte_level_tokenizer(model_max_length: int = 77) -> CLIPTokenizer:
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=model_max_length)
 
 
+def small_text_config(
+    tokenizer: CLIPTokenizer, *, width: int, intermediate: int, layers: int, heads: int
+) -> CLIPTextConfig:
+    """A small CLIP text encoder's config over `tokenizer`'s vocabulary and window."""
+    return CLIPTextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=width,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        max_position_embeddings=tokenizer.model_max_length,
+        projection_dim=width,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
 def build_tiny_pipeline(seed: int = 0) -> StableDiffusionPipeline:
     """Build the tiny pipeline on the CPU; the same `seed` gives the same weights on every machine.
 
@@ -91,18 +109,7 @@ def build_tiny_pipeline(seed: int = 0) -> StableDiffusionPipeline:
             sample_size=TINY_SIZE,
         )
         text_encoder = CLIPTextModel(
-            CLIPTextConfig(
-                vocab_size=len(tokenizer),
-                hidden_size=text_width,
-                intermediate_size=64,
-                num_hidden_layers=2,
-                num_attention_heads=4,
-                max_position_embeddings=tokenizer.model_max_length,
-                projection_dim=text_width,
-                bos_token_id=tokenizer.bos_token_id,
-                eos_token_id=tokenizer.eos_token_id,
-                pad_token_id=tokenizer.pad_token_id,
-            )
+            small_text_config(tokenizer, width=text_width, intermediate=64, layers=2, heads=4)
         )
     # SD1.5's noise schedule, so samplers configured from it behave as on a real SD1.5 model.
     scheduler = EulerDiscreteScheduler(**SD_NOISE_SCHEDULE, steps_offset=1)

@@ -1,7 +1,10 @@
 """Small test utilities that read what the system wrote to Redis."""
 
 import io
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -66,3 +69,25 @@ def grid_readings(data: bytes) -> list[Reading]:
 def matching(readings: list[Reading], **expected: object) -> int:
     """How many of `readings` show every `expected` attribute (colour="red", shape="circle", …)."""
     return sum(all(getattr(seen, name) == value for name, value in expected.items()) for seen in readings)
+
+
+def spawn_worker(url: str, model_cache: Path, log: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """`python -m worker` serving the tiny model on the CPU, with a 2 s heartbeat (a killed worker's
+    jobs come back quickly) and `settings` as more `IMAGINE_*` variables; its output goes to `log`."""
+    env = {
+        **os.environ,
+        "IMAGINE_REDIS_URL": url,
+        "IMAGINE_MODEL_CACHE": str(model_cache),
+        "IMAGINE_MODELS": "tiny",
+        "IMAGINE_DEVICE": "cpu",
+        "IMAGINE_HEARTBEAT_TTL": "2",
+        "IMAGINE_MAINTENANCE_INTERVAL": "1",
+        **{f"IMAGINE_{name.upper()}": value for name, value in settings.items()},
+    }
+    with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker", "--log-level", "INFO"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )

@@ -26,12 +26,12 @@ from diffusers import (
     UNet2DConditionModel,
 )
 from diffusers.training_utils import EMAModel
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+from transformers import CLIPTextModel, CLIPTokenizer
 
 from models.shapes import scoring
 from models.shapes.scenes import render, scenes
 from models.shapes.tokenizer import caption_tokenizer
-from models.tiny import TINY_SIZE
+from models.tiny import TINY_SIZE, small_text_config
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +72,7 @@ def build(seed: int, tokenizer: CLIPTokenizer) -> tuple[AutoencoderKL, CLIPTextM
         sample_size=SIDE,
     )
     text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=TEXT_WIDTH,
-            intermediate_size=256,
-            num_hidden_layers=3,
-            num_attention_heads=4,
-            max_position_embeddings=tokenizer.model_max_length,
-            projection_dim=TEXT_WIDTH,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        )
+        small_text_config(tokenizer, width=TEXT_WIDTH, intermediate=256, layers=3, heads=4)
     )
     unet = UNet2DConditionModel(
         sample_size=SIDE // 4,

@@ -1,13 +1,9 @@
 """Queued jobs that share a model, size, steps, sampler and guidance render in one pipeline call,
 and each still ends, retries and fails on its own; a worker killed mid-batch loses none of them."""
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,7 +24,7 @@ from jobs.prompt import parse_prompt
 from jobs.resolve import generation_for, imagine_spec, reroll_spec
 from jobs.specs import ImagineSpec
 from models.catalog import load_catalog
-from tests.helpers import image, job_events, kinds, wait_for
+from tests.helpers import image, job_events, kinds, spawn_worker, wait_for
 from worker.acceleration import warm_up
 from worker.boot import prepare
 from worker.engine import Engine
@@ -211,26 +207,6 @@ def test_batch_jobs_is_read_from_the_environment_and_bounded(monkeypatch):
             WorkerSettings(batch_jobs=wrong)
 
 
-def _spawn_worker(url: str, model_cache: Path, log: Path, batch_jobs: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "IMAGINE_REDIS_URL": url,
-        "IMAGINE_MODEL_CACHE": str(model_cache),
-        "IMAGINE_MODELS": "tiny",
-        "IMAGINE_DEVICE": "cpu",
-        "IMAGINE_HEARTBEAT_TTL": "2",
-        "IMAGINE_MAINTENANCE_INTERVAL": "1",
-        "IMAGINE_BATCH_JOBS": str(batch_jobs),
-    }
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "worker", "--log-level", "INFO"],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
 @pytest.mark.slow
 def test_every_job_of_a_batch_whose_worker_was_killed_finishes_exactly_once(
     make_redis, model_cache, tmp_path
@@ -243,7 +219,7 @@ def test_every_job_of_a_batch_whose_worker_was_killed_finishes_exactly_once(
     for spec in specs:  # queued before any worker runs, so the first takes all three
         submitter.submit(spec)
 
-    first = _spawn_worker(server.url, model_cache, tmp_path / "first.log", batch_jobs=3)
+    first = spawn_worker(server.url, model_cache, tmp_path / "first.log", batch_jobs="3")
     try:
         for spec in specs:
             wait_for(redis, spec.job_id, "progress", timeout=120)
@@ -252,7 +228,7 @@ def test_every_job_of_a_batch_whose_worker_was_killed_finishes_exactly_once(
     finally:
         first.kill()
 
-    second = _spawn_worker(server.url, model_cache, tmp_path / "second.log", batch_jobs=1)
+    second = spawn_worker(server.url, model_cache, tmp_path / "second.log", batch_jobs="1")
     try:
         for spec in specs:
             wait_for(redis, spec.job_id, "done", timeout=240)

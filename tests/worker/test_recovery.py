@@ -1,10 +1,6 @@
 """Nothing is lost: a worker killed mid-job, and Redis restarted with jobs waiting."""
 
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 from redis import Redis
 from rq.job import Job, JobStatus
@@ -16,27 +12,8 @@ from broker.settings import BrokerSettings
 from jobs.prompt import parse_prompt
 from jobs.resolve import imagine_spec
 from models.catalog import load_catalog
-from tests.helpers import job_events, kinds, wait_for
+from tests.helpers import job_events, kinds, spawn_worker, wait_for
 from worker.boot import prepare
-
-
-def _spawn_worker(url: str, model_cache: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "IMAGINE_REDIS_URL": url,
-        "IMAGINE_MODEL_CACHE": str(model_cache),
-        "IMAGINE_MODELS": "tiny",
-        "IMAGINE_DEVICE": "cpu",
-        "IMAGINE_HEARTBEAT_TTL": "2",
-        "IMAGINE_MAINTENANCE_INTERVAL": "1",
-    }
-    with log.open("wb") as output:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "worker", "--log-level", "INFO"],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def test_job_of_a_killed_worker_finishes_exactly_once(make_redis, model_cache, engines, tmp_path):
@@ -47,7 +24,7 @@ def test_job_of_a_killed_worker_finishes_exactly_once(make_redis, model_cache, e
     # Enough steps that the job is still running when the first progress event arrives.
     spec = imagine_spec(parse_prompt("a slow red circle --steps 150"), load_catalog().get("tiny").profile())
 
-    first = _spawn_worker(server.url, model_cache, tmp_path / "first.log")
+    first = spawn_worker(server.url, model_cache, tmp_path / "first.log")
     try:
         JobSubmitter(redis, settings, events).submit(spec)
         wait_for(redis, spec.job_id, "progress", timeout=120)
@@ -56,7 +33,7 @@ def test_job_of_a_killed_worker_finishes_exactly_once(make_redis, model_cache, e
     finally:
         first.kill()
 
-    second = _spawn_worker(server.url, model_cache, tmp_path / "second.log")
+    second = spawn_worker(server.url, model_cache, tmp_path / "second.log")
     try:
         wait_for(redis, spec.job_id, "done", timeout=180)
     finally:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 from PIL import Image
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
 from jobs.prompt import parse_prompt
 from jobs.resolve import generation_for
@@ -14,7 +14,7 @@ from jobs.specs import Generation
 from models.catalog import CatalogEntry, FolderSource
 from models.families import Family
 from models.loader import load_model
-from models.tiny import SD_NOISE_SCHEDULE, byte_level_tokenizer
+from models.tiny import SD_NOISE_SCHEDULE, byte_level_tokenizer, small_text_config
 from worker.engine import Engine
 
 SIZE = 64
@@ -22,26 +22,9 @@ TEXT_WIDTH = 16  # each encoder's; the UNet's cross-attention reads both side by
 TIME_EMBED = 8
 
 
-def _text_encoder(cls: type, vocab: int) -> torch.nn.Module:
-    tokenizer = byte_level_tokenizer()
-    return cls(
-        CLIPTextConfig(
-            vocab_size=vocab,
-            hidden_size=TEXT_WIDTH,
-            intermediate_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            max_position_embeddings=tokenizer.model_max_length,
-            projection_dim=TEXT_WIDTH,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-    )
-
-
 def _tiny_sdxl() -> StableDiffusionXLPipeline:
     tokenizer = byte_level_tokenizer()
+    text_config = small_text_config(tokenizer, width=TEXT_WIDTH, intermediate=32, layers=2, heads=2)
     unet = UNet2DConditionModel(
         sample_size=SIZE // 4,
         in_channels=4,
@@ -70,8 +53,8 @@ def _tiny_sdxl() -> StableDiffusionXLPipeline:
     )
     return StableDiffusionXLPipeline(
         vae=vae,
-        text_encoder=_text_encoder(CLIPTextModel, len(tokenizer)),
-        text_encoder_2=_text_encoder(CLIPTextModelWithProjection, len(tokenizer)),
+        text_encoder=CLIPTextModel(text_config),
+        text_encoder_2=CLIPTextModelWithProjection(text_config),
         tokenizer=tokenizer,
         tokenizer_2=byte_level_tokenizer(),
         unet=unet,
