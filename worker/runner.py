@@ -97,11 +97,11 @@ class ResidentWorker(SimpleWorker):
             pending[member.job.id] = (member.job, self._take_along(member.job, queue, intermediate))
         self.metrics.jobs_per_call.observe(len(pending))
         lock = threading.Lock()
+        began = time.monotonic()  # when every job taken here started, as its `started` event says
         with self._heartbeats(pending, lock), sharing(batch):
             for member, execution in list(pending.values()):
                 # Everything logged while the job runs, RQ's and diffusers' lines included, names it.
                 with job_context(member.id):
-                    began = time.monotonic()
                     succeeded = self.perform_job(member, queue, execution)
                     seconds = time.monotonic() - began
                     self.metrics.ran(member, queue.name, succeeded=succeeded, seconds=seconds)
