@@ -144,6 +144,9 @@ class CatalogEntry(BaseModel):
     name: str = Field(pattern=MODEL_NAME_PATTERN)
     family: Family
     source: Source
+    vae: Annotated[HubSource | FolderSource, Field(discriminator="kind")] | None = None
+    """A VAE to load instead of the one `source` holds (a repository or folder with its
+    `config.json` and weights), e.g. an SDXL VAE fine-tuned to decode in fp16 without upcasting."""
     description: str = ""
     safety_checker: Literal["auto", "classifier"] = "auto"
     """Which NSFW check a job that asks for one gets: "auto" is the model's own safety checker when it

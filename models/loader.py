@@ -10,6 +10,7 @@ from typing import Any, assert_never
 
 import torch
 from diffusers import (
+    AutoencoderKL,
     DiffusionPipeline,
     StableDiffusionImg2ImgPipeline,
     StableDiffusionPipeline,
@@ -111,6 +112,8 @@ def _load_text2img(
         if kind == "sd"
         else {}
     )
+    if entry.vae is not None:
+        extra["vae"] = _load_vae(entry.vae, torch_dtype)
     match entry.source:
         case HubSource(repo=repo, revision=revision, variant=variant):
             return cls.from_pretrained(repo, revision=revision, variant=variant, dtype=torch_dtype, **extra)
@@ -125,6 +128,16 @@ def _load_text2img(
             elif isinstance(config, FolderSource):
                 extra |= {"config": str(config.path), "local_files_only": True}
             return cls.from_single_file(str(path), dtype=torch_dtype, **extra)
+        case unknown:
+            assert_never(unknown)
+
+
+def _load_vae(source: HubSource | FolderSource, torch_dtype: torch.dtype) -> AutoencoderKL:
+    match source:
+        case HubSource(repo=repo, revision=revision, variant=variant):
+            return AutoencoderKL.from_pretrained(repo, revision=revision, variant=variant, dtype=torch_dtype)
+        case FolderSource(path=path):
+            return AutoencoderKL.from_pretrained(str(path), local_files_only=True, dtype=torch_dtype)
         case unknown:
             assert_never(unknown)
 

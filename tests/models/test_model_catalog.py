@@ -55,6 +55,7 @@ config = { kind = "hub", repo = "stabilityai/stable-diffusion-xl-base-1.0", revi
 name = "local"
 family = "sd2"
 source = { kind = "folder", path = "../models/local" }
+vae = { kind = "folder", path = "vaes/ft-mse" }
 
 [[models]]
 name = "tiny"
@@ -119,6 +120,8 @@ def test_every_source_kind_with_paths_relative_to_the_file(tmp_path):
         config=HubSource(repo="stabilityai/stable-diffusion-xl-base-1.0", revision="v1.0"),
     )
     assert catalog.get("local").source == FolderSource(path=folder / "../models/local")
+    assert catalog.get("local").vae == FolderSource(path=folder / "vaes/ft-mse")
+    assert catalog.get("sdxl").vae is None
     assert catalog.get("tiny").source == BuiltinSource(name="tiny")
 
 

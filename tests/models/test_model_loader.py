@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
+from diffusers import AutoencoderKL, StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor2_0
 from PIL import Image
 
@@ -112,6 +112,24 @@ def test_a_lower_precision_stays_shared(tiny_folder):
     assert model.dtype is torch.bfloat16
     assert model.text2img.unet.dtype is torch.bfloat16
     assert model.img2img.unet is model.text2img.unet
+
+
+def test_a_vae_of_its_own_replaces_the_one_in_the_source(tiny_folder, tmp_path):
+    published = AutoencoderKL.from_pretrained(tiny_folder / "vae")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        own = AutoencoderKL.from_config({**published.config, "force_upcast": False})  # other weights
+    own.save_pretrained(tmp_path / "vae")
+    entry = tiny_entry(FolderSource(path=tiny_folder)).model_copy(
+        update={"vae": FolderSource(path=tmp_path / "vae")}
+    )
+    model = load_model(entry, cache_dir=tiny_folder.parent, device=CPU)
+    vae = model.text2img.vae
+    assert vae.config.force_upcast is False
+    assert torch.equal(vae.decoder.conv_out.weight, own.decoder.conv_out.weight)
+    assert not torch.equal(vae.decoder.conv_out.weight, published.decoder.conv_out.weight)
+    assert model.img2img.vae is vae
+    assert isinstance(vae.attn_processors["decoder.mid_block.attentions.0.processor"], AttnProcessor2_0)
 
 
 @pytest.mark.parametrize(
