@@ -1,7 +1,7 @@
 """`python -m bench`: the worker's generate path against plain diffusers, and the queue's overhead.
 
     .venv/bin/python -m bench [--preset tiny|shapes|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
-                              [--ablate]
+                              [--ablate [--rows 1,3,7]]
 
 Prints a table (or `--json`); bench/README.md says what each figure means.
 """
@@ -42,12 +42,21 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+    if args.rows and args.rows[-1] > len(ablation.variants(device)):
+        print(f"--rows: this device has {len(ablation.variants(device))} variants", file=sys.stderr)
+        return 2
     report: dict[str, Any] = {"device": _device_name(device), "presets": {}}
     for name in names:
         preset = PRESETS[name]
         preset = dataclasses.replace(preset, size=args.size or preset.size, steps=args.steps or preset.steps)
         report["presets"][name] = _grid(
-            preset, device, args.runs, args.warmup, ours_first=args.ours_first, ablate=args.ablate
+            preset,
+            device,
+            args.runs,
+            args.warmup,
+            ours_first=args.ours_first,
+            ablate=args.ablate,
+            rows=args.rows,
         )
     if args.queue_jobs:
         report["queue"] = _queue(measure_queue(args.queue_jobs))
@@ -56,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grid(
-    preset: Preset, device: torch.device, runs: int, warmup: int, *, ours_first: bool, ablate: bool
+    preset: Preset,
+    device: torch.device,
+    runs: int,
+    warmup: int,
+    *,
+    ours_first: bool,
+    ablate: bool,
+    rows: list[int] | None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"imagine-bench-{preset.name}-") as scratch:
         folder = save_preset(preset, Path(scratch) / preset.name, device)
@@ -68,7 +84,7 @@ def _grid(
         else:
             baseline = run_baseline(folder, preset, device, runs, warmup)
             ours = run_ours(folder, preset, device, runs, warmup)
-        variants = ablation.ablate(folder, preset, device, runs, warmup) if ablate else None
+        variants = ablation.ablate(folder, preset, device, runs, warmup, rows=rows) if ablate else None
     peak = peak_tflops(device)
     figures = {
         "size": preset.size,
@@ -174,8 +190,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run ours adding one speed-up at a time",
     )
+    parser.add_argument(
+        "--rows",
+        type=_rows,
+        help="with --ablate: only these variants, by their 1-based place in the full list (e.g. 2,3,6)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     return parser
+
+
+def _rows(text: str) -> list[int]:
+    try:
+        rows = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a list of row numbers such as 2,3,6") from None
+    if not rows or rows[0] < 1:
+        raise argparse.ArgumentTypeError("row numbers start at 1")
+    return rows
 
 
 if __name__ == "__main__":

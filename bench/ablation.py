@@ -49,12 +49,23 @@ def variants(device: torch.device) -> list[Variant]:
     return chosen
 
 
-def ablate(folder: Path, preset: Preset, device: torch.device, runs: int, warmup: int) -> list[dict]:
-    """Each variant's figures: seconds per grid, images per second, the speed-up over the variant
-    before, and the mean and largest pixel difference (0–255) from the first variant's (fp32) grid."""
-    rows: list[dict] = []
+def ablate(
+    folder: Path,
+    preset: Preset,
+    device: torch.device,
+    runs: int,
+    warmup: int,
+    *,
+    rows: list[int] | None = None,
+) -> list[dict]:
+    """Each variant's figures (only those at the 1-based places `rows`, if given): seconds per grid,
+    images per second, the speed-up over the variant before, and the mean and largest pixel
+    difference (0–255) from the first variant's grid."""
+    every = variants(device)
+    chosen = every if rows is None else [every[row - 1] for row in rows]
+    figures: list[dict] = []
     reference: list[Image.Image] | None = None
-    for variant in variants(device):
+    for variant in chosen:
         # compile happens during the first untimed grid, as the worker's warm-up does it at start
         result = run_ours(
             folder,
@@ -69,17 +80,17 @@ def ablate(folder: Path, preset: Preset, device: torch.device, runs: int, warmup
         )
         reference = reference or result.images
         mean, largest = pixel_difference(reference, result.images)
-        rows.append(
+        figures.append(
             {
                 "variant": variant.label,
                 "seconds_per_grid": result.median,
                 "images_per_second": len(result.images) / result.median,
-                "speedup_over_previous": rows[-1]["seconds_per_grid"] / result.median if rows else None,
+                "speedup_over_previous": figures[-1]["seconds_per_grid"] / result.median if figures else None,
                 "pixel_difference_mean": mean,
                 "pixel_difference_max": largest,
             }
         )
-    return rows
+    return figures
 
 
 def pixel_difference(expected: list[Image.Image], actual: list[Image.Image]) -> tuple[float, int]:

@@ -84,6 +84,15 @@ def test_the_shipped_shapes_model_is_a_preset(capsys):
         assert shapes[path]["images_per_second"] == pytest.approx(4 / shapes[path]["seconds_per_grid"])
 
 
+def test_rows_pick_ablation_variants_by_their_place(capsys):
+    quick = ["--preset", "tiny", "--steps", "1", "--runs", "1", "--warmup", "1", "--queue-jobs", "0"]
+    assert bench_main.main([*quick, "--ablate", "--rows", "2,1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["presets"]["tiny"]["ablation"]
+    assert [row["variant"] for row in rows] == ["fp32, classic attention", "fp32, SDPA"]
+    assert bench_main.main([*quick, "--ablate", "--rows", "99"]) == 2
+    assert "--rows: this device has" in capsys.readouterr().err
+
+
 def test_the_table_shows_na_where_a_figure_is_unknown(capsys):
     path = {
         "seconds_per_grid": 2.0,
