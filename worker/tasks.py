@@ -18,6 +18,7 @@ from broker.images import encode
 from jobs.events import ArtifactRef, Done, Progress, Started
 from jobs.resolve import image_size
 from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, Safety, UpscaleSpec, VarySpec
+from models.safety import ImageChecker
 from worker import batching, runtime
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
@@ -58,7 +59,7 @@ def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
             rendered = _render_shared(spec, begun, riders, engine, batch)
         else:
             rendered = batching.Rendered(_render(spec, engine, begun.progress), begun.began)
-    checker = engine.safety_checker() if spec.safety is not Safety.OFF else None
+    checker = _checker(spec, engine)
     screened = screen(rendered.render.images, checker, spec.safety)
     done = _store(spec, rendered.render, screened, time.monotonic() - rendered.began)
     state.events.publish_done(done)
@@ -80,11 +81,16 @@ def _begin(spec: JobSpec, engine: Engine, job: Job | None, batch: batching.Batch
         )
     began = time.monotonic()
     # Loaded before the images are made, so a checker that cannot load fails the job at once.
-    checker = engine.safety_checker() if spec.safety is not Safety.OFF else None
+    checker = _checker(spec, engine)
     # A blocked image must not show through the previews either: a job that can block gets none.
     can_block = spec.safety is Safety.BLOCK and checker is not None
     progress = _ProgressReporter(spec.job_id, engine, runtime.current().previews, with_preview=not can_block)
     return _Begun(progress, began)
+
+
+def _checker(spec: JobSpec, engine: Engine) -> ImageChecker | None:
+    """The NSFW checker the job's images go through (loaded once per engine); None for `--safety off`."""
+    return engine.safety_checker() if spec.safety is not Safety.OFF else None
 
 
 def _render_shared(

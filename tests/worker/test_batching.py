@@ -2,7 +2,7 @@
 and each still ends, retries and fails on its own; a worker killed mid-batch loses none of them."""
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -38,7 +38,7 @@ def _spec(prompt: str) -> ImagineSpec:
 
 
 @contextmanager
-def _unet_batches(engine: Engine, during: object = None) -> Iterator[list[int]]:
+def _unet_batches(engine: Engine, during: Callable[[int], None] | None = None) -> Iterator[list[int]]:
     """The batch size of every UNet call while the block runs; `during(batch)` is called at each."""
     sizes: list[int] = []
 
