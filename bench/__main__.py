@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench [--preset tiny|shapes|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
                               [--ablate [--rows 1,3,7]]
+    .venv/bin/python -m bench soak [--jobs N] [--members N] [--seed N] [--faults all|none|LIST] [--json]
 
 Prints a table (or `--json`); bench/README.md says what each figure means.
 """
@@ -15,6 +16,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+if __name__ == "__main__" and sys.argv[1:2] == ["soak"]:
+    # The soak drives separate processes: it neither needs nor waits for torch and diffusers.
+    from bench.soak import main as soak_main
+
+    sys.exit(soak_main(sys.argv[2:]))
+
 import diffusers
 import torch
 import transformers
@@ -27,6 +34,11 @@ from jobs import limits
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:
+        from bench.soak import main as soak_main
+
+        return soak_main(argv[1:])
     args = _parser().parse_args(argv)
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()

@@ -13,7 +13,7 @@ from PIL import Image
 
 from bench.grid import run_ours
 from bench.presets import Preset
-from worker.acceleration import Speedup
+from worker.speedups import Speedup
 
 SHARED_CALL_JOBS = (2, 4)
 """Jobs per pipeline call the ablation tries (`IMAGINE_BATCH_JOBS`), with every speed-up on."""

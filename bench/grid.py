@@ -31,9 +31,10 @@ from jobs.specs import Generation
 from models.catalog import CatalogEntry, FolderSource
 from models.loader import load_model
 from worker import runtime, tasks
-from worker.acceleration import Speedup, accelerate
+from worker.acceleration import accelerate
 from worker.engine import Engine
 from worker.settings import WorkerSettings
+from worker.speedups import Speedup
 
 # Dense fp16/bf16 tensor-core peaks (TFLOP/s, without sparsity) from NVIDIA's datasheets, matched
 # against torch.cuda.get_device_name() in this order (the first substring that occurs wins).

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import discord
+from PIL import Image
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -16,7 +17,7 @@ from bot.deliveries import Delivery, DeliveryBook
 from bot.metrics import BotMetrics, Outcome, counted
 from bot.policy import Asker, Policy, Refusal, Terms
 from bot.quotas import Quotas
-from bot.replies import tell
+from bot.replies import UNREACHABLE, tell
 from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore, image_name
 from broker.events import EventLog
@@ -41,7 +42,8 @@ from models.catalog import Catalog, UnknownModelError
 log = logging.getLogger(__name__)
 
 
-_UNREACHABLE = "The queue is unreachable right now: nothing was queued. Try again in a minute."
+_COPY_LIMIT = 25 * 1024 * 1024
+"""Bytes Discord takes in one upload: a larger attachment is not a result the bot posted."""
 
 SpecMaker = Callable[[JobSpec, Terms], Awaitable[tuple[JobSpec, str]]]
 """Builds a follow-up from its source spec and the clicking member's terms: the spec and its label."""
@@ -57,7 +59,8 @@ class Actions:
         self._redis = redis
         self._settings = settings
         self._catalog = catalog
-        self._submitter = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings))
+        self._events = EventLog.for_settings(redis, settings)
+        self._submitter = JobSubmitter(redis, settings, self._events)
         self._artifacts = ArtifactStore(redis, settings.artifact_ttl)
         self.deliveries = DeliveryBook(redis, settings.artifact_ttl)
         self.config = ConfigStore(redis)
@@ -80,7 +83,7 @@ class Actions:
             return Outcome.REFUSED
         except RedisError:
             log.exception("could not read the rules for /imagine")
-            await tell(interaction, _UNREACHABLE)
+            await tell(interaction, UNREACHABLE)
             return Outcome.ERROR
         return await self._start(interaction, spec, terms, title=prompt)
 
@@ -117,10 +120,15 @@ class Actions:
 
     @counted("retry")
     async def retry(self, interaction: discord.Interaction, job_id: str) -> Outcome:
-        """The failed job again, with the same parameters and seed."""
+        """The failed job again, with the same parameters and seed; a job that succeeded, or has
+        not ended yet, is not run twice."""
         failed = await asyncio.to_thread(self.deliveries.get, job_id)
 
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            if await asyncio.to_thread(self._events.is_done, job_id):
+                raise Refusal("That job succeeded: its images are in the channel. Use their buttons instead.")
+            if failed and await asyncio.to_thread(self.deliveries.result_message, job_id) is None:
+                raise Refusal("That job hasn't ended yet: its result will appear in the channel.")
             if isinstance(source, UpscaleSpec | VarySpec):
                 await self._ensure_stored(source.source)
             requester = str(terms.asker.member_id)
@@ -136,9 +144,9 @@ class Actions:
     ) -> Outcome:
         """Builds the follow-up of `job_id` with `make` and starts it; `parent_url` is linked from the
         result (the grid an image was upscaled from)."""
-        if not await self._first_click(interaction):
-            return Outcome.REFUSED
         try:
+            if not await self._first_click(interaction):
+                return Outcome.REFUSED
             origin = await asyncio.to_thread(self.deliveries.get, job_id)
             terms = await asyncio.to_thread(
                 self.policy.terms, Asker.of(interaction), origin.home_guild_id if origin else None
@@ -157,7 +165,7 @@ class Actions:
             return Outcome.REFUSED
         except RedisError:
             log.exception("could not start a follow-up of %s", job_id)
-            await tell(interaction, _UNREACHABLE)
+            await tell(interaction, UNREACHABLE)
             return Outcome.ERROR
         return await self._start(
             interaction, spec, terms, title=await self._title(source), label=label, parent_url=parent_url
@@ -218,7 +226,7 @@ class Actions:
             return Outcome.REFUSED
         except RedisError:
             log.exception("could not count job %s against the member's limits", spec.job_id)
-            await tell(interaction, _UNREACHABLE)
+            await tell(interaction, UNREACHABLE)
             return Outcome.ERROR
         try:
             await asyncio.to_thread(self.deliveries.save, delivery)
@@ -229,15 +237,19 @@ class Actions:
             log.exception("could not queue job %s", spec.job_id)
             with contextlib.suppress(RedisError):
                 await asyncio.to_thread(self.policy.release, terms, spec.job_id)
-            await tell(interaction, _UNREACHABLE)
+            await tell(interaction, UNREACHABLE)
             return Outcome.ERROR
         delivery = delivery.model_copy(update={"position": queued.position})
         response = await interaction.response.send_message(
             render.waiting(delivery), allowed_mentions=render.mentions(delivery), ephemeral=delivery.direct
         )
         delivery = delivery.model_copy(update={"message_id": response.message_id})
-        await asyncio.to_thread(self.deliveries.save, delivery)
-        result = await asyncio.to_thread(self.deliveries.result_message, spec.job_id)
+        try:
+            await asyncio.to_thread(self.deliveries.save, delivery)
+            result = await asyncio.to_thread(self.deliveries.result_message, spec.job_id)
+        except RedisError:  # the job is queued and answered: the result finds `@original` itself
+            log.warning("could not record the waiting message of job %s", spec.job_id, exc_info=True)
+            return Outcome.QUEUED
         if result is not None and result != response.message_id:  # done before we answered
             await interaction.delete_original_response()
         return Outcome.QUEUED
@@ -265,6 +277,8 @@ class Actions:
         attachment = message.attachments[0] if message and message.attachments else None
         if attachment is None:
             raise Refusal("The image behind this button has expired, and this message has no copy of it.")
+        if attachment.size > _COPY_LIMIT:
+            raise Refusal("The image behind this button has expired, and the copy here is not one I posted.")
         try:
             data = await attachment.read()
         except (discord.HTTPException, OSError) as error:
@@ -273,7 +287,7 @@ class Actions:
             ) from error
         try:
             await asyncio.to_thread(self._store_tile, source, index, data)
-        except OSError as error:  # not an image Pillow can read
+        except (OSError, ValueError, Image.DecompressionBombError) as error:  # unreadable, or too big
             raise Refusal(
                 "The image behind this button has expired, and the copy here is unreadable."
             ) from error
@@ -287,8 +301,9 @@ class Actions:
         return bool(await asyncio.to_thread(self._redis.exists, key))
 
     def _store_tile(self, source: JobSpec, index: int, data: bytes) -> None:
-        image = cut_image(data, index, image_count(source))
-        size = image_size(source)
+        count, size = image_count(source), image_size(source)
+        posted = (size[0] * 2, size[1] * 2) if count > 1 else size  # the grid, or the one image
+        image = cut_image(data, index, count, largest=posted)
         if image.size != size:  # the posted copy was shrunk to fit Discord's upload limit
             image = image.resize(size)
         encoded = encode(image)

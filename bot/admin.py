@@ -8,13 +8,14 @@ made by hand, so every use is checked again here against the member's permission
 import asyncio
 import io
 from collections.abc import Callable
+from typing import Literal
 
 import discord
 from discord import app_commands
 
 from bot.config import summary
 from bot.config.guild import GuildConfig
-from bot.config.store import ConfigError, ConfigStore, read_document
+from bot.config.store import ConfigError, ConfigStore, read_import
 from bot.moderation import fold
 from bot.policy import Policy
 from bot.replies import tell
@@ -58,7 +59,9 @@ class AdminCommands(app_commands.Group):
     async def show(self, interaction: discord.Interaction) -> None:
         config = await self._config(interaction)
         offered = self._policy.offered(config)
-        await tell(interaction, summary.guild(config, offered, self._policy.default_model(config)))
+        # Off the event loop: the summary compiles the server's patterns to say which are in use.
+        text = await asyncio.to_thread(summary.guild, config, offered, self._policy.default_model(config))
+        await tell(interaction, summary.cut(text))
 
     @channels.command(name="allow", description="Turn /imagine on in a channel, or everywhere")
     @app_commands.describe(channel="leave empty for every channel")
@@ -205,8 +208,10 @@ class AdminCommands(app_commands.Group):
             interaction, _moderation(lambda m: {"words": tuple(w for w in m.words if w != folded)})
         )
 
-    @moderation.command(name="ban-pattern", description="Refuse prompts matching a regular expression")
-    @app_commands.describe(pattern="matched against the prompt in lowercase without accents, e.g. c[a@]t")
+    @moderation.command(name="ban-pattern", description="Refuse prompts matching an RE2 regular expression")
+    @app_commands.describe(
+        pattern="RE2 syntax (no look-around), matched against the folded prompt, e.g. c[a@]t"
+    )
     async def moderation_ban_pattern(
         self, interaction: discord.Interaction, pattern: app_commands.Range[str, 1, 200]
     ) -> None:
@@ -220,7 +225,24 @@ class AdminCommands(app_commands.Group):
 
     @moderation.command(name="list", description="The banned words and patterns (only you see them)")
     async def moderation_list(self, interaction: discord.Interaction) -> None:
-        await tell(interaction, summary.banned(await self._config(interaction)))
+        listed = await asyncio.to_thread(summary.banned, await self._config(interaction))
+        if len(listed) <= summary.MESSAGE_LIMIT:
+            await tell(interaction, listed)
+            return
+        await interaction.response.send_message(
+            "The list is too long for a message: here it is as a file.",
+            file=discord.File(io.BytesIO(listed.encode()), filename="banned.txt"),
+            ephemeral=True,
+        )
+
+    @moderation.command(
+        name="strict", description="Also catch stand-ins (c4t, c@t) and spaced letters (c a t)"
+    )
+    @app_commands.describe(setting="on: stricter, and now and then an innocent phrase like `vitamin c a t`")
+    async def moderation_strict(
+        self, interaction: discord.Interaction, setting: Literal["on", "off"]
+    ) -> None:
+        await self._change(interaction, _moderation(lambda m: {"strict": setting == "on"}))
 
     @moderation.command(
         name="nsfw", description="What happens to NSFW images outside age-restricted channels"
@@ -249,9 +271,10 @@ class AdminCommands(app_commands.Group):
             )
             return
         try:
-            imported = read_document(GuildConfig, await file.read())
+            # Off the event loop: parsing compiles the file's patterns.
+            imported = await asyncio.to_thread(read_import, await file.read(), self._catalog.names)
         except (ConfigError, discord.HTTPException) as error:
-            await tell(interaction, f"I can't import `{file.filename}`: {error}")
+            await tell(interaction, summary.cut(f"I can't import `{file.filename[:100]}`: {error}"))
             return
         guild = interaction.guild
         kept, dropped = _here(imported, guild) if guild else (imported, 0)
@@ -280,9 +303,9 @@ class AdminCommands(app_commands.Group):
                 change,
             )
         except ConfigError as error:
-            await tell(interaction, f"That can't be saved: {error}")
+            await tell(interaction, summary.cut(f"That can't be saved: {error}"))
             return
-        await tell(interaction, summary.changes(lines) + note)
+        await tell(interaction, summary.changes(lines, summary.MESSAGE_LIMIT - len(note)) + note)
 
     async def _known_model(self, interaction: discord.Interaction, model: str) -> bool:
         if model in self._catalog.names:

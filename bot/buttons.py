@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.replies import answering
 from jobs import custom_ids
 from jobs.specs import Strength
 
@@ -32,7 +33,7 @@ class UpscaleButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_i
         return cls(match["job"], int(match["index"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _actions(interaction).upscale(interaction, self.job_id, self.index)
+        await answering(interaction, _actions(interaction).upscale(interaction, self.job_id, self.index))
 
 
 class VaryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.VARY):
@@ -59,7 +60,9 @@ class VaryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.
         return cls(match["job"], int(match["index"]), strength)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _actions(interaction).vary(interaction, self.job_id, self.index, self.strength)
+        await answering(
+            interaction, _actions(interaction).vary(interaction, self.job_id, self.index, self.strength)
+        )
 
 
 class RerollButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.REROLL):
@@ -74,7 +77,7 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_id
         return cls(match["job"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _actions(interaction).reroll(interaction, self.job_id)
+        await answering(interaction, _actions(interaction).reroll(interaction, self.job_id))
 
 
 class RetryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.RETRY):
@@ -89,8 +92,26 @@ class RetryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids
         return cls(match["job"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _actions(interaction).retry(interaction, self.job_id)
+        await answering(interaction, _actions(interaction).retry(interaction, self.job_id))
 
 
 BUTTONS = (UpscaleButton, VaryButton, RerollButton, RetryButton)
 """What the client registers with `add_dynamic_items`."""
+UNKNOWN_BUTTON = (
+    "That button isn't one I can use (it may be from an older version of me): run /imagine again."
+)
+
+
+def serves(interaction: discord.Interaction) -> bool:
+    """Whether one of `BUTTONS` takes this click: discord.py runs a dynamic item only when the
+    custom_id matches its template and the clicked message carries a component with that id."""
+    custom_id = (interaction.data or {}).get("custom_id", "")
+    if not any(button.__discord_ui_compiled_template__.fullmatch(custom_id) for button in BUTTONS):
+        return False
+    message = interaction.message
+    rows = message.components if message else []
+    return any(
+        getattr(component, "custom_id", None) == custom_id
+        for row in rows
+        for component in getattr(row, "children", [row])
+    )

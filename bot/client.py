@@ -9,14 +9,14 @@ from redis import Redis
 
 from bot.actions import Actions
 from bot.admin import AdminCommands
-from bot.buttons import BUTTONS
+from bot.buttons import BUTTONS, UNKNOWN_BUTTON, serves
 from bot.commands import add_commands
 from bot.consumer import EventConsumer
 from bot.metrics import BotMetrics, Outcome
 from bot.poster import Poster
 from bot.preferences import Preferences, add_preference_commands
 from bot.presenter import Presenter
-from bot.replies import tell
+from bot.replies import tell, trouble
 from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore
 from models.catalog import Catalog
@@ -42,7 +42,7 @@ class CommandTree(app_commands.CommandTree):
         if refused:
             return
         log.error("/%s failed", name, exc_info=error)
-        await tell(interaction, "Something went wrong on my side. Try again in a moment.")
+        await tell(interaction, trouble(error))
 
 
 class ImagineBot(discord.Client):
@@ -75,6 +75,8 @@ class ImagineBot(discord.Client):
         )
         self._consumer = EventConsumer(redis, presenter.present, consumer=settings.consumer_name)
         self._consuming: asyncio.Task | None = None
+        self.failed = False
+        """Whether the bot stopped because a part of it failed (its exit status says so)."""
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*BUTTONS)
@@ -102,7 +104,15 @@ class ImagineBot(discord.Client):
         if not self.settings.dev_guild_ids:
             await self.tree.sync()
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answers a click that none of our buttons will: a custom_id we never made, or one that is
+        not on the clicked message (a hand-made interaction). Discord would say "This interaction
+        failed"; the member reads why instead."""
+        if interaction.type is discord.InteractionType.component and not serves(interaction):
+            await tell(interaction, UNKNOWN_BUTTON)
+
     def _consumer_stopped(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception():
             log.error("the event consumer stopped", exc_info=task.exception())
+            self.failed = True
             asyncio.get_running_loop().create_task(self.close())

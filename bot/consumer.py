@@ -14,6 +14,7 @@ import aiohttp
 import discord
 from pydantic import ValidationError
 from redis import Redis
+from redis.backoff import EqualJitterBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from jobs import keys
@@ -64,6 +65,7 @@ class EventConsumer:
         consumer: str,
         retry_after: float = 30.0,
         block_ms: int = 1000,
+        max_pause: float = 10.0,
     ) -> None:
         self._redis = redis
         self._handle = handle
@@ -73,15 +75,33 @@ class EventConsumer:
         self._lanes: dict[str, Lane] = {}
         self._in_flight: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
+        self._outages = 0
+        """Failed attempts to reach Redis since it last answered."""
+        self._backoff = EqualJitterBackoff(cap=max_pause, base=0.25)
 
     async def run(self) -> None:
-        """Handles what this consumer left pending, then new events, re-claiming stalled ones."""
-        await asyncio.to_thread(self._create_group)
+        """Handles what this consumer left pending, then new events, re-claiming stalled ones.
+
+        Runs until cancelled: when Redis goes away (a restart, a network cut) it waits, with
+        growing pauses, until Redis answers again, then carries on where the group left off."""
+        while True:
+            try:
+                await self._consume()
+            except RedisError as error:
+                self._outages += 1
+                delay = self._backoff.compute(self._outages)
+                log.warning("the event stream is unreachable (%r); trying again in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+
+    async def _consume(self) -> None:
+        await asyncio.to_thread(self._create_group)  # again after a Redis that lost its data
         await self._drain_own_pending()
         loop = asyncio.get_running_loop()
         next_claim = loop.time() + self._retry_after_ms / 1000
         while True:
-            for entry in await asyncio.to_thread(self._read, ">"):
+            entries = await asyncio.to_thread(self._read, ">")
+            self._outages = 0
+            for entry in entries:
                 self._dispatch(*entry)
             if loop.time() >= next_claim:
                 for entry in await asyncio.to_thread(self._claim_stalled):
@@ -148,18 +168,32 @@ class EventConsumer:
                 lane.waiting -= 1
                 try:
                     await self._handle(event, lane)
-                except TRANSIENT as error:
-                    log.warning(
-                        "job %s: %s %s failed (%r); retrying later", event.job_id, event.kind, entry_id, error
-                    )
-                    return
-                except Exception:
+                except Exception as error:
+                    if transient(error):
+                        log.warning(
+                            "job %s: %s %s failed (%r); retrying later",
+                            event.job_id,
+                            event.kind,
+                            entry_id,
+                            error,
+                        )
+                        return
                     log.exception("job %s: could not show %s %s", event.job_id, event.kind, entry_id)
-                await asyncio.to_thread(self._redis.xack, keys.EVENTS_STREAM, GROUP, entry_id)
+                try:
+                    await asyncio.to_thread(self._redis.xack, keys.EVENTS_STREAM, GROUP, entry_id)
+                except RedisError as error:  # shown again once claimed: each step is idempotent
+                    log.warning("job %s: could not acknowledge %s (%r)", event.job_id, entry_id, error)
         finally:
             self._in_flight.discard(entry_id)
             if lane.waiting == 0 and not lane.lock.locked() and self._lanes.get(event.job_id) is lane:
                 del self._lanes[event.job_id]
+
+
+def transient(error: BaseException) -> bool:
+    """Whether another try later may succeed: a network or Redis failure, a Discord server error,
+    or a rate limit discord.py gave up waiting out (it raises the 429 after five tries)."""
+    rate_limited = isinstance(error, discord.HTTPException) and error.status == 429
+    return rate_limited or isinstance(error, TRANSIENT)
 
 
 def _text(value: bytes | str) -> str:

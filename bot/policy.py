@@ -99,7 +99,8 @@ class Policy:
             offered = ", ".join(f"`{name}`" for name in self.offered(config))
             raise Refusal(f"The model `{model}` isn't offered on this server. Use one of: {offered}")
         terms_text = f"{prompt_text(spec.generation.prompt)} {spec.generation.negative}"
-        if banned_terms(config.moderation.words, config.moderation.patterns).found_in(terms_text):
+        moderation = config.moderation
+        if banned_terms(moderation.words, moderation.patterns, moderation.strict).found_in(terms_text):
             raise Refusal(
                 "This prompt uses a word or phrase this server doesn't allow."
                 " Please rephrase it and try again."

@@ -1,6 +1,9 @@
 """Editing and posting a job's messages: through the interaction's webhook while its token works
 (those requests are exempt from the bot's global rate limit), then with the bot's own token."""
 
+import logging
+from collections import OrderedDict
+
 import discord
 from discord.webhook.async_ import async_context
 
@@ -11,11 +14,22 @@ INVALID_WEBHOOK_TOKEN = 50027
 """Discord's code for an interaction token past its 15 minutes."""
 CANNOT_MESSAGE_USER = 50007
 """Discord's code for a member whose DMs are closed to the bot."""
+_EXPIRED_KEPT = 10_000
+"""Jobs whose interaction token Discord already refused, remembered so it is not tried again."""
+
+log = logging.getLogger(__name__)
+
+
+def refused(error: discord.HTTPException) -> bool:
+    """Whether Discord refused the request itself (a 4xx other than a rate limit): sending it again
+    cannot help, so the member must be told another way."""
+    return 400 <= error.status < 500 and error.status != 429
 
 
 class Poster:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
+        self._expired: OrderedDict[str, None] = OrderedDict()
 
     async def edit_waiting(
         self,
@@ -26,17 +40,17 @@ class Poster:
         view: discord.ui.View | None = None,
     ) -> None:
         """Rewrites the waiting message; `attachments` replaces its files when given."""
-        if delivery.message_id is None or (delivery.direct and not delivery.token_usable()):
+        if delivery.message_id is None or (delivery.direct and not self._token_works(delivery)):
             return  # an ephemeral message is out of reach once the token expires
         edit: dict = {"content": content, "view": view, "allowed_mentions": render.mentions(delivery)}
         if attachments is not None:
             edit["attachments"] = attachments
-        if delivery.token_usable():
+        if self._token_works(delivery):
             try:
                 await self._webhook(delivery).edit_message(delivery.message_id, **edit)
                 return
             except discord.HTTPException as error:
-                if error.code != INVALID_WEBHOOK_TOKEN:
+                if not self._token_expired(delivery, error):
                     raise
         await self._waiting_message(delivery).edit(**edit)
 
@@ -47,12 +61,12 @@ class Poster:
         that died between Discord's answer and the record); later only a recorded id can.
         """
         try:
-            if delivery.token_usable():
+            if self._token_works(delivery):
                 try:
                     await self._delete_through_webhook(delivery)
                     return
                 except discord.HTTPException as error:
-                    if error.code != INVALID_WEBHOOK_TOKEN:
+                    if not self._token_expired(delivery, error):
                         raise
             if delivery.message_id is not None and not delivery.direct:
                 await self._waiting_message(delivery).delete()
@@ -102,6 +116,36 @@ class Poster:
                     file.reset()
         channel = self._client.get_partial_messageable(delivery.channel_id, guild_id=delivery.guild_id)
         return (await channel.send(**send)).id
+
+    async def tell_requester(self, delivery: Delivery, content: str) -> int | None:
+        """A message only the requester sees, through the interaction's webhook: for when Discord
+        refuses the bot's messages in the channel. None when the token no longer works either."""
+        if not self._token_works(delivery):
+            log.error("job %s: no way left to tell the member: %s", delivery.job_id, content)
+            return None
+        try:
+            message = await self._webhook(delivery).send(
+                content, ephemeral=True, wait=True, allowed_mentions=render.mentions(delivery)
+            )
+        except discord.HTTPException as error:
+            if not refused(error):
+                raise
+            log.error("job %s: Discord refused every way to tell the member (%s)", delivery.job_id, error)
+            return None
+        return message.id
+
+    def _token_works(self, delivery: Delivery) -> bool:
+        return delivery.token_usable() and delivery.job_id not in self._expired
+
+    def _token_expired(self, delivery: Delivery, error: discord.HTTPException) -> bool:
+        """Whether `error` says the interaction token expired; if so it is remembered, so the job's
+        next requests go straight to the bot's own token."""
+        if error.code != INVALID_WEBHOOK_TOKEN:
+            return False
+        self._expired[delivery.job_id] = None
+        while len(self._expired) > _EXPIRED_KEPT:
+            self._expired.popitem(last=False)
+        return True
 
     def _webhook(self, delivery: Delivery) -> discord.Webhook:
         return discord.Webhook.partial(

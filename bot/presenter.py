@@ -1,19 +1,20 @@
 """Turning one job's events into what the channel shows: progress edits, then the result."""
 
 import asyncio
-import contextlib
 import io
 import logging
 import re
 import time
+from typing import Any
 
 import discord
+from PIL import Image
 
 from bot import render
 from bot.consumer import Lane
 from bot.deliveries import Delivery, DeliveryBook
 from bot.metrics import BotMetrics
-from bot.poster import Poster
+from bot.poster import Poster, refused
 from broker.artifacts import ArtifactExpiredError, ArtifactStore
 from broker.images import fit
 from broker.logs import job_context
@@ -88,47 +89,75 @@ class Presenter:
 
     async def _deliver(self, delivery: Delivery, done: Done, posted: int | None) -> None:
         if posted is None:
-            ref = done.grid or done.images[0]
             try:
-                data = await asyncio.to_thread(self._artifacts.get, ref.key)
+                message = await self._result(delivery, done)
             except ArtifactExpiredError:
                 await self._fail(delivery, "the images expired before they could be posted.", None)
                 return
-            encoded = await asyncio.to_thread(fit, data, ref.content_type, delivery.attachment_size_limit)
-            spoiler = delivery.safety is Safety.SPOILER and bool(done.flagged)
-            name = f"{'SPOILER_' * spoiler}{_file_stem(delivery)}.{encoded.extension}"
-            file = discord.File(io.BytesIO(encoded.data), name)
-            blocked = done.flagged if delivery.safety is Safety.BLOCK else ()
-            view = (
-                render.grid_buttons(delivery.job_id, blocked)
-                if done.grid
-                else render.upscale_buttons(delivery.job_id, delivery.parent_url, blocked=bool(blocked))
-            )
-            notes = render.flag_notes(delivery.safety, done.flagged, len(done.images))
-            content = render.finished(delivery, done.warnings + notes)
-            message_id = await self._poster.post(delivery, content=content, file=file, view=view)
+            except (ValueError, OSError, Image.DecompressionBombError):
+                log.exception("job %s: the stored result could not be read", delivery.job_id)
+                await self._fail(delivery, "the images could not be read back from storage.", None)
+                return
+            try:
+                message_id = await self._poster.post(delivery, **message)
+            except discord.HTTPException as error:
+                if not refused(error):
+                    raise
+                log.warning("job %s: Discord refused the result: %s", delivery.job_id, error)
+                await self._fail(delivery, f"Discord refused the result message ({error.text}).", None)
+                return
             self._metrics.result_delay.observe(max(0.0, time.time() - done.at))
             await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
             log.info("job %s: posted the result as message %s", delivery.job_id, message_id)
         await self._poster.delete_waiting(await self._latest(delivery))
         self._last_edit.pop(delivery.job_id, None)
 
+    async def _result(self, delivery: Delivery, done: Done) -> dict[str, Any]:
+        """The result message's content, file and buttons."""
+        ref = done.grid or done.images[0]
+        data = await asyncio.to_thread(self._artifacts.get, ref.key)
+        encoded = await asyncio.to_thread(fit, data, ref.content_type, delivery.attachment_size_limit)
+        spoiler = delivery.safety is Safety.SPOILER and bool(done.flagged)
+        name = f"{'SPOILER_' * spoiler}{_file_stem(delivery)}.{encoded.extension}"
+        blocked = done.flagged if delivery.safety is Safety.BLOCK else ()
+        view = (
+            render.grid_buttons(delivery.job_id, blocked)
+            if done.grid
+            else render.upscale_buttons(delivery.job_id, delivery.parent_url, blocked=bool(blocked))
+        )
+        notes = render.flag_notes(delivery.safety, done.flagged, len(done.images))
+        return {
+            "content": render.finished(delivery, done.warnings + notes),
+            "file": discord.File(io.BytesIO(encoded.data), name),
+            "view": view,
+        }
+
     async def _fail(self, delivery: Delivery, reason: str, posted: int | None) -> None:
+        """Tells the member the job failed, once: in the waiting message, else in a new message,
+        else (the channel refuses the bot) in a message only they see."""
         if posted is not None:
             return
         content = render.failed(delivery, reason)
         view = render.retry_buttons(delivery.job_id)
         edited = False
         if delivery.message_id is not None:
-            with contextlib.suppress(discord.NotFound):  # someone deleted it: say it in a new message
+            try:
                 await self._poster.edit_waiting(delivery, content=content, attachments=[], view=view)
                 edited = True
-        message_id = (
-            delivery.message_id
-            if edited
-            else await self._poster.post(delivery, content=content, file=None, view=view)
-        )
-        await asyncio.to_thread(self._deliveries.finish, delivery, message_id)
+            except discord.HTTPException as error:  # deleted, or refused: say it in a new message
+                if not refused(error):
+                    raise
+        if edited:
+            message_id = delivery.message_id
+        else:
+            try:
+                message_id = await self._poster.post(delivery, content=content, file=None, view=view)
+            except discord.HTTPException as error:
+                if not refused(error):
+                    raise
+                log.warning("job %s: Discord refused the failure message: %s", delivery.job_id, error)
+                message_id = await self._poster.tell_requester(delivery, content)
+        await asyncio.to_thread(self._deliveries.finish, delivery, message_id or 0)
         log.info("job %s: failed (%s); told the member in message %s", delivery.job_id, reason, message_id)
         if not edited:
             await self._poster.delete_waiting(await self._latest(delivery))

@@ -5,37 +5,55 @@ import discord
 from bot.buttons import RerollButton, RetryButton, UpscaleButton, VaryButton
 from bot.deliveries import Delivery
 from bot.info import Overview
+from bot.replies import MESSAGE_LIMIT
 from jobs import limits
 from jobs.specs import Safety, Strength
 
 DMS_CLOSED = "Your DMs are closed to me, so your result is here instead of in a direct message."
 
-_TITLE_LIMIT = 1500
-"""Characters of the prompt shown; a message holds 2000."""
+_NOTES_LIMIT = 700
+"""Characters of notes a result carries at most; the echoed prompt gets the rest of the message."""
+_NOTE_LIMIT = 300
+_REASON_LIMIT = 500
 
 
-def headline(delivery: Delivery) -> str:
-    """`**prompt** - Image #2 <@member>`, as Midjourney writes it."""
-    title = delivery.title if len(delivery.title) <= _TITLE_LIMIT else delivery.title[:_TITLE_LIMIT] + "…"
+def headline(delivery: Delivery, room: int = MESSAGE_LIMIT) -> str:
+    """`**prompt** - Image #2 <@member>`, as Midjourney writes it, in at most `room` characters:
+    the prompt is cut (with "…") to leave room for the rest."""
     label = f"{delivery.label} " if delivery.label else ""
-    return f"**{discord.utils.escape_markdown(title)}** - {label}<@{delivery.requester_id}>"
+    tail = f"** - {label}<@{delivery.requester_id}>"
+    title = discord.utils.escape_markdown(delivery.title)
+    if 2 + len(title) + len(tail) > room:
+        title = _escaped_prefix(delivery.title, room - 2 - len(tail) - 1) + "…"
+    return f"**{title}{tail}"
 
 
 def waiting(delivery: Delivery) -> str:
     place = f" · #{delivery.position} in queue" if delivery.position else ""
-    return f"{headline(delivery)} (Waiting to start{place})"
+    return _with_headline(delivery, f" (Waiting to start{place})")
 
 
 def running(delivery: Delivery, percent: int) -> str:
-    return f"{headline(delivery)} ({percent}%)"
+    return _with_headline(delivery, f" ({percent}%)")
 
 
 def finished(delivery: Delivery, warnings: tuple[str, ...] = ()) -> str:
-    return "\n".join([headline(delivery), *(f"-# note: {warning}" for warning in warnings)])
+    """The result's text: the headline, then each note in small print. Repeated notes are shown
+    once, and notes past a share of the message are counted instead of shown."""
+    lines, used = [], 0
+    notes = list(dict.fromkeys(warnings))
+    for index, note in enumerate(notes):
+        line = f"\n-# note: {_clip(note, _NOTE_LIMIT)}"
+        if used + len(line) > _NOTES_LIMIT:
+            lines.append(f"\n-# … and {len(notes) - index} more notes")
+            break
+        lines.append(line)
+        used += len(line)
+    return _with_headline(delivery, "".join(lines))
 
 
 def failed(delivery: Delivery, reason: str) -> str:
-    return f"{headline(delivery)}\n**Could not finish:** {reason}"
+    return _with_headline(delivery, f"\n**Could not finish:** {_clip(reason, _REASON_LIMIT)}")
 
 
 def mentions(delivery: Delivery) -> discord.AllowedMentions:
@@ -92,6 +110,25 @@ def overview(info: Overview) -> str:
         title = discord.utils.escape_markdown(job.title[:80])
         lines.append(f"- {title} · {job.status}")
     return "\n".join(lines)
+
+
+def _with_headline(delivery: Delivery, rest: str) -> str:
+    return headline(delivery, MESSAGE_LIMIT - len(rest)) + rest
+
+
+def _escaped_prefix(text: str, room: int) -> str:
+    """The longest start of `text` whose markdown-escaped form fits in `room` characters."""
+    cut = text[: max(0, room)]
+    escaped = discord.utils.escape_markdown(cut)
+    while len(escaped) > room:
+        # Escaping at most doubles a character, so dropping half the excess never overshoots much.
+        cut = cut[: len(cut) - max(1, (len(escaped) - room + 1) // 2)]
+        escaped = discord.utils.escape_markdown(cut)
+    return escaped
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _images(indices: tuple[int, ...]) -> str:

@@ -12,7 +12,9 @@ from models.settings import CatalogSettings
 
 
 class BotSettings(BrokerSettings, CatalogSettings, MetricsSettings):
-    discord_token: SecretStr = Field(description="the bot token; never logged")
+    discord_token: SecretStr = Field(
+        min_length=1, description="the bot token from the Discord Developer Portal; never logged"
+    )
     discord_api_base: str = Field(
         default="https://discord.com/api/v10",
         description="Discord's REST base, or a proxy's, or the emulator's",
@@ -36,5 +38,6 @@ class BotSettings(BrokerSettings, CatalogSettings, MetricsSettings):
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
-            return [int(part) for part in value.split(",") if part.strip()]
+            # pydantic turns each into an int, and names the one that is not a number.
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value

@@ -47,10 +47,14 @@ def fit(data: bytes, content_type: str, limit: int) -> Encoded:
             image = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.Resampling.LANCZOS)
 
 
-def cut_image(data: bytes, index: int, count: int) -> Image.Image:
+def cut_image(data: bytes, index: int, count: int, *, largest: tuple[int, int] | None = None) -> Image.Image:
     """Image `index` of a posted result: the whole image when `count` is 1, else that tile of the
-    2×2 grid (1-4, left to right, top to bottom)."""
-    grid = Image.open(io.BytesIO(data)).convert("RGB")
+    2×2 grid (1-4, left to right, top to bottom). With `largest`, an image wider or taller than
+    that is refused (ValueError) from its header, before its pixels are decoded."""
+    grid = Image.open(io.BytesIO(data))
+    if largest and (grid.width > largest[0] or grid.height > largest[1]):
+        raise ValueError(f"a {grid.width}×{grid.height} image is larger than {largest[0]}×{largest[1]}")
+    grid = grid.convert("RGB")
     if count == 1:
         return grid
     width, height = grid.width // 2, grid.height // 2

@@ -12,9 +12,11 @@ from pathlib import Path
 from redis import Redis
 from rq import Worker
 
-from broker.local_redis import LocalRedis, reachable
+from broker import startup
+from broker.local_redis import LocalRedis, RedisUnavailableError, reachable
 from broker.queues import model_queue
 from broker.settings import BrokerSettings
+from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +30,28 @@ WORKER_START_TIMEOUT = 120.0
 
 
 class BackendError(RuntimeError):
-    """The configured Redis cannot be reached, or the embedded worker did not start."""
+    """The embedded Redis or worker did not start."""
 
 
 @contextmanager
 def redis_url_for(settings: BrokerSettings) -> Iterator[str]:
-    """The configured Redis, or, when none is configured and the default is down, a local one."""
-    if reachable(settings.redis_url):
+    """The configured Redis, or, when none is configured and the default is down, a local one.
+
+    A configured Redis that does not answer is a `startup.RedisUnreachableError`."""
+    if "IMAGINE_REDIS_URL" in os.environ or reachable(settings.redis_url):
+        startup.redis_answers(settings.redis_url)
         yield settings.redis_url
         return
-    if "IMAGINE_REDIS_URL" in os.environ:
-        raise BackendError(f"cannot reach Redis at {settings.redis_url} (IMAGINE_REDIS_URL)")
     # Persisted between runs, so `imagine upscale <job>` works after `imagine generate`.
-    with LocalRedis(data_dir()) as server:
-        log.info("started a local redis-server at %s", server.url)
+    try:
+        server = LocalRedis(data_dir()).start()
+    except RedisUnavailableError as error:
+        raise BackendError(str(error)) from None
+    try:
+        log.info("started a local redis-server on port %s", server.port)  # its URL holds the password
         yield server.url
+    finally:
+        server.stop()
 
 
 @contextmanager
@@ -53,6 +62,8 @@ def worker_for(url: str, model: str) -> Iterator[None]:
         yield
         return
     env = {**os.environ, "IMAGINE_REDIS_URL": url, "IMAGINE_MODELS": model}
+    # The worker would say the same, but only after the prompt was queued and a child started.
+    startup.settings(WorkerSettings, models=model)
     process = subprocess.Popen(
         [sys.executable, "-m", "worker", "--log-level", "WARNING"], env=env, stdin=subprocess.DEVNULL
     )

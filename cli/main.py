@@ -10,6 +10,7 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
+from broker import startup
 from broker.artifacts import ArtifactStore
 from broker.events import EventLog
 from broker.queues import JobSubmitter, UnknownJobError
@@ -21,7 +22,7 @@ from jobs.events import Done, Failed, Progress, Queued, Started
 from jobs.prompt import PromptError, parse_prompt
 from jobs.resolve import ResolveError, imagine_spec, reroll_spec, upscale_spec, vary_spec
 from jobs.specs import JobSpec, Strength
-from models.catalog import Catalog, UnknownModelError, load_catalog
+from models.catalog import Catalog, UnknownModelError
 from models.settings import CatalogSettings
 
 
@@ -31,8 +32,17 @@ class JobFailedError(RuntimeError):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = BrokerSettings()
-    catalog = load_catalog(CatalogSettings().catalog)
+    try:
+        return _command(args)
+    except startup.StartupError as error:  # a setting, the catalog, or the configured Redis
+        for line in error.lines:
+            print(f"imagine: {line}", file=sys.stderr)
+        return error.status
+
+
+def _command(args: argparse.Namespace) -> int:
+    settings = startup.settings(BrokerSettings)
+    catalog = startup.catalog(startup.settings(CatalogSettings).catalog)
     user = getpass.getuser()
     if args.command == "status":
         return _status(args, settings, catalog)

@@ -79,9 +79,12 @@ def click_button(
     user_id: int,
     attachment_size_limit: int,
     forged: bool = False,
+    unlisted: bool = False,
 ) -> Interaction:
-    """Raises LookupError when the message is gone or has no such button, PermissionError when the user
-    cannot see the message (unless `forged`), ValueError when the button is disabled."""
+    """Raises LookupError when the message is gone or has no such button (unless `unlisted`),
+    PermissionError when the user cannot see the message (unless `forged`), ValueError when the button
+    is disabled. With `unlisted` a custom_id the message does not show is delivered as a plain
+    button's, as a hand-made interaction would."""
     try:
         message = state.messages.get(message_id, ephemeral=True)
     except DiscordError:
@@ -92,6 +95,8 @@ def click_button(
         check_message(state.world, message.payload, user_id=user_id)
     buttons = list(_buttons(message.payload["components"]))
     button = next((b for b in buttons if b.get("custom_id") == custom_id), None)
+    if button is None and unlisted:
+        button = {"type": BUTTON, "custom_id": custom_id}
     if button is None:
         ids = [b.get("custom_id") or b.get("url") for b in buttons]
         raise LookupError(f"message {message_id} has no button {custom_id!r}; its buttons: {ids}")

@@ -2,6 +2,7 @@
 
 import io
 import mimetypes
+import warnings
 from typing import Any
 from urllib.parse import quote
 
@@ -36,10 +37,13 @@ def make_attachment(
         "content_type": mimetypes.guess_type(filename)[0] or OCTET_STREAM,
     }
     try:
-        with Image.open(io.BytesIO(upload.data)) as image:
-            attachment["content_type"] = Image.MIME.get(image.format or "", attachment["content_type"])
-            attachment["width"], attachment["height"] = image.size
-    except (UnidentifiedImageError, OSError):
+        # Discord takes any file: a huge image (a test's decompression bomb) is stored unmeasured.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(upload.data)) as image:
+                attachment["content_type"] = Image.MIME.get(image.format or "", attachment["content_type"])
+                attachment["width"], attachment["height"] = image.size
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         pass
     if meta.get("description"):
         attachment["description"] = meta["description"]

@@ -107,6 +107,9 @@ class BackgroundEmulator:
     def message(self, message_id: int) -> dict[str, Any]:
         return self.call(DiscordEmulator.message, message_id)
 
+    def summaries(self, channel_id: int) -> list[dict[str, Any]]:
+        return self.call(DiscordEmulator.summaries, channel_id)
+
     def fail_next(self, method: str, path_pattern: str, status: int, **kwargs: Any) -> None:
         self.call(DiscordEmulator.fail_next, method, path_pattern, status, **kwargs)
 

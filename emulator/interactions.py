@@ -35,6 +35,9 @@ class Interaction:
     original_message_id: int | None = None
     modal: dict[str, Any] | None = None
     """The modal the bot opened (callback type 9), if any."""
+    response_data: dict[str, Any] | None = None
+    """The callback's `data` as the bot sent it (the original response's content as it was first
+    written, even once the message is edited or deleted)."""
     message_ids: list[int] = field(default_factory=list)
     """Messages this interaction's token may read, edit and delete: the original and follow-ups."""
     clicked_message_id: int | None = None

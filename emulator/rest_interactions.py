@@ -42,6 +42,7 @@ async def create_response(state: State, call: Call) -> web.Response:
     else:
         detail = f"callback type {kind} is not a valid answer to a {interaction.kind} interaction"
         raise invalid_form(field_error(("type",), "INTERACTION_CALLBACK_TYPE_INVALID", detail))
+    interaction.response_data = data
     interaction.acknowledge(kind)
     if not call.flag("with_response"):
         return no_content()

@@ -224,10 +224,12 @@ class DiscordEmulator:
         user_id: int,
         attachment_size_limit: int = DEFAULT_UPLOAD_LIMIT,
         forged: bool = False,
+        unlisted: bool = False,
     ) -> Interaction:
         """The member clicks the message's button with that custom_id. PermissionError when they cannot
         see the message (another user's DM with the bot, an ephemeral message shown to someone else);
-        `forged=True` delivers the click anyway."""
+        `forged=True` delivers the click anyway. `unlisted=True` delivers a custom_id the message does
+        not show (a hand-made interaction: `evil:1`, a job that never existed)."""
         return click_button(
             self._state,
             message_id,
@@ -235,11 +237,18 @@ class DiscordEmulator:
             user_id=user_id,
             attachment_size_limit=attachment_size_limit,
             forged=forged,
+            unlisted=unlisted,
         )
 
     def messages(self, channel_id: int) -> list[dict[str, Any]]:
         """What members see in the channel (or DM), oldest first; attachments carry `data` (their bytes)."""
         return [message.view() for message in self._state.messages.in_channel(channel_id)]
+
+    def summaries(self, channel_id: int) -> list[dict[str, Any]]:
+        """The channel's messages, cheaply: id, author id, content, attachment count and buttons
+        (label, emoji name, custom_id, url), without copying attachments' bytes; for watchers that
+        read a busy channel often."""
+        return [_summary(message.payload) for message in self._state.messages.in_channel(channel_id)]
 
     def message(self, message_id: int) -> dict[str, Any]:
         """A message as it is now (ephemeral ones too); KeyError when there is none."""
@@ -329,3 +338,21 @@ class DiscordEmulator:
         if attachment is None or attachment["filename"] != request.match_info["filename"]:
             return web.Response(status=404, text="404: Not Found")
         return web.Response(body=attachment["data"], content_type=attachment["content_type"])
+
+
+def _summary(payload: dict[str, Any]) -> dict[str, Any]:
+    buttons = [
+        {key: button.get(key) for key in ("label", "custom_id", "url", "disabled")}
+        | {"emoji": (button.get("emoji") or {}).get("name")}
+        for row in payload["components"]
+        for button in row.get("components") or []
+        if button.get("type") == 2
+    ]
+    return {
+        "id": int(payload["id"]),
+        "author_id": int(payload["author"]["id"]),
+        "content": payload["content"],
+        "attachments": len(payload["attachments"]),
+        "buttons": buttons,
+        "nonce": payload.get("nonce"),
+    }

@@ -5,6 +5,14 @@ from typing import Final
 MAX_PROMPT_CHARS: Final = 4000
 """Longest prompt text accepted, parameters included (Discord's option limit is 6000)."""
 
+MAX_PROMPT_PARTS: Final = (MAX_PROMPT_CHARS + 2) // 3
+"""Most `::` parts a prompt can hold: `a::a::a…` within MAX_PROMPT_CHARS."""
+MAX_WARNINGS: Final = 16
+MAX_WARNING_CHARS: Final = 300
+"""Bounds on the notes a spec carries into its result (the bot shows them under the grid)."""
+MAX_REQUESTER_CHARS: Final = 100
+"""Longest `requested_by`: a Discord user id (20 digits at most), or a local or API user's name."""
+
 SEED_MAX: Final = 4_294_967_295
 STEPS_MIN: Final = 1
 STEPS_MAX: Final = 150

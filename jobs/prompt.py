@@ -13,6 +13,31 @@ from jobs._flags import BY_NAME, FLAGS, NUMBER, BadValue, Flag, format_number
 _PHONE_DASH = re.compile("^[\N{EM DASH}\N{EN DASH}](?=[A-Za-z])")
 # "::" ends a part; a number straight after it, up to a space or the end, is that part's weight.
 _SEPARATOR = re.compile(rf"::(?:({NUMBER.pattern})(?=\s|$))?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+"""Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt, Unicode 15.1), merged:
+characters drawn as nothing at all (zero-width spaces and joiners, variation selectors, fillers).
+`unicodedata` lacks the property; the tests compare these with the `regex` package's."""
+_VISIBLE = re.compile(r"[^\s" + "".join(f"{chr(low)}-{chr(high)}" for low, high in IGNORABLE_RANGES) + "]")
 
 
 class PromptError(ValueError):
@@ -35,8 +60,8 @@ class PromptPart(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    text: str = Field(min_length=1)
-    weight: float = 1.0
+    text: str = Field(min_length=1, max_length=limits.MAX_PROMPT_CHARS)
+    weight: float = Field(default=1.0, ge=-limits.WEIGHT_MAX, le=limits.WEIGHT_MAX)
 
 
 class ParsedPrompt(BaseModel):
@@ -71,7 +96,14 @@ def prompt_text(parts: Sequence[PromptPart]) -> str:
 
 
 def parse_prompt(text: str) -> ParsedPrompt:
-    """Read a member's prompt; raise PromptError, with a message for them, if it can't be used."""
+    """Read a member's prompt; raise PromptError, with a message for them, if it can't be used.
+
+    Invisible characters (Unicode's default-ignorable ones) are kept where they stand, since emoji
+    sequences need them, but text made only of them counts as no text.
+    """
+    if _SURROGATE.search(text):
+        # Half of a UTF-16 pair (a pasted emoji cut in two): it cannot be stored or sent on.
+        raise PromptError("Your prompt has a broken character in it: type that part again")
     length = len(" ".join(text.split()))
     if length > limits.MAX_PROMPT_CHARS:
         raise PromptError(
@@ -79,10 +111,10 @@ def parse_prompt(text: str) -> ParsedPrompt:
             value=str(length),
         )
     words = [_PHONE_DASH.sub("--", word) for word in text.split()]
-    if not words:
+    if not any(map(_visible, words)):
         raise PromptError("Write something to draw, like `a red fox in the snow`")
     first_flag = _next_flag(words, 0)
-    if first_flag == 0:
+    if not any(map(_visible, words[:first_flag])):
         raise PromptError("Write something to draw before the parameters, like `a red fox --ar 3:2`")
     parts = _parse_parts(" ".join(words[:first_flag]))
     return ParsedPrompt.model_validate({"parts": parts, **_parse_parameters(words[first_flag:])})
@@ -107,7 +139,7 @@ def _parse_parts(text: str) -> tuple[PromptPart, ...]:
     start = 0
     for separator in _SEPARATOR.finditer(text):
         part = text[start : separator.start()].strip()
-        if not part:
+        if not _visible(part):
             raise PromptError(
                 f"`{separator[0]}` has no text before it: write something to draw in each part",
                 flag="::",
@@ -123,7 +155,7 @@ def _parse_parts(text: str) -> tuple[PromptPart, ...]:
             )
         parts.append(PromptPart(text=part, weight=weight))
         start = separator.end()
-    if rest := text[start:].strip():
+    if _visible(rest := text[start:].strip()):
         parts.append(PromptPart(text=rest))
     total = sum(part.weight for part in parts)
     if total <= 0:
@@ -133,6 +165,10 @@ def _parse_parts(text: str) -> tuple[PromptPart, ...]:
             value=format_number(total),
         )
     return tuple(parts)
+
+
+def _visible(text: str) -> bool:
+    return _VISIBLE.search(text) is not None
 
 
 def _parse_parameters(words: list[str]) -> dict[str, object]:

@@ -3,10 +3,27 @@
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from jobs import limits
 from jobs.prompt import PromptPart
+
+
+JOB_ID_PATTERN = r"^[0-9a-f]{32}$"
+JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN)]
+
+
+def _one_prompt(parts: tuple[PromptPart, ...]) -> tuple[PromptPart, ...]:
+    # The parser accepts MAX_PROMPT_CHARS in all, parameters included: the parts hold less.
+    if (total := sum(len(part.text) for part in parts)) > limits.MAX_PROMPT_CHARS:
+        raise ValueError(f"the prompt is {total} characters long; at most {limits.MAX_PROMPT_CHARS}")
+    return parts
+
+
+def _known_sampler(name: str) -> str:
+    if name not in limits.SAMPLERS:
+        raise ValueError(f"`{name}` isn't a sampler: use one of {', '.join(limits.SAMPLERS)}")
+    return name
 
 
 class Operation(StrEnum):
@@ -38,13 +55,17 @@ class Generation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     model: str
-    prompt: tuple[PromptPart, ...] = Field(min_length=1)
-    negative: str = ""
+    prompt: Annotated[
+        tuple[PromptPart, ...],
+        Field(min_length=1, max_length=limits.MAX_PROMPT_PARTS),
+        AfterValidator(_one_prompt),
+    ]
+    negative: str = Field(default="", max_length=limits.MAX_PROMPT_CHARS)
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     steps: int = Field(ge=limits.STEPS_MIN, le=limits.STEPS_MAX * 2)
     guidance: float = Field(ge=limits.GUIDANCE_MIN, le=limits.GUIDANCE_MAX)
-    sampler: str
+    sampler: Annotated[str, AfterValidator(_known_sampler)]
     seed: int = Field(ge=0, le=limits.SEED_MAX)
     chaos: int = Field(default=0, ge=0, le=limits.CHAOS_MAX)
     tile: bool = False
@@ -60,18 +81,20 @@ class ImageRef(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    job_id: str
+    job_id: JobId
     index: int = Field(ge=1, le=limits.GRID_IMAGES)
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    job_id: JobId
     generation: Generation
-    requested_by: str | None = None
+    requested_by: str | None = Field(default=None, max_length=limits.MAX_REQUESTER_CHARS)
     """Who asked (a Discord user id, or a local user name): for limits and attribution."""
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Annotated[str, Field(max_length=limits.MAX_WARNING_CHARS)], ...] = Field(
+        default=(), max_length=limits.MAX_WARNINGS
+    )
     """Notes from resolving the prompt that the result should carry."""
     safety: Safety = Safety.OFF
     """What the worker does with images its NSFW checker flags: nothing is checked when OFF; BLOCK
@@ -86,7 +109,7 @@ class RerollSpec(_Spec):
     """The same prompt as `source_job_id`, with new seeds."""
 
     op: Literal[Operation.REROLL] = Operation.REROLL
-    source_job_id: str
+    source_job_id: JobId
 
 
 class UpscaleSpec(_Spec):

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from broker import startup
 from broker.local_redis import LocalRedis
+from broker.settings import BrokerSettings
 from emulator import BackgroundEmulator
-from playground.stack import start_bot, start_worker
+from models.settings import CatalogSettings
+from playground.stack import StartupError, start_bot, start_worker
 from playground.web import Playground
 
 log = logging.getLogger("playground")
@@ -34,19 +37,36 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with startup.reported():
+        configured, catalog = _checked()
+    # The worker and the bot get only what is named here (stack.settings_env drops the rest).
+    chosen = {"catalog": str(catalog)} if catalog else {}
     with ExitStack() as running, tempfile.TemporaryDirectory(prefix="imagine-playground-") as scratch:
         logs = Path(scratch)
-        redis_url = (
-            os.environ.get("IMAGINE_REDIS_URL") or running.enter_context(LocalRedis(logs / "redis")).url
-        )
-        log.info("Redis: %s", redis_url)
+        redis_url = configured or running.enter_context(LocalRedis(logs / "redis")).url
+        log.info("Redis: %s", startup.mask_url(redis_url))
         discord = running.enter_context(BackgroundEmulator())
         log.info("Discord emulator: %s", discord.api_base)
-        log.info("starting a worker with the default model (log: %s)", logs / "worker.log")
-        running.callback(start_worker(redis_url, None, logs / "worker.log").stop)
-        log.info("starting the bot (log: %s)", logs / "bot.log")
-        running.callback(start_bot(discord, redis_url, logs / "bot.log").stop)
+        try:
+            log.info("starting a worker with the default model (log: %s)", logs / "worker.log")
+            running.callback(start_worker(redis_url, None, logs / "worker.log", **chosen).stop)
+            log.info("starting the bot (log: %s)", logs / "bot.log")
+            running.callback(start_bot(discord, redis_url, logs / "bot.log", **chosen).stop)
+        except StartupError as error:  # its message holds the process's own output
+            log.error("%s", error)
+            raise SystemExit(1) from None
         asyncio.run(_serve(Playground(discord).app(), args.host, args.port))
+
+
+def _checked() -> tuple[str | None, Path | None]:
+    """The Redis to use (None: start one) and the catalog, once both are known to be right."""
+    configured = None
+    if "IMAGINE_REDIS_URL" in os.environ:
+        configured = startup.settings(BrokerSettings).redis_url
+        startup.redis_answers(configured)
+    catalog = startup.settings(CatalogSettings).catalog
+    startup.catalog(catalog)
+    return configured, catalog
 
 
 async def _serve(app: web.Application, host: str, port: int) -> None:

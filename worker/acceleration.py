@@ -8,7 +8,6 @@ always SDPA (`models.loader`), and half precision is the `dtype` setting.
 import logging
 import time
 from collections.abc import Collection
-from enum import StrEnum
 
 import torch
 
@@ -16,6 +15,7 @@ from jobs.prompt import PromptPart
 from jobs.specs import Generation
 from models.loader import LoadedModel
 from worker.engine import Engine
+from worker.speedups import Speedup
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,6 @@ COMPILED_GRAPHS_LIMIT = 64
 
 WARM_UP_STEPS = 2
 """Denoising steps of each warm-up grid: compiling depends on the tensors' shapes, not on the steps."""
-
-
-class Speedup(StrEnum):
-    CHANNELS_LAST = "channels_last"
-    """The UNet's and VAE's convolution weights in NHWC order, which tensor-core kernels prefer."""
-    FUSED_QKV = "fused_qkv"
-    """One matrix multiplication for attention's query, key and value projections instead of three."""
-    COMPILE = "compile"
-    """`torch.compile` of the UNet, one graph per input shape, compiled by a warm-up at start."""
 
 
 def accelerate(model: LoadedModel, speedups: Collection[Speedup]) -> None:

@@ -11,12 +11,13 @@ from jobs import keys
 from models.catalog import load_catalog
 from models.loader import load_model, pick_device
 from worker import runtime
-from worker.acceleration import Speedup, accelerate, warm_up
+from worker.acceleration import accelerate, warm_up
 from worker.engine import Engine
 from worker.metrics import WorkerMetrics
 from worker.runner import ResidentWorker, build_worker
 from worker.safety import SafetyChecks
 from worker.settings import WorkerSettings
+from worker.speedups import Speedup
 
 log = logging.getLogger(__name__)
 

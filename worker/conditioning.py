@@ -77,19 +77,30 @@ def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.T
 
 
 def truncation_warnings(pipe: DiffusionPipeline, prompt: tuple[PromptPart, ...]) -> tuple[str, ...]:
-    """Says which words of each prompt part fall beyond the text encoder's token limit."""
+    """Says which words of the prompt fall beyond the text encoder's token limit: one note for the
+    whole prompt, however many `::` parts run over, so the result stays one short message."""
     tokenizer = pipe.tokenizer
     room = tokenizer.model_max_length - 2  # the start and end tokens take two places
-    warnings = []
-    for part in prompt:
+    over = []  # (part number, its token count, the end that was left out)
+    for number, part in enumerate(prompt, start=1):
         ids = tokenizer(part.text, add_special_tokens=False).input_ids
         if len(ids) > room:
-            dropped = tokenizer.decode(ids[room:]).strip()
-            warnings.append(
-                f"The prompt is {len(ids)} tokens long and the model reads {room}, "
-                f"so this end was left out: “{_shorten(dropped)}”"
-            )
-    return tuple(warnings)
+            over.append((number, len(ids), tokenizer.decode(ids[room:]).strip()))
+    if not over:
+        return ()
+    if len(prompt) == 1:
+        [(_, length, dropped)] = over
+        return (
+            f"The prompt is {length} tokens long and the model reads {room}, "
+            f"so this end was left out: “{_shorten(dropped)}”",
+        )
+    numbers = ", ".join(str(number) for number, _, _ in over)
+    ends = " · ".join(f"“{_shorten(dropped, 60)}”" for _, _, dropped in over[:3])
+    more = f" and {len(over) - 3} more" if len(over) > 3 else ""
+    return (
+        f"Parts {numbers} of the prompt are longer than the {room} tokens the model reads, "
+        f"so their ends were left out: {ends}{more}",
+    )
 
 
 def _shorten(text: str, limit: int = 120) -> str:

@@ -9,6 +9,14 @@ class InvalidJobError(JobError):
     """The job's payload is not a valid spec."""
 
 
+class DamagedJobError(InvalidJobError):
+    """The job's record in Redis has fields that cannot be read (`worker.records`)."""
+
+
+class JobTooLargeError(JobError):
+    """The job asks for more than its model's limits (sizes, steps)."""
+
+
 class ForbiddenJobError(JobError):
     """The job names a function or callback outside the worker's allow-list."""
 

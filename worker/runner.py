@@ -9,12 +9,14 @@ from types import TracebackType
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ResponseError
 from rq import Queue, SimpleWorker
-from rq.exceptions import AbandonedJobError
+from rq.exceptions import AbandonedJobError, NoSuchJobError, StopRequested
 from rq.executions import Execution
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.timeouts import JobTimeoutException
+from rq.utils import now
 from rq.worker import WorkerStatus
 
 from broker.events import EventLog
@@ -22,9 +24,11 @@ from broker.logs import job_context
 from broker.monitor import FAILURE_REASON
 from broker.queues import TASKS
 from jobs.events import Failed
+from worker import outages, records
 from worker.batching import BatchClaimer, sharing
-from worker.errors import ForbiddenJobError, InvalidJobError, JobError
+from worker.errors import DamagedJobError, ForbiddenJobError, InvalidJobError, JobError
 from worker.metrics import WorkerMetrics
+from worker.queues import WorkerQueue
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +38,30 @@ ALLOWED_FUNCTIONS = frozenset(TASKS.values())
 class AllowListedJob(Job):
     """A job that resolves only the worker's own task functions, and no callbacks at all.
 
-    Redis is a trust boundary: a job hash names a dotted path that RQ would import and call.
+    Redis is a trust boundary: a job hash names a dotted path that RQ would import and call, and
+    any of its fields may be unreadable. Such a job still restores (`worker.records`), and fails
+    with `damage` as its reason instead of stopping the worker that fetched it.
     """
+
+    damage: tuple[str, ...] = ()
+    """What in the job's record could not be read; empty for a sound record."""
+
+    def restore(self, raw_data: Any) -> None:
+        fields, damage = records.checked(raw_data)
+        super().restore(fields)
+        self.damage = tuple(damage)
+
+    def refresh(self) -> None:
+        try:
+            super().refresh()
+        except ResponseError as error:  # the key holds something other than a hash
+            # Nothing can be written to it either, so RQ passes it by as it does a missing job.
+            raise NoSuchJobError(f"{self.key} is not a job record") from error
 
     @property
     def func(self) -> Any:
+        if self.damage:
+            raise DamagedJobError(damaged_reason(self.damage))
         if self.func_name not in ALLOWED_FUNCTIONS:
             raise ForbiddenJobError(f"`{self.func_name}` is not a job this worker runs")
         if self.args or set(self.kwargs) != {"spec"}:
@@ -75,6 +98,7 @@ class ResidentWorker(SimpleWorker):
     """
 
     job_class = AllowListedJob
+    queue_class = WorkerQueue
 
     def __init__(
         self, *args: Any, heartbeat_ttl: int, metrics: WorkerMetrics, batch_jobs: int = 1, **kwargs: Any
@@ -87,7 +111,41 @@ class ResidentWorker(SimpleWorker):
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self._heartbeat_ttl
 
+    @property
+    def dequeue_timeout(self) -> int:
+        # RQ runs its maintenance (which retries the jobs of a worker that died, or that Redis lost
+        # mid-run) only between waits for a job, and an idle worker waits worker_ttl - 15 s: 405 s.
+        return max(1, min(self.maintenance_interval, self.worker_ttl - 15))
+
+    def check_for_suspension(self, burst: bool) -> None:
+        with outages.riding_out(self, "checking for a suspension"):
+            super().check_for_suspension(burst)
+
+    def run_maintenance_tasks(self) -> None:
+        with outages.riding_out(self, "cleaning the registries"):
+            super().run_maintenance_tasks()
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        with outages.riding_out(self, "renewing its heartbeat"):
+            super().heartbeat(timeout, pipeline)
+
+    def clean_registries(self) -> None:
+        # A damaged record restores (AllowListedJob) and its failure is reported (FailureReporter)
+        # without raising; should anything else raise here, the worker still goes on serving.
+        try:
+            super().clean_registries()
+        except StopRequested:  # RQ's SIGTERM handler raises it wherever the worker is: let it stop
+            raise
+        except Exception:
+            log.exception("cleaning the job registries failed; trying again at the next maintenance")
+            self.last_cleaned_at = now()
+
     def execute_job(self, job: Job, queue: Queue) -> None:
+        with outages.riding_out(self, f"running job {job.id}"):
+            self._execute(job, queue)
+
+    def _execute(self, job: Job, queue: Queue) -> None:
+        job.origin = queue.name  # where RQ files the job's outcome, even if the record says otherwise
         pending = {job.id: (job, self.prepare_execution(job))}
         # RQ's own dequeue uses the intermediate list only when the worker listens on one queue.
         intermediate = len(self.queues) == 1
@@ -153,18 +211,32 @@ class FailureReporter:
     def __call__(
         self, job: Job, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
     ) -> bool:
-        if isinstance(exc, JobError):
+        # RQ calls this while failing a job, and during its registry clean-up: an exception here
+        # would end the worker (and every worker after it, meeting the same job), so none leaves.
+        try:
+            self._report(job, exc)
+        except StopRequested:
+            raise
+        except Exception:
+            log.exception("could not report the failure of job %s", job.id)
+        return True  # let RQ's own handling (the failed-job registry) go on
+
+    def _report(self, job: Job, exc: BaseException) -> None:
+        if isinstance(exc, JobError) or _damage(job):
             job.retries_left = 0
         if not job.should_retry:
             reason = safe_reason(job, exc)
             self._events.publish(Failed(job_id=job.id, reason=reason))
+            if not isinstance(job.meta, dict):
+                job.meta = {}
             job.meta[FAILURE_REASON] = reason  # for `imagine status`, which lists failed jobs
             job.save_meta()
-        return True  # let RQ's own handling (the failed-job registry) go on
 
 
 def safe_reason(job: Job, exc: BaseException) -> str:
     """What a member may read about a failure: never a traceback or internal detail."""
+    if damage := _damage(job):
+        return damaged_reason(damage)
     if isinstance(exc, JobError):
         return str(exc)
     if isinstance(exc, JobTimeoutException):
@@ -172,6 +244,14 @@ def safe_reason(job: Job, exc: BaseException) -> str:
     if isinstance(exc, AbandonedJobError):
         return "the worker running the job stopped, and no retries were left"
     return f"something went wrong on the worker (job {job.id}); an operator can find the details in its log"
+
+
+def damaged_reason(damage: tuple[str, ...]) -> str:
+    return f"the job's record in Redis is damaged ({'; '.join(damage)}), so it cannot run: please ask again"
+
+
+def _damage(job: Job) -> tuple[str, ...]:
+    return job.damage if isinstance(job, AllowListedJob) else ()
 
 
 def build_worker(
@@ -184,7 +264,11 @@ def build_worker(
     batch_jobs: int = 1,
     metrics: WorkerMetrics | None = None,
 ) -> ResidentWorker:
-    queues = [Queue(name, connection=redis, serializer=JSONSerializer) for name in queue_names]
+    # The queues' job class is the one their registries' clean-up fetches abandoned jobs with.
+    queues = [
+        WorkerQueue(name, connection=redis, serializer=JSONSerializer, job_class=AllowListedJob)
+        for name in queue_names
+    ]
     return ResidentWorker(
         queues,
         connection=redis,

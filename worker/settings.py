@@ -1,14 +1,14 @@
 """How a worker is configured: which models it serves and how it runs them. Environment: `IMAGINE_*`."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from broker.settings import MetricsSettings
 from models.settings import CatalogSettings
-from worker.acceleration import Speedup
+from worker.speedups import Speedup
 
 
 class WorkerSettings(CatalogSettings, MetricsSettings):
@@ -19,9 +19,8 @@ class WorkerSettings(CatalogSettings, MetricsSettings):
         default=Path.home() / ".cache" / "imagine" / "models", description="where built-in models are saved"
     )
     device: str | None = Field(default=None, description="cuda, cuda:1, cpu; the first GPU if unset")
-    dtype: str = Field(
+    dtype: Literal["auto", "fp16", "bf16", "fp32"] = Field(
         default="auto",
-        pattern="^(auto|fp16|bf16|fp32)$",
         description="weights' precision; auto: fp16 on a GPU, fp32 on the CPU",
     )
     heartbeat_ttl: int = Field(

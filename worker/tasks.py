@@ -20,6 +20,7 @@ from jobs.resolve import image_size
 from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, Safety, UpscaleSpec, VarySpec
 from models.safety import ImageChecker
 from worker import batching, runtime
+from worker.checks import check_fits, check_pixels
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
 from worker.grid import tile_grid
@@ -50,6 +51,7 @@ def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
     if state.events.is_done(spec.job_id):
         return {"job_id": spec.job_id, "already_done": True}  # a retry after the result was announced
     engine = state.engine(spec.generation.model)
+    check_fits(spec, engine.model.entry.profile())  # before anything is announced or rendered
     batch = batching.current()
     rendered = batch.take(spec.job_id) if batch else None  # made by an earlier job's shared call
     if rendered is None:
@@ -143,24 +145,29 @@ def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Ren
     match spec:
         case UpscaleSpec():
             width, height = image_size(spec)
-            init = _source_image(spec).resize((width, height), Image.Resampling.LANCZOS)
+            init = _source_image(spec, engine).resize((width, height), Image.Resampling.LANCZOS)
             bigger = generation.model_copy(update={"width": width, "height": height})
             return engine.refine(bigger, init, spec.denoise, 1, progress)
         case VarySpec():
-            init = _source_image(spec)
+            # At the spec's size, which was checked: img2img renders at its init image's size.
+            size = (generation.width, generation.height)
+            init = _source_image(spec, engine).resize(size, Image.Resampling.LANCZOS)
             return engine.refine(generation, init, spec.denoise, len(generation.seeds), progress)
         case _:
             return engine.imagine(generation, progress)
 
 
-def _source_image(spec: UpscaleSpec | VarySpec) -> Image.Image:
+def _source_image(spec: UpscaleSpec | VarySpec, engine: Engine) -> Image.Image:
     try:
         data = runtime.current().artifacts.image(spec.source.job_id, spec.source.index)
     except ArtifactExpiredError:
         raise SourceExpiredError(
             f"image {spec.source.index} of that job is no longer stored; run the prompt again"
         ) from None
-    image = Image.open(io.BytesIO(data))
+    image = Image.open(io.BytesIO(data))  # reads the header only: the size, before any pixels
+    # Resized to the spec's size after, so only its pixel count matters.
+    what = f"the stored source image is {image.width}×{image.height}"
+    check_pixels(what, image.width, image.height, engine.model.entry.profile())
     image.load()
     return image
 

@@ -4,16 +4,53 @@ Stored as one versioned JSON document per server (see `bot.config.store`); the d
 new server gets.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Container, Iterable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
 
-from bot.moderation import check_pattern, fold
+from bot.moderation import MAX_WORD_CHARS, check_pattern, fold
 from jobs import limits
 from jobs.specs import Safety
 
-IdSet = Annotated[frozenset[int], PlainSerializer(sorted, return_type=list[int])]
+STORED = {"stored": True}
+"""Validation context for a document read back from Redis: each item was checked when it was
+saved, or predates a check (an RE2-refused pattern, a longer word), and loads as it is, so a
+server's config never stops loading. Matching skips what it cannot use. A change is validated with
+`{"before": <the stored document>}`: only what it adds is checked, so an item saved before a check
+does not block every other change."""
+
+
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def _unchecked(info: ValidationInfo, items: Callable[["GuildConfig"], Collection[object]]) -> Container:
+    context = info.context or {}
+    if context.get("stored"):
+        return _Everything()
+    kept = context.get("before")
+    return items(kept) if isinstance(kept, GuildConfig) else ()
+
+
+def _snowflakes(ids: frozenset[int], info: ValidationInfo) -> frozenset[int]:
+    kept = _unchecked(info, GuildConfig.ids)
+    wrong = sorted(i for i in ids if not 0 < i < 2**63 and i not in kept)
+    if wrong:
+        raise ValueError(f"{wrong[0]} is not a Discord id (a positive number below 2**63)")
+    return ids
+
+
+IdSet = Annotated[frozenset[int], AfterValidator(_snowflakes), PlainSerializer(sorted, return_type=list[int])]
 """Discord ids (channels or roles), written out sorted."""
 
 MAX_BANNED = 500
@@ -87,18 +124,26 @@ class Moderation(_Part):
     """Banned regular expressions, matched against the folded prompt."""
     nsfw: Safety = Safety.BLOCK
     """What happens to images the checker flags outside age-restricted channels."""
+    strict: bool = False
+    """Also catch stand-ins (`c4t`, `c@t`) and spaced-out letters (`c a t`, `c.a.t`)."""
 
     @field_validator("words")
     @classmethod
-    def _fold_words(cls, words: tuple[str, ...]) -> tuple[str, ...]:
-        folded = (" ".join(fold(word).split()) for word in words)
-        return tuple(dict.fromkeys(word for word in folded if word))
+    def _fold_words(cls, words: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        kept = _unchecked(info, lambda config: config.moderation.words)
+        folded = tuple(dict.fromkeys(" ".join(fold(word).split()) for word in words))
+        for word in folded:
+            if len(word) > MAX_WORD_CHARS and word not in kept:
+                raise ValueError(f"`{word[:20]}…` is over {MAX_WORD_CHARS} characters (once folded)")
+        return tuple(word for word in folded if word)
 
     @field_validator("patterns")
     @classmethod
-    def _check_patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+    def _check_patterns(cls, patterns: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        kept = _unchecked(info, lambda config: config.moderation.patterns)
         for pattern in patterns:
-            check_pattern(pattern)
+            if pattern not in kept:
+                check_pattern(pattern)
         return tuple(dict.fromkeys(patterns))
 
 
@@ -112,3 +157,8 @@ class GuildConfig(_Part):
     models: Models = Models()
     roles: Roles = Roles()
     moderation: Moderation = Moderation()
+
+    def ids(self) -> frozenset[int]:
+        """Every channel and role id the document names."""
+        channels, roles = self.channels, self.roles
+        return channels.allowed | channels.denied | roles.allowed | roles.exempt

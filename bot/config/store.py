@@ -6,14 +6,14 @@ transactions (WATCH/MULTI): two admins changing different things at once both ke
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from redis import Redis
 from redis.exceptions import WatchError
 
-from bot.config.guild import GuildConfig
+from bot.config.guild import STORED, GuildConfig
 from bot.config.member import MemberPreferences
 from jobs import keys
 
@@ -96,7 +96,9 @@ class ConfigStore:
                     # model_copy skips validation: validate the whole document again.
                     revision = before.revision + (changed != before)
                     try:
-                        after = kind.model_validate({**changed.model_dump(), "revision": revision})
+                        after = kind.model_validate(
+                            {**changed.model_dump(), "revision": revision}, context={"before": before}
+                        )
                     except ValidationError as error:
                         raise ConfigError(_problems(error)) from None
                     pipe.multi()
@@ -110,11 +112,30 @@ class ConfigStore:
 
 
 def read_document(kind: type[Document], raw: bytes | str) -> Document:
-    """A document from JSON (a stored one, or an admin's import), or ConfigError saying what is wrong."""
+    """A document as we stored it, or ConfigError saying what is wrong. Lax: what an older
+    version of the bot wrote still loads (see `STORED`)."""
     try:
-        return kind.model_validate_json(raw)
+        return kind.model_validate_json(raw, context=STORED)
     except ValidationError as error:
         raise ConfigError(_problems(error)) from None
+
+
+def read_import(raw: bytes | str, models: Sequence[str]) -> GuildConfig:
+    """An admin's file for `/admin import`, or ConfigError saying what is wrong. Strict: JSON types
+    as exported (`"3"` is no number), every item checked, models among the catalog's `models`."""
+    try:
+        config = GuildConfig.model_validate_json(raw, strict=True)
+    except ValidationError as error:
+        raise ConfigError(_problems(error)) from None
+    named = [*sorted(config.models.offered or ()), *([config.models.default] * bool(config.models.default))]
+    unknown = [name for name in named if name not in models]
+    if unknown:
+        served = ", ".join(f"`{name}`" for name in models)
+        raise ConfigError(f"models: the workers serve no model `{unknown[0]}`. They serve: {served}")
+    default = config.models.default
+    if default and not config.models.offers(default):
+        raise ConfigError(f"models.default: `{default}` isn't offered: add it to models.offered")
+    return config
 
 
 def _problems(error: ValidationError) -> str:

@@ -63,6 +63,18 @@ def discord() -> Iterator[BackgroundEmulator]:
         assert emulator.violations == [], "the bot sent requests that break Discord's API spec"
 
 
+@pytest.fixture
+def channel(discord: BackgroundEmulator) -> int:
+    """#general, where the members ask."""
+    return discord.call(lambda emulator: emulator.channel_id("general"))
+
+
+@pytest.fixture
+def member(discord: BackgroundEmulator) -> int:
+    """A member of the server without special permissions."""
+    return discord.call(lambda emulator: emulator.add_member("ada"))
+
+
 BotStarter = Callable[..., Process]
 
 

@@ -1,12 +1,14 @@
 """Server and member documents in Redis: validated, versioned, audited, safe under concurrent changes."""
 
+import json
 import threading
+import time
 
 import pytest
 from redis import Redis
 
 from bot.config.guild import ChannelRules, GuildConfig
-from bot.config.store import ConfigError, ConfigStore, read_document
+from bot.config.store import ConfigError, ConfigStore, read_document, read_import
 
 
 def test_a_new_server_gets_the_defaults(redis: Redis) -> None:
@@ -89,5 +91,96 @@ def test_documents_from_newer_versions_or_with_unknown_fields_are_refused() -> N
         read_document(GuildConfig, '{"schema_version": 2}')
     with pytest.raises(ConfigError, match=r"limits\.burst"):
         read_document(GuildConfig, '{"limits": {"burst": 2}}')
-    with pytest.raises(ConfigError, match="not a regular expression"):
-        read_document(GuildConfig, '{"moderation": {"patterns": ["("]}}')
+    with pytest.raises(ConfigError, match="not a pattern I can use"):
+        read_import('{"moderation": {"patterns": ["("]}}', CATALOG)
+
+
+def _document(**parts: object) -> str:
+    return json.dumps(parts)
+
+
+CATALOG = ("tiny", "shapes")
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (_document(limits={"running": "3"}), r"limits\.running: Input should be a valid integer"),
+        (_document(limits={"hourly": 2.0}), r"limits\.hourly"),
+        (_document(channels={"everywhere": "yes"}), r"channels\.everywhere"),
+        (_document(models={"default": "sdxl"}), "no model `sdxl`. They serve: `tiny`, `shapes`"),
+        (_document(models={"offered": ["tiny", "flux"]}), "no model `flux`"),
+        (_document(models={"offered": ["tiny"], "default": "shapes"}), "`shapes` isn't offered"),
+        (_document(moderation={"words": ["x" * 400]}), "100 characters"),
+        (_document(moderation={"words": ["ß" * 60]}), "100 characters"),  # 120 once folded
+        (_document(moderation={"patterns": ["(?:a{3000}){3000}"]}), "repeats too much"),
+        (_document(moderation={"patterns": ["(?<!x)cat"]}), "RE2"),
+        (_document(moderation={"strict": 1}), r"moderation\.strict"),
+        (_document(channels={"denied": [-1]}), r"channels\.denied"),
+        (_document(channels={"allowed": [0]}), r"channels\.allowed"),
+        (_document(roles={"exempt": [2**63]}), r"roles\.exempt"),
+        (_document(roles={"allowed": ["123"]}), r"roles\.allowed"),
+    ],
+)
+def test_an_import_is_strict_and_names_what_is_wrong(document: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        read_import(document, CATALOG)
+
+
+def test_an_export_imports_back_unchanged() -> None:
+    config = read_document(
+        GuildConfig,
+        _document(
+            channels={"denied": [2**63 - 1, 5]},
+            models={"offered": ["tiny"], "default": "tiny"},
+            moderation={"words": ["Spider"], "patterns": [r"d[o0]g"], "nsfw": "spoiler", "strict": True},
+        ),
+    )
+    assert read_import(config.model_dump_json(), CATALOG) == config
+    assert config.moderation.words == ("spider",) and config.moderation.strict
+
+
+def test_a_hostile_pattern_is_refused_fast_and_nothing_is_saved(redis: Redis) -> None:
+    store = ConfigStore(redis)
+
+    def ban(pattern: str):
+        return lambda c: c.model_copy(
+            update={
+                "moderation": c.moderation.model_copy(update={"patterns": (*c.moderation.patterns, pattern)})
+            }
+        )
+
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="repeats too much"):
+        store.change_guild(1, 7, "ada", ban(r"(?:a{3000}){3000}"))
+    assert time.perf_counter() - started < 0.5
+    assert store.guild(1).revision == 0
+
+
+def test_a_stored_document_from_before_the_checks_still_loads_and_changes(redis: Redis) -> None:
+    """Saved before RE2 and the stricter limits: it loads as it is (matching skips the unusable
+    pattern), other settings can still be changed, and a new unusable pattern is refused."""
+    store = ConfigStore(redis)
+    old = {
+        "revision": 3,
+        "channels": {"denied": [0]},
+        "moderation": {"words": ["y" * 400], "patterns": ["(?:a{3000}){3000}", "(?<!x)dog"]},
+    }
+    redis.set("imagine:guild:1:config", json.dumps(old))
+    started = time.perf_counter()
+    config = store.guild(1)
+    assert time.perf_counter() - started < 0.5
+    assert config.moderation.patterns == ("(?:a{3000}){3000}", "(?<!x)dog")
+    assert config.channels.denied == {0} and config.moderation.words == ("y" * 400,)
+
+    def lower(c: GuildConfig) -> GuildConfig:
+        return c.model_copy(update={"limits": c.limits.model_copy(update={"waiting": 4})})
+
+    changed, _ = store.change_guild(1, 7, "ada", lower)
+    assert changed.limits.waiting == 4 and changed.moderation.patterns == config.moderation.patterns
+
+    def add(c: GuildConfig) -> GuildConfig:
+        return c.model_copy(update={"moderation": c.moderation.model_copy(update={"patterns": ("(",)})})
+
+    with pytest.raises(ConfigError, match="not a pattern I can use"):
+        store.change_guild(1, 7, "ada", add)

@@ -2,7 +2,9 @@
 retries of transient failures, and a restart that picks up what was left."""
 
 import asyncio
+from types import SimpleNamespace
 
+import discord
 import pytest
 from redis import Redis
 
@@ -59,8 +61,16 @@ def test_a_newer_event_of_the_same_job_supersedes_an_older_one(redis: Redis, eve
     assert flags == {(A, "queued"): True, (A, "started"): False, (B, "queued"): False}
 
 
+def _rate_limited() -> discord.HTTPException:
+    """What discord.py raises once it gave up waiting out 429s (five tries)."""
+    return discord.HTTPException(SimpleNamespace(status=429, reason="Too Many Requests"), "rate limited")
+
+
+@pytest.mark.parametrize(
+    "failure", [lambda: ConnectionResetError("Discord went away"), _rate_limited], ids=["network", "429"]
+)
 def test_a_transient_failure_leaves_the_event_pending_until_it_is_claimed_again(
-    redis: Redis, events: EventLog
+    redis: Redis, events: EventLog, failure
 ):
     events.publish(Started(job_id=A, worker="w"))
     attempts: list[float] = []
@@ -68,7 +78,7 @@ def test_a_transient_failure_leaves_the_event_pending_until_it_is_claimed_again(
     async def handle(event: Event, lane: Lane) -> None:
         attempts.append(asyncio.get_running_loop().time())
         if len(attempts) == 1:
-            raise ConnectionResetError("Discord went away")
+            raise failure()
 
     consumer = EventConsumer(redis, handle, consumer="bot", retry_after=0.3, block_ms=50)
     asyncio.run(_consume(consumer, lambda: len(attempts) == 2))
@@ -150,3 +160,37 @@ def test_a_lane_wakes_a_waiting_edit_as_soon_as_a_newer_event_arrives(redis: Red
     [(superseded, seconds)] = waited
     assert superseded
     assert seconds < 2.0
+
+
+def test_the_consumer_waits_out_a_redis_restart_and_carries_on(make_redis):
+    server = make_redis()
+    redis = Redis.from_url(server.url)
+    events = EventLog(redis, maxlen=1000, marker_ttl=60)
+    seen: list[str] = []
+
+    async def handle(event: Event, lane: Lane) -> None:
+        seen.append(event.job_id)
+
+    async def scenario() -> None:
+        consumer = EventConsumer(redis, handle, consumer="bot", block_ms=50, max_pause=0.5)
+        task = asyncio.create_task(consumer.run())
+        async with asyncio.timeout(30):
+            events.publish(Started(job_id=A, worker="w"))
+            while seen != [A]:
+                await asyncio.sleep(0.02)
+            await asyncio.to_thread(server.stop)  # Redis goes away under the blocked read
+            await asyncio.sleep(0.5)
+            assert not task.done(), "the consumer gave up when Redis went away"
+            await asyncio.to_thread(server.start)
+            events.publish(Started(job_id=B, worker="w"))
+            while seen != [A, B]:
+                await asyncio.sleep(0.02)
+            await consumer.idle()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    try:
+        asyncio.run(scenario())
+        assert _pending(redis) == 0
+    finally:
+        redis.close()

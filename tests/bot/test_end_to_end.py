@@ -81,16 +81,6 @@ def worker(
     yield from run_worker(stack_redis, model_cache, tmp_path_factory, models="tiny,shapes")
 
 
-@pytest.fixture
-def channel(discord: BackgroundEmulator) -> int:
-    return discord.call(lambda emulator: emulator.channel_id("general"))
-
-
-@pytest.fixture
-def member(discord: BackgroundEmulator) -> int:
-    return discord.call(lambda emulator: emulator.add_member("ada"))
-
-
 def test_imagine_answers_at_once_then_posts_one_grid_with_nine_buttons(
     discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
 ):

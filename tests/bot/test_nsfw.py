@@ -39,11 +39,6 @@ def bot(start_bot: BotStarter, flagging_catalog: Path) -> None:
     start_bot(catalog=str(flagging_catalog))
 
 
-@pytest.fixture
-def member(discord: BackgroundEmulator) -> int:
-    return discord.call(lambda emulator: emulator.add_member("ada"))
-
-
 def _grid(message: dict) -> Image.Image:
     return Image.open(io.BytesIO(message["attachments"][0]["data"]))
 

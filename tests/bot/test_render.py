@@ -51,7 +51,7 @@ def test_markdown_in_a_prompt_cannot_break_the_bold_title():
 
 
 def test_a_long_prompt_is_cut_to_fit_a_message():
-    assert len(render.failed(_delivery(title="fox " * 1000), "the job took too long")) < 2000
+    assert len(render.failed(_delivery(title="fox " * 1000), "the job took too long")) <= 2000
 
 
 def test_warnings_follow_the_result_as_small_print():
@@ -105,3 +105,25 @@ def test_a_blocked_images_buttons_are_disabled() -> None:
     view = render.grid_buttons("a" * 32, blocked=(2,))
     disabled = {item.item.label or str(item.item.emoji): item.item.disabled for item in view.children}
     assert disabled == {**{f"{a}{n}": n == 2 for a in "UV" for n in range(1, 5)}, "🔄": False}
+
+
+def test_a_result_fits_one_message_whatever_the_prompt_and_its_notes():
+    delivery = _delivery(title="a *storm* over_the_sea " * 120, label="Variations (Subtle) by")
+    notes = tuple(f"part {n} was cut: " + "words " * 60 for n in range(9))
+    for text in (
+        render.waiting(delivery.model_copy(update={"position": 12})),
+        render.running(delivery, 42),
+        render.finished(delivery, notes + notes),
+        render.failed(delivery, "the reason " * 300),
+    ):
+        assert len(text) <= 2000
+        assert text.startswith(r"**a \*storm\* over\_the\_sea")
+        assert "…** - Variations (Subtle) by <@42>" in text
+
+
+def test_repeated_notes_are_shown_once_and_too_many_are_counted():
+    text = render.finished(_delivery(), ("cut", "cut", *(f"note {n} " * 20 for n in range(10))))
+    lines = text.splitlines()
+    assert lines[1] == "-# note: cut"
+    assert lines.count("-# note: cut") == 1
+    assert lines[-1].startswith("-# … and ") and lines[-1].endswith(" more notes")

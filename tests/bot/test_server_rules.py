@@ -3,6 +3,7 @@ against the Discord emulator and a real Redis. No worker runs unless a test star
 jobs stay where the rules put them."""
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,11 +40,6 @@ def redis(stack_url: str) -> Redis:
 @pytest.fixture
 def owner(discord: BackgroundEmulator) -> int:
     return discord.call(lambda emulator: emulator.owner_id)
-
-
-@pytest.fixture
-def member(discord: BackgroundEmulator) -> int:
-    return discord.call(lambda emulator: emulator.add_member("ada"))
 
 
 @pytest.fixture
@@ -116,7 +112,7 @@ def test_only_members_with_manage_server_change_settings_even_by_hand(
     role = discord.call(lambda emulator: emulator.add_role("artists", 0))
     general = discord.call(lambda emulator: emulator.channel_id("general"))
     subcommands = list(_subcommands(admin, role=role, channel=general))
-    assert len(subcommands) == 22
+    assert len(subcommands) == 23
     for command, options in subcommands:
         answer = ask(discord, command, options, user=member, forged=True)
         assert "Manage Server" in answer["content"], command
@@ -181,6 +177,73 @@ def test_a_banned_word_is_refused_in_any_case_or_accents_and_never_repeated(
     assert queued(imagine(discord, "a chat, a dog and a chateaubriand", user=member, channel=general))
     listed = ask(discord, "admin moderation list", user=owner)["content"]
     assert "`chateau`" in listed and r"`d[o0]g+y`" in listed
+
+
+def test_a_hostile_pattern_is_refused_at_once_and_the_bot_keeps_answering(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int
+):
+    start_bot()
+    started = time.monotonic()
+    refused = ask(discord, "admin moderation ban-pattern", {"pattern": "(?:a{3000}){3000}"}, user=owner)
+    assert "repeats too much" in refused["content"] and "RE2" in refused["content"]
+    assert queued(imagine(discord, "a fox", user=member))  # nothing was stalled meanwhile
+    assert time.monotonic() - started < 3
+    listed = ask(discord, "admin moderation list", user=owner)["content"]
+    assert "3000" not in listed and "revision 0" in ask(discord, "admin show", user=owner)["content"]
+
+
+def test_strict_mode_catches_stand_ins_and_spaced_letters_and_is_audited(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int
+):
+    start_bot()
+    ask(discord, "admin moderation ban", {"word": "cat"}, user=owner)
+    assert "doesn't allow" in imagine(discord, "a c\u0430t on _cat_ mat", user=member)["content"]
+    assert queued(imagine(discord, "a c4t", user=member))
+    saved = ask(discord, "admin moderation strict", {"setting": "on"}, user=owner)["content"]
+    assert "moderation.strict: False → True" in saved
+    for prompt in ["a c4t", "a c @ t", "a c.a.t"]:
+        assert "doesn't allow" in imagine(discord, prompt, user=member)["content"], prompt
+    assert queued(imagine(discord, "a scatter of cathedrals", user=member))
+    assert "strict mode on" in ask(discord, "admin show", user=owner)["content"]
+    exported = json.loads(ask(discord, "admin export", user=owner)["attachments"][0]["data"])
+    assert exported["moderation"]["strict"] is True
+    assert "moderation.strict" in ask(discord, "admin audit", user=owner)["content"]
+
+
+def test_a_stored_pattern_re2_refuses_is_listed_as_not_in_use_and_the_rest_still_apply(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, redis: Redis
+):
+    guild = discord.call(lambda emulator: emulator.guild_id)
+    stored = {"moderation": {"words": ["owl"], "patterns": ["(?:a{3000}){3000}", "(?<!x)dog"]}}
+    redis.set(f"imagine:guild:{guild}:config", json.dumps(stored))
+    start_bot()
+    listed = ask(discord, "admin moderation list", user=owner)["content"]
+    assert "`(?<!x)dog` (not in use:" in listed and "RE2" in listed
+    assert "2 patterns (2 not in use)" in ask(discord, "admin show", user=owner)["content"]
+    assert "doesn't allow" in imagine(discord, "an owl", user=member)["content"]
+    assert queued(imagine(discord, "a dog", user=member))
+    ask(discord, "admin moderation unban-pattern", {"pattern": "(?<!x)dog"}, user=owner)
+    assert "(not in use" in ask(discord, "admin moderation list", user=owner)["content"]
+
+
+def test_long_lists_imports_and_audits_fit_in_a_message(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int
+):
+    start_bot()
+    words = [f"forbidden-word-number-{n}" for n in range(300)]
+    upload = Upload("c.json", json.dumps({"moderation": {"words": words}}).encode(), "application/json")
+    imported = ask(discord, "admin import", {"file": upload}, user=owner)["content"]
+    assert len(imported) <= 2000 and imported.startswith("Saved:")
+    listed = ask(discord, "admin moderation list", user=owner)
+    assert "too long for a message" in listed["content"]
+    [attachment] = listed["attachments"]
+    assert all(f"`{word}`" in attachment["data"].decode() for word in words)
+    upload = Upload("c.json", json.dumps({"moderation": {"words": words[:150]}}).encode())
+    ask(discord, "admin import", {"file": upload}, user=owner)
+    for n in range(3):
+        ask(discord, "admin moderation ban", {"word": f"{'x' * 90} {n}"}, user=owner)
+    audit = ask(discord, "admin audit", {"entries": 50}, user=owner)["content"]
+    assert len(audit) <= 2000 and audit.count(f"<@{owner}>") == 5
 
 
 def test_jobs_over_the_waiting_limit_are_refused_saying_which_limit(
@@ -347,6 +410,17 @@ def test_a_bad_or_huge_import_is_refused_and_changes_nothing(
         (Upload("photo.png", b"\x89PNG\r\n"), "I can't import `photo.png`"),
         (Upload("c.json", b'{"limits": {"running": 0}}'), "limits.running"),
         (Upload("c.json", b'{"schema_version": 9}'), "schema_version"),
+        (
+            Upload("c.json", b'{"limits": {"running": "3"}}'),
+            "limits.running: Input should be a valid integer",
+        ),
+        (
+            Upload("c.json", b'{"models": {"default": "sdxl"}}'),
+            "no model `sdxl`. They serve: `shapes`, `tiny`",
+        ),
+        (Upload("c.json", b'{"moderation": {"words": ["%s"]}}' % (b"x" * 400)), "over 100 characters"),
+        (Upload("c.json", b'{"channels": {"denied": [0]}}'), "0 is not a Discord id"),
+        (Upload("c.json", b'{"moderation": {"patterns": ["(?:a{3000}){3000}"]}}'), "repeats too much"),
     ]:
         assert reason in ask(discord, "admin import", {"file": upload}, user=owner)["content"]
     assert "revision 0" in ask(discord, "admin show", user=owner)["content"]

@@ -13,10 +13,10 @@ from torch._dynamo.utils import counters
 from jobs.prompt import parse_prompt
 from jobs.resolve import generation_for
 from models.catalog import load_catalog
-from worker.acceleration import Speedup
 from worker.boot import load_engines
 from worker.engine import Engine
 from worker.settings import WorkerSettings
+from worker.speedups import Speedup
 
 
 def _engine(model_cache: Path, speedups: str, **settings: object) -> Engine:
