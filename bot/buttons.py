@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.replies import answering
-from jobs import custom_ids
+from jobs import custom_ids, limits
 from jobs.specs import Strength
 
 if TYPE_CHECKING:
@@ -115,3 +115,35 @@ def serves(interaction: discord.Interaction) -> bool:
         for row in rows
         for component in getattr(row, "children", [row])
     )
+
+
+def grid_buttons(job_id: str, blocked: tuple[int, ...] = ()) -> discord.ui.View:
+    """U1–U4 on the first row; V1–V4 and 🔄 on the second. A blocked image's buttons are disabled."""
+    view = discord.ui.View(timeout=None)
+    for index in range(1, limits.GRID_IMAGES + 1):
+        view.add_item(_disabled_if(UpscaleButton(job_id, index), index in blocked))
+    for index in range(1, limits.GRID_IMAGES + 1):
+        view.add_item(_disabled_if(VaryButton(job_id, index), index in blocked))
+    view.add_item(RerollButton(job_id))
+    return view
+
+
+def upscale_buttons(job_id: str, grid_url: str | None, *, blocked: bool = False) -> discord.ui.View:
+    """Vary (Subtle), Vary (Strong) and a link back to the grid the image came from."""
+    view = discord.ui.View(timeout=None)
+    for strength in Strength:
+        view.add_item(_disabled_if(VaryButton(job_id, 1, strength), blocked))
+    if grid_url:
+        view.add_item(discord.ui.Button(label="Grid", emoji="↖️", url=grid_url))
+    return view
+
+
+def retry_buttons(job_id: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RetryButton(job_id))
+    return view
+
+
+def _disabled_if(button: discord.ui.DynamicItem, disabled: bool) -> discord.ui.DynamicItem:
+    button.item.disabled = disabled
+    return button

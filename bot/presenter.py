@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from PIL import Image
 
-from bot import render
+from bot import buttons, render
 from bot.consumer import Lane
 from bot.deliveries import Delivery, DeliveryBook
 from bot.metrics import BotMetrics
@@ -121,9 +121,9 @@ class Presenter:
         name = f"{'SPOILER_' * spoiler}{_file_stem(delivery)}.{encoded.extension}"
         blocked = done.flagged if delivery.safety is Safety.BLOCK else ()
         view = (
-            render.grid_buttons(delivery.job_id, blocked)
+            buttons.grid_buttons(delivery.job_id, blocked)
             if done.grid
-            else render.upscale_buttons(delivery.job_id, delivery.parent_url, blocked=bool(blocked))
+            else buttons.upscale_buttons(delivery.job_id, delivery.parent_url, blocked=bool(blocked))
         )
         notes = render.flag_notes(delivery.safety, done.flagged, len(done.images))
         return {
@@ -138,7 +138,7 @@ class Presenter:
         if posted is not None:
             return
         content = render.failed(delivery, reason)
-        view = render.retry_buttons(delivery.job_id)
+        view = buttons.retry_buttons(delivery.job_id)
         edited = False
         if delivery.message_id is not None:
             try:

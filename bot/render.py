@@ -2,12 +2,10 @@
 
 import discord
 
-from bot.buttons import RerollButton, RetryButton, UpscaleButton, VaryButton
 from bot.deliveries import Delivery
 from bot.info import Overview
 from bot.replies import MESSAGE_LIMIT
-from jobs import limits
-from jobs.specs import Safety, Strength
+from jobs.specs import Safety
 
 DMS_CLOSED = "Your DMs are closed to me, so your result is here instead of in a direct message."
 
@@ -71,33 +69,6 @@ def flag_notes(safety: Safety, flagged: tuple[int, ...], count: int) -> tuple[st
     return (f"{which} marked as a spoiler: flagged as possibly NSFW",)
 
 
-def grid_buttons(job_id: str, blocked: tuple[int, ...] = ()) -> discord.ui.View:
-    """U1–U4 on the first row; V1–V4 and 🔄 on the second. A blocked image's buttons are disabled."""
-    view = discord.ui.View(timeout=None)
-    for index in range(1, limits.GRID_IMAGES + 1):
-        view.add_item(_disabled_if(UpscaleButton(job_id, index), index in blocked))
-    for index in range(1, limits.GRID_IMAGES + 1):
-        view.add_item(_disabled_if(VaryButton(job_id, index), index in blocked))
-    view.add_item(RerollButton(job_id))
-    return view
-
-
-def upscale_buttons(job_id: str, grid_url: str | None, *, blocked: bool = False) -> discord.ui.View:
-    """Vary (Subtle), Vary (Strong) and a link back to the grid the image came from."""
-    view = discord.ui.View(timeout=None)
-    for strength in Strength:
-        view.add_item(_disabled_if(VaryButton(job_id, 1, strength), blocked))
-    if grid_url:
-        view.add_item(discord.ui.Button(label="Grid", emoji="↖️", url=grid_url))
-    return view
-
-
-def retry_buttons(job_id: str) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(RetryButton(job_id))
-    return view
-
-
 def overview(info: Overview) -> str:
     """`/info`, for the member who asked."""
     online = ", ".join(f"{name} ({state})" for name, state in sorted(info.workers.items())) or "none"
@@ -136,8 +107,3 @@ def _images(indices: tuple[int, ...]) -> str:
     if len(numbers) == 1:
         return f"image {numbers[0]}"
     return f"images {', '.join(numbers[:-1])} and {numbers[-1]}"
-
-
-def _disabled_if(button: discord.ui.DynamicItem, disabled: bool) -> discord.ui.DynamicItem:
-    button.item.disabled = disabled
-    return button

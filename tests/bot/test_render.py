@@ -4,7 +4,7 @@ import time
 
 import discord
 
-from bot import render
+from bot import buttons, render
 from bot.deliveries import Delivery
 from bot.info import MemberJob, Overview
 from jobs.specs import Safety
@@ -66,7 +66,7 @@ def test_only_the_requester_may_be_pinged():
 
 
 def test_grid_buttons_are_u1_to_u4_then_v1_to_v4_and_reroll():
-    rows = _rows(render.grid_buttons(JOB))
+    rows = _rows(buttons.grid_buttons(JOB))
     assert [button.get("label") for button in rows[0]] == ["U1", "U2", "U3", "U4"]
     assert [button.get("label") for button in rows[1]] == ["V1", "V2", "V3", "V4", None]
     assert rows[1][4]["emoji"]["name"] == "🔄"
@@ -74,7 +74,7 @@ def test_grid_buttons_are_u1_to_u4_then_v1_to_v4_and_reroll():
 
 
 def test_an_upscaled_image_offers_subtle_and_strong_variations_and_a_way_back():
-    [row] = _rows(render.upscale_buttons(JOB, "https://discord.com/channels/1/7/99"))
+    [row] = _rows(buttons.upscale_buttons(JOB, "https://discord.com/channels/1/7/99"))
     assert [button["label"] for button in row] == ["Vary (Subtle)", "Vary (Strong)", "Grid"]
     assert row[2]["url"] == "https://discord.com/channels/1/7/99"
     assert row[0]["custom_id"] == f"imagine:vary:{JOB}:1:subtle"
@@ -102,7 +102,7 @@ def test_flagged_images_are_named_in_the_result() -> None:
 
 
 def test_a_blocked_images_buttons_are_disabled() -> None:
-    view = render.grid_buttons("a" * 32, blocked=(2,))
+    view = buttons.grid_buttons("a" * 32, blocked=(2,))
     disabled = {item.item.label or str(item.item.emoji): item.item.disabled for item in view.children}
     assert disabled == {**{f"{a}{n}": n == 2 for a in "UV" for n in range(1, 5)}, "🔄": False}
 
