@@ -6,10 +6,10 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test clean
 
-## run: the playground at http://127.0.0.1:8765: the real bot and a worker with the tiny offline
-## model, against an emulated Discord (no Discord application, no GPU, no internet)
+## run: the playground at http://127.0.0.1:8765: the real bot and a worker with the built-in shapes
+## model (trained here, offline), against an emulated Discord (no Discord application, no GPU, no internet)
 run: $(VENV)/.installed
-	$(VENV)/bin/python -m playground
+	$(VENV)/bin/imagine-playground
 
 ## test: the whole test suite (starts its own redis-servers, the playground and a headless browser)
 test: $(VENV)/.installed $(CHROMIUM)

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench [--preset tiny|shapes|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
                               [--ablate [--rows 1,3,7]]
     .venv/bin/python -m bench soak [--jobs N] [--members N] [--seed N] [--faults all|none|LIST] [--json]
+    .venv/bin/python -m bench latency [--prompts N]
 
 Prints a table (or `--json`); bench/README.md says what each figure means.
 """
@@ -16,11 +17,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-if __name__ == "__main__" and sys.argv[1:2] == ["soak"]:
-    # The soak drives separate processes: it neither needs nor waits for torch and diffusers.
-    from bench.soak import main as soak_main
+if __name__ == "__main__" and sys.argv[1:2] in (["soak"], ["latency"]):
+    # The soak and the latency benchmark drive separate processes: neither needs nor waits for torch
+    # and diffusers.
+    if sys.argv[1] == "soak":
+        from bench.soak import main as separate
+    else:
+        from bench.latency import main as separate
 
-    sys.exit(soak_main(sys.argv[2:]))
+    sys.exit(separate(sys.argv[2:]))
 
 import diffusers
 import torch
@@ -39,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.soak import main as soak_main
 
         return soak_main(argv[1:])
+    if argv[:1] == ["latency"]:
+        from bench.latency import main as latency_main
+
+        return latency_main(argv[1:])
     args = _parser().parse_args(argv)
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
@@ -189,7 +198,11 @@ def _device_name(device: torch.device) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.splitlines()[0],
+        epilog="Also: `python -m bench soak --help`, `python -m bench latency --help`.",
+    )
     parser.add_argument("--preset", choices=[*PRESETS, "all"], default="tiny")
     parser.add_argument("--runs", type=int, default=5, help="timed grids per path (median reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed grids per path first")

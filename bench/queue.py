@@ -1,6 +1,6 @@
-"""What the queue adds to a job: a private redis-server, a real `python -m worker` with the tiny
-model, and jobs submitted one after another (each once the previous is done, so the queue is
-empty and the figures are overhead, not waiting).
+"""What the queue adds to a job: a private redis-server, a real `imagine-worker` with the tiny
+model (started as playground.stack starts it), and jobs submitted one after another (each once the
+previous is done, so the queue is empty and the figures are overhead, not waiting).
 
 - enqueue → started: from the client calling `JobSubmitter.submit` to the worker's `started`
   event (its timestamp; one machine, one clock);

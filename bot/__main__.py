@@ -1,4 +1,4 @@
-"""`python -m bot`: the Discord bot. Configure it with `IMAGINE_*` environment variables."""
+"""`imagine-bot`: the Discord bot. Configure it with `IMAGINE_*` environment variables."""
 
 import argparse
 import logging
@@ -18,7 +18,7 @@ from broker.metrics import QueueDepthCollector, new_registry, serve
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser = argparse.ArgumentParser(prog="imagine-bot", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     handler = log_handler()

@@ -1,4 +1,7 @@
-"""The discord.py client: commands, persistent buttons and the event consumer in one process."""
+"""The discord.py client: commands, persistent buttons and the event consumer in one process.
+
+The composition root: `ImagineBot` builds each collaborator once and hands it to those that use it.
+"""
 
 import asyncio
 import logging
@@ -7,18 +10,27 @@ import discord
 from discord import app_commands
 from redis import Redis
 
-from bot.actions import Actions
-from bot.admin import AdminCommands
-from bot.buttons import BUTTONS, UNKNOWN_BUTTON, serves
-from bot.commands import add_commands
-from bot.consumer import EventConsumer
+from bot.commands.admin import AdminCommands
+from bot.commands.imagine import add_imagine_command
+from bot.commands.info import add_info_command
+from bot.commands.preferences import Preferences, add_preference_commands
+from bot.delivery.consumer import EventConsumer
+from bot.delivery.deliveries import DeliveryBook
+from bot.delivery.poster import Poster
+from bot.delivery.presenter import Presenter
 from bot.metrics import BotMetrics, Outcome
-from bot.poster import Poster
-from bot.preferences import Preferences, add_preference_commands
-from bot.presenter import Presenter
-from bot.replies import tell, trouble
+from bot.replies import answer_error, tell
+from bot.requests.actions import Actions
+from bot.requests.buttons import BUTTONS, UNKNOWN_BUTTON, serves
+from bot.requests.sources import SourceImages
+from bot.rules.policy import Policy
+from bot.rules.quotas import Quotas
+from bot.rules.store import ConfigStore
 from bot.settings import BotSettings
 from broker.artifacts import ArtifactStore
+from broker.events import EventLog
+from broker.queues import JobSubmitter
+from jobs.errors import MemberError
 from models.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -35,14 +47,13 @@ class CommandTree(app_commands.CommandTree):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         name = interaction.command.qualified_name if interaction.command else "?"
-        # A check that answered has told the member why; anything else is our failure.
-        refused = isinstance(error, app_commands.CheckFailure) and interaction.response.is_done()
+        # A check that answered has told the member why.
+        checked = isinstance(error, app_commands.CheckFailure) and interaction.response.is_done()
+        refused = checked or isinstance(getattr(error, "original", error), MemberError)
         if name not in JOB_COMMANDS:
             self.metrics.interaction(name, Outcome.REFUSED if refused else Outcome.ERROR)
-        if refused:
-            return
-        log.error("/%s failed", name, exc_info=error)
-        await tell(interaction, trouble(error))
+        if not checked:
+            await answer_error(interaction, error)
 
 
 class ImagineBot(discord.Client):
@@ -62,16 +73,29 @@ class ImagineBot(discord.Client):
         self.settings = settings
         self.metrics = BotMetrics() if metrics is None else metrics
         self.tree = CommandTree(self)
-        self.actions = Actions(redis, settings, catalog, self.metrics)
-        add_commands(self.tree, self.actions, redis, catalog)
-        self.tree.add_command(AdminCommands(self.actions.config, self.actions.policy, catalog))
-        add_preference_commands(self.tree, Preferences(self.actions.config, catalog, settings.vary_strength))
-        presenter = Presenter(
-            Poster(self),
-            self.actions.deliveries,
-            ArtifactStore(redis, settings.artifact_ttl),
-            interval=settings.progress_interval,
+        events = EventLog.for_settings(redis, settings)
+        artifacts = ArtifactStore(redis, settings.artifact_ttl)
+        deliveries = DeliveryBook(redis, settings.artifact_ttl)
+        config = ConfigStore(redis)
+        policy = Policy(config, Quotas(redis, deliveries), catalog)
+        self.actions = Actions(
+            redis,
+            settings,
+            catalog,
+            policy=policy,
+            submitter=JobSubmitter(redis, settings, events),
+            events=events,
+            deliveries=deliveries,
+            sources=SourceImages(artifacts),
             metrics=self.metrics,
+        )
+        """What the buttons under results call (`bot.requests.buttons`)."""
+        add_imagine_command(self.tree, self.actions)
+        add_info_command(self.tree, redis, catalog, policy, deliveries)
+        self.tree.add_command(AdminCommands(config, policy, catalog))
+        add_preference_commands(self.tree, Preferences(config, catalog, settings.vary_strength))
+        presenter = Presenter(
+            Poster(self), deliveries, artifacts, interval=settings.progress_interval, metrics=self.metrics
         )
         self._consumer = EventConsumer(redis, presenter.present, consumer=settings.consumer_name)
         self._consuming: asyncio.Task | None = None

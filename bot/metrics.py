@@ -8,6 +8,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from jobs.errors import MemberError
+
 RESULT_DELAY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 """Seconds from a worker's `done` to the result in the channel: milliseconds when all is well,
 minutes when the bot was down or Discord was unreachable."""
@@ -55,16 +57,17 @@ Handler = Callable[..., Awaitable[Outcome]]
 
 
 def counted(kind: str) -> Callable[[Handler], Handler]:
-    """Counts each call of an interaction handler under `kind`, with the outcome it returns
-    (`error` when it raises)."""
+    """Counts each call of an interaction handler under `kind`, with the outcome it returns; one
+    that raises is `refused` for a `MemberError` (the member is told why), else `error`."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def run(self: Any, *args: Any, **kwargs: Any) -> Outcome:
             try:
                 outcome = await handler(self, *args, **kwargs)
-            except Exception:
-                self.metrics.interaction(kind, Outcome.ERROR)
+            except Exception as error:
+                refused = isinstance(error, MemberError)
+                self.metrics.interaction(kind, Outcome.REFUSED if refused else Outcome.ERROR)
                 raise
             self.metrics.interaction(kind, outcome)
             return outcome

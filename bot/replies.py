@@ -1,10 +1,13 @@
-"""Private answers: messages only the member who asked sees, and what they say when we failed."""
+"""Private answers: messages only the member who asked sees, and the one place an error that
+reached an interaction becomes what the member reads."""
 
 import logging
 from collections.abc import Awaitable
 
 import discord
 from redis.exceptions import RedisError
+
+from jobs.errors import MemberError
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +27,35 @@ async def tell(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=quiet)
 
 
-def trouble(error: BaseException) -> str:
-    """What the member reads when we could not handle their interaction: an unreachable Redis (a
-    restart, an outage) is said as such, anything else is our bug."""
+def reply_for(error: BaseException) -> str:
+    """What the member reads when handling their interaction raised `error`: a `MemberError`'s own
+    reply, an unreachable Redis (a restart, an outage) said as such, anything else as our bug."""
     cause = getattr(error, "original", error)  # app_commands wraps the command's own exception
+    if isinstance(cause, MemberError):
+        return cause.reply
     return UNREACHABLE if isinstance(cause, RedisError) else WENT_WRONG
 
 
+async def answer_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tells the member `reply_for(error)`; what is not the member's to fix is logged first."""
+    if not isinstance(getattr(error, "original", error), MemberError):
+        log.error("handling %s failed", _handled(interaction), exc_info=error)
+    try:
+        await tell(interaction, reply_for(error))
+    except discord.HTTPException:
+        log.warning("could not tell the member either", exc_info=True)
+
+
 async def answering(interaction: discord.Interaction, handling: Awaitable[object]) -> None:
-    """Awaits `handling`; if it fails, logs why and tells the member, so no click goes unanswered."""
+    """Awaits `handling`; if it fails, the member is told why (`answer_error`): no click goes
+    unanswered."""
     try:
         await handling
     except Exception as error:
-        log.error("handling %s failed", (interaction.data or {}).get("custom_id", "?"), exc_info=error)
-        try:
-            await tell(interaction, trouble(error))
-        except discord.HTTPException:
-            log.warning("could not tell the member either", exc_info=True)
+        await answer_error(interaction, error)
+
+
+def _handled(interaction: discord.Interaction) -> str:
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    return str((interaction.data or {}).get("custom_id", "?"))

@@ -1,12 +1,10 @@
 """How the bot is configured. Environment: `IMAGINE_*`."""
 
 import socket
-from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
+from pydantic import Field, SecretStr
 
-from broker.settings import BrokerSettings, MetricsSettings
+from broker.settings import BrokerSettings, CommaList, MetricsSettings
 from jobs.specs import Strength
 from models.settings import CatalogSettings
 
@@ -22,7 +20,7 @@ class BotSettings(BrokerSettings, CatalogSettings, MetricsSettings):
     discord_gateway_url: str = Field(
         default="wss://gateway.discord.gg/", description="where to open the gateway"
     )
-    dev_guild_ids: Annotated[list[int], NoDecode] = Field(
+    dev_guild_ids: CommaList[int] = Field(
         default_factory=list, description="comma-separated guilds to sync commands to at once (development)"
     )
     consumer_name: str = Field(
@@ -33,11 +31,3 @@ class BotSettings(BrokerSettings, CatalogSettings, MetricsSettings):
         default=Strength.SUBTLE, description="what V1–V4 do for members who have not chosen"
     )
     click_window: float = Field(default=5.0, gt=0, description="seconds a repeated click is ignored")
-
-    @field_validator("dev_guild_ids", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            # pydantic turns each into an int, and names the one that is not a number.
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value

@@ -1,4 +1,5 @@
-"""Image bytes as they travel: encodings that respect Discord's upload limit, and grid tiles."""
+"""Image bytes as they travel: encodings that respect Discord's upload limit, and the 2×2 grid,
+assembled from its images and cut back into them."""
 
 import io
 from dataclasses import dataclass
@@ -45,6 +46,17 @@ def fit(data: bytes, content_type: str, limit: int) -> Encoded:
             if min(image.size) * 3 // 4 < _SMALLEST_SIDE:
                 raise
             image = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.Resampling.LANCZOS)
+
+
+def tile_grid(images: list[Image.Image]) -> Image.Image:
+    """Images 1-4 laid out left to right, top to bottom, in a 2×2 grid."""
+    if len(images) != limits.GRID_IMAGES:
+        raise ValueError(f"a grid needs {limits.GRID_IMAGES} images, got {len(images)}")
+    width, height = images[0].size
+    grid = Image.new("RGB", (width * 2, height * 2))
+    for index, image in enumerate(images):
+        grid.paste(image.convert("RGB"), ((index % 2) * width, (index // 2) * height))
+    return grid
 
 
 def cut_image(data: bytes, index: int, count: int, *, largest: tuple[int, int] | None = None) -> Image.Image:

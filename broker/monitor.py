@@ -1,8 +1,10 @@
-"""What the queues hold, what the workers do and which jobs failed, read from RQ's own records.
+"""What the queues hold, what the workers do, where each job is and which jobs failed, read from
+RQ's own records: the one reader of queue and worker status.
 
-For `imagine status` and the queue-depth metrics. Counts are plain Redis reads rather than RQ's
-own `count`s, which clean registries up as they go (and re-queue the jobs of dead workers): looking
-must not change what is looked at.
+For `/info`, `imagine status`, the members' waiting limit and the queue-depth metrics. Everything
+here only reads: counts are plain Redis reads rather than RQ's own `count`s, which clean registries
+up as they go (and re-queue the jobs of dead workers), and workers are read without `Worker.all`,
+which forgets expired ones. Looking must not change what is looked at.
 """
 
 import time
@@ -14,7 +16,7 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.defaults import RQ_KEY_PREFIX
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.rate_limit import RateLimitRegistry
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
@@ -142,7 +144,7 @@ def _held_back(redis: Redis) -> dict[str, int]:
 def workers(redis: Redis) -> list[WorkerView]:
     """Every worker registered with RQ, and the job each is on."""
     found = []
-    for worker in sorted(Worker.all(connection=redis, serializer=JSONSerializer), key=lambda w: w.name):
+    for worker in _registered_workers(redis):
         job = _current_job(worker)
         found.append(
             WorkerView(
@@ -161,6 +163,25 @@ def workers(redis: Redis) -> list[WorkerView]:
             )
         )
     return found
+
+
+def _registered_workers(redis: Redis) -> list[Worker]:
+    """RQ's registered workers by name, as `Worker.all` finds them, minus its clean-up."""
+    prefix = Worker.redis_worker_namespace_prefix
+    names = sorted(_text(key).removeprefix(prefix) for key in redis.smembers(Worker.redis_workers_keys))
+    found = []
+    for name in names:
+        worker = Worker([], name, connection=redis, prepare_for_work=False, serializer=JSONSerializer)
+        if redis.exists(worker.key):  # else it expired: `Worker.all` would remove it from the set
+            worker.refresh()
+            found.append(worker)
+    return found
+
+
+def statuses(redis: Redis, job_ids: list[str]) -> dict[str, JobStatus]:
+    """The status of each of these jobs that RQ still has a record of."""
+    jobs = Job.fetch_many(job_ids, connection=redis, serializer=JSONSerializer)
+    return {job.id: job.get_status(refresh=False) for job in jobs if job is not None}
 
 
 def _current_job(worker: Worker) -> Job | None:

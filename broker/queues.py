@@ -9,6 +9,7 @@ from broker.events import EventLog
 from broker.fairness import TurnTaker
 from broker.settings import BrokerSettings
 from jobs import keys
+from jobs.errors import MemberError
 from jobs.events import Queued
 from jobs.specs import JOB_SPEC, JobSpec, Operation
 
@@ -16,13 +17,12 @@ TASKS: dict[Operation, str] = {op: f"worker.tasks.{op.value}" for op in Operatio
 """The functions a worker runs for each operation: also its allow-list."""
 
 
-class UnknownJobError(LookupError):
+class UnknownJobError(MemberError, LookupError):
     """No job with that id is known (never submitted, or its record has expired)."""
 
-
-def member_limit_key(requester: str) -> str:
-    """The RQ rate-limit key that counts one requester's jobs."""
-    return f"{keys.PREFIX}:member:{requester}"
+    @property
+    def reply(self) -> str:
+        return "This job is too old: its settings are no longer kept. Run /imagine again."
 
 
 def model_queue(redis: Redis, model: str) -> Queue:
@@ -47,7 +47,7 @@ class JobSubmitter:
         queue = model_queue(self._redis, spec.generation.model)
         rate_limit = None
         if concurrency is not None and spec.requested_by:
-            rate_limit = RateLimit(member_limit_key(spec.requested_by), concurrency)
+            rate_limit = RateLimit(keys.member_limit_key(spec.requested_by), concurrency)
         self._redis.set(keys.spec_key(spec.job_id), spec.model_dump_json(), ex=self._settings.spec_ttl)
         queue.enqueue_call(
             TASKS[spec.op],

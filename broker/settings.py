@@ -1,7 +1,23 @@
-"""Settings every process that talks to Redis shares."""
+"""Settings every process that talks to Redis shares, and the comma-separated list they all read."""
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated, TypeVar
+
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+T = TypeVar("T")
+
+
+def _split_commas(value: object) -> object:
+    """`" a, ,b "` as `["a", "b"]`: items stripped, empty ones dropped; a list is left as it is."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+# A list set as `IMAGINE_X=a,b` (not JSON). The split comes first, then each item is validated as a
+# `T`, so pydantic names the item that is wrong (`IMAGINE_X=1,abc`: `abc` is not a whole number).
+CommaList = Annotated[list[T], NoDecode, BeforeValidator(_split_commas)]
 
 
 class BrokerSettings(BaseSettings):

@@ -97,6 +97,13 @@ def redis_answers(url: str, timeout: float = 2.0) -> None:
         client.close()
 
 
+def console_script(name: str) -> Path:
+    """Where the console script `name` (`imagine-worker`, `imagine-bot`) is installed: beside this
+    Python. Our processes start from these, so the directory they start in cannot shadow our
+    packages as it can with `python -m`."""
+    return Path(sys.executable).parent / name
+
+
 def mask_url(url: str) -> str:
     """`url` with its password (if any) as `***`."""
     try:

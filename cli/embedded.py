@@ -3,7 +3,6 @@
 import logging
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,9 +63,12 @@ def worker_for(url: str, model: str) -> Iterator[None]:
     env = {**os.environ, "IMAGINE_REDIS_URL": url, "IMAGINE_MODELS": model}
     # The worker would say the same, but only after the prompt was queued and a child started.
     startup.settings(WorkerSettings, models=model)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "worker", "--log-level", "WARNING"], env=env, stdin=subprocess.DEVNULL
-    )
+    script = startup.console_script("imagine-worker")
+    if not script.is_file():
+        raise BackendError(
+            f"imagine-worker is not installed: run `pip install -e .` (looked in {script.parent})"
+        )
+    process = subprocess.Popen([script, "--log-level", "WARNING"], env=env, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while not _served(redis, model):

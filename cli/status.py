@@ -99,7 +99,7 @@ def _workers_text(workers: list[WorkerView], now: datetime) -> str:
             f"    {doing} · last heartbeat {heartbeat} · {worker.jobs_done} done, {worker.jobs_failed} failed"
         )
     if not workers:
-        lines.append("  (none: start one with `python -m worker`)")
+        lines.append("  (none: start one with `imagine-worker`)")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-# The Discord bot: `python -m bot`. discord.py, redis and rq only: no torch, no GPU libraries.
+# The Discord bot: `imagine-bot`. discord.py, redis and rq only: no torch, no GPU libraries.
 # Built by docker-compose.yml (`docker compose build bot`), from the repository root as context.
 FROM python:3.11-slim
 
@@ -8,7 +8,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# The source is mounted for the install only, so the image holds the installed package, not the tree.
+# The source is mounted for the install only, so the image holds the installed package, not the tree;
+# the install puts the `imagine-bot` script on PATH (/usr/local/bin).
 RUN --mount=type=bind,target=/src,rw \
     pip install "/src[bot]"
 
@@ -16,4 +17,4 @@ RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin imagine
 USER imagine
 WORKDIR /home/imagine
 
-CMD ["python", "-m", "bot"]
+CMD ["imagine-bot"]

@@ -1,4 +1,4 @@
-# The GPU worker: `python -m worker`, with the CUDA build of torch. The CUDA libraries come inside
+# The GPU worker: `imagine-worker`, with the CUDA build of torch. The CUDA libraries come inside
 # torch's wheels; the host needs only the NVIDIA driver and the NVIDIA Container Toolkit.
 # Built by docker-compose.yml (`docker compose build worker`), from the repository root as context.
 FROM python:3.11-slim
@@ -26,7 +26,8 @@ RUN if [ -n "$TORCH_INDEX" ]; then \
         pip install "torch==$TORCH_VERSION"; \
     fi
 
-# The source is mounted for the install only, so the image holds the installed package, not the tree.
+# The source is mounted for the install only, so the image holds the installed package, not the tree;
+# the install puts the `imagine-worker` script on PATH (/usr/local/bin).
 RUN --mount=type=bind,target=/src,rw \
     pip install "/src[worker]"
 
@@ -37,4 +38,4 @@ RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin imagine \
 USER imagine
 WORKDIR /home/imagine
 
-CMD ["python", "-m", "worker"]
+CMD ["imagine-worker"]

@@ -1,9 +1,14 @@
-"""Names of queues and Redis keys, so every process agrees on them."""
+"""Every Redis key and stream name imagine uses, so every process agrees on them.
+
+RQ's own keys (`rq:job:…`, its registries and rate limits) are RQ's; all of ours start with `PREFIX`.
+"""
 
 from typing import Final
 
 PREFIX: Final = "imagine"
 EVENTS_STREAM: Final = f"{PREFIX}:events"
+EVENTS_GROUP: Final = f"{PREFIX}-bot"
+"""The bot's consumer group on `EVENTS_STREAM`."""
 
 
 def queue_name(model: str) -> str:
@@ -24,3 +29,48 @@ def spec_key(job_id: str) -> str:
 def done_key(job_id: str) -> str:
     """Marker set together with a job's `done` event, so a retried job never announces twice."""
     return f"{PREFIX}:done:{job_id}"
+
+
+def member_limit_key(requester: str) -> str:
+    """The RQ rate-limit key that counts one requester's running jobs."""
+    return f"{PREFIX}:member:{requester}"
+
+
+def delivery_key(job_id: str) -> str:
+    """Where the bot keeps a job's delivery: its channel, requester and interaction."""
+    return f"{PREFIX}:delivery:{job_id}"
+
+
+def posted_key(job_id: str) -> str:
+    """The id of the message that carries a job's result or failure, once posted."""
+    return f"{PREFIX}:posted:{job_id}"
+
+
+def unfinished_key(member_id: int) -> str:
+    """A member's jobs without a posted result (a sorted set, by when they were asked for)."""
+    return f"{PREFIX}:unfinished:{member_id}"
+
+
+def hourly_key(guild_id: int, member_id: int) -> str:
+    """The jobs a member started in a server within the hour (a sorted set, by start time)."""
+    return f"{PREFIX}:hourly:{guild_id}:{member_id}"
+
+
+def click_key(member_id: int, custom_id: str) -> str:
+    """Set for a few seconds by a member's click on a button, so a repeated click starts nothing."""
+    return f"{PREFIX}:click:{member_id}:{custom_id}"
+
+
+def guild_config_key(guild_id: int) -> str:
+    """A server's configuration, as its admins set it."""
+    return f"{PREFIX}:guild:{guild_id}:config"
+
+
+def guild_audit_key(guild_id: int) -> str:
+    """The log of a server's configuration changes."""
+    return f"{PREFIX}:guild:{guild_id}:audit"
+
+
+def preferences_key(member_id: int) -> str:
+    """A member's `/prefer` choices."""
+    return f"{PREFIX}:preferences:{member_id}"

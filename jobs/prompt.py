@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobs import limits
 from jobs._flags import BY_NAME, FLAGS, NUMBER, BadValue, Flag, format_number
+from jobs.errors import MemberError
 
 # Phones turn a typed "--" into an em or en dash; one at the start of a word is taken as "--".
 _PHONE_DASH = re.compile("^[\N{EM DASH}\N{EN DASH}](?=[A-Za-z])")
@@ -40,7 +41,7 @@ characters drawn as nothing at all (zero-width spaces and joiners, variation sel
 _VISIBLE = re.compile(r"[^\s" + "".join(f"{chr(low)}-{chr(high)}" for low, high in IGNORABLE_RANGES) + "]")
 
 
-class PromptError(ValueError):
+class PromptError(MemberError, ValueError):
     """A prompt the parser refuses.
 
     str(err) is a short, friendly message for a Discord member that names the flag, the value given
@@ -53,6 +54,8 @@ class PromptError(ValueError):
         """The flag as written, lowercased (`--c`), `::` for a multi-prompt error, else None."""
         self.value = value
         """The text the member gave for it, when there was some."""
+
+    preface = "That prompt needs a change: "
 
 
 class PromptPart(BaseModel):

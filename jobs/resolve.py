@@ -4,6 +4,7 @@ import secrets
 import uuid
 
 from jobs import limits
+from jobs.errors import MemberError
 from jobs.profile import ModelProfile
 from jobs.prompt import ParsedPrompt
 from jobs.sizing import size_for_aspect
@@ -19,7 +20,7 @@ from jobs.specs import (
 )
 
 
-class ResolveError(ValueError):
+class ResolveError(MemberError, ValueError):
     """A follow-up that cannot be made from its source; the message is safe to show."""
 
 
@@ -105,6 +106,38 @@ def vary_spec(
         strength=strength,
         denoise=denoise,
     )
+
+
+def retry_spec(source: JobSpec, *, requested_by: str | None = None) -> JobSpec:
+    """The same job again (parameters, seed and source image), under a new id."""
+    return source.model_copy(update={"job_id": new_job_id(), "requested_by": requested_by})
+
+
+def within_limits(
+    spec: JobSpec, *, max_side: int | None, max_steps: int | None, size_multiple: int
+) -> JobSpec:
+    """`spec` within a server's limits (None: no limit): a new grid's steps and size are lowered, each with
+    a note; an upscale or variation that would be larger is refused."""
+    generation, notes = spec.generation, list(spec.warnings)
+    if max_steps and generation.steps > max_steps:
+        notes.append(f"{generation.steps} steps lowered to {max_steps}, this server's limit")
+        generation = generation.model_copy(update={"steps": max_steps})
+    width, height = image_size(spec)
+    if max_side and max(width, height) > max_side:
+        if isinstance(spec, UpscaleSpec | VarySpec):
+            raise ResolveError(
+                f"That would make {width}×{height} images: this server's largest side is {max_side} px."
+            )
+        scale = max_side / max(width, height)
+        new_width, new_height = (
+            max(size_multiple, int(side * scale) // size_multiple * size_multiple) for side in (width, height)
+        )
+        notes.append(
+            f"made at {new_width}×{new_height} instead of {width}×{height}: this server's largest side"
+            f" is {max_side} px"
+        )
+        generation = generation.model_copy(update={"width": new_width, "height": new_height})
+    return spec.model_copy(update={"generation": generation, "warnings": tuple(notes)})
 
 
 def image_size(spec: JobSpec) -> tuple[int, int]:

@@ -8,7 +8,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 from jobs import limits
 from jobs.prompt import PromptPart
 
-
 JOB_ID_PATTERN = r"^[0-9a-f]{32}$"
 JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN)]
 

@@ -1,4 +1,4 @@
-"""The catalog's `builtin` models: `shapes`, trained by `models.shapes.train` and shipped with the
+"""The catalog's `builtin` models: `shapes`, trained by `training.shapes.train` and shipped with the
 package, and `tiny`, random weights built on first use (`models.tiny`)."""
 
 from pathlib import Path

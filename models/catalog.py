@@ -2,8 +2,8 @@
 
 Torch-free (pydantic and the standard library only), so the bot can validate and autocomplete
 `--model` without loading anything. A catalog is a TOML file; `catalog.example.toml` shows every
-source kind, and `catalog.toml` (the default) serves only the built-in tiny model, which works
-offline. Relative paths in a catalog are relative to the catalog file's folder.
+source kind, and `catalog.toml` (the default) serves the built-in models, which work offline:
+`shapes` (its default, trained here) and `tiny` (random weights, for fast tests). Relative paths in a catalog are relative to the catalog file's folder.
 """
 
 import tomllib
@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from jobs.errors import MemberError
 from jobs.profile import ModelProfile
 from models.families import FAMILY_DEFAULTS, RGB, Family, FamilyDefaults
 
@@ -50,8 +51,10 @@ class CatalogError(ValueError):
     """A catalog file that cannot be read as TOML or does not validate."""
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(MemberError, ValueError):
     """A model name that is not in the catalog."""
+
+    preface = "That prompt needs a change: "
 
 
 def _resolve(path: Path, info: ValidationInfo) -> Path:

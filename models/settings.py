@@ -7,6 +7,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CatalogSettings(BaseSettings):
+    """Which model catalog the process reads. Environment: `IMAGINE_CATALOG`."""
+
     model_config = SettingsConfigDict(env_prefix="IMAGINE_", extra="ignore")
 
     catalog: Path | None = Field(default=None, description="model catalog TOML; the embedded one if unset")

@@ -1,8 +1,9 @@
-"""`python -m playground`: everything on this machine, no Discord, no GPU, no internet.
+"""`imagine-playground`: everything on this machine, no Discord, no GPU, no internet.
 
 A private redis-server (unless IMAGINE_REDIS_URL names one), a worker with the default model
 (the built-in shapes model, unless IMAGINE_CATALOG says otherwise), the Discord API emulator, the
-real bot connected to it, and a web page that works like a Discord channel.
+real bot connected to it, and a web page that works like a Discord channel. `python -m playground`
+runs it too, but imports from the current directory first.
 """
 
 import argparse
@@ -28,7 +29,13 @@ log = logging.getLogger("playground")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m playground", description=__doc__.splitlines()[0])
+    """The `imagine-playground` script: Ctrl+C stops it without a traceback."""
+    with suppress(KeyboardInterrupt):
+        _run(argv)
+
+
+def _run(argv: list[str] | None) -> None:
+    parser = argparse.ArgumentParser(prog="imagine-playground", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--host", default="127.0.0.1", help="where the web page listens (default: %(default)s)"
     )
@@ -86,5 +93,4 @@ async def _serve(app: web.Application, host: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    with suppress(KeyboardInterrupt):
-        main()
+    main()

@@ -1,10 +1,13 @@
-"""Starting the real processes (`python -m worker`, `python -m bot`) as an operator would: for the
-playground, the end-to-end tests and the latency benchmark."""
+"""Starting the real processes (`imagine-worker`, `imagine-bot`) as an operator would: for the
+playground, the end-to-end tests and the benchmarks.
+
+The scripts are the ones installed beside this Python (`pip install -e .` puts them there). Unlike
+`python -m worker`, they do not import from the current directory first, so a `models.py` or a
+`bot/` folder where the caller stands cannot shadow the packages."""
 
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 from redis import Redis
 from rq import Worker
 
+from broker import startup
 from broker.queues import model_queue
 from emulator import BackgroundEmulator
 from models.catalog import load_catalog
@@ -50,6 +54,14 @@ class StartupError(RuntimeError):
     """A process did not come up; the message holds its output."""
 
 
+def script(name: str) -> str:
+    """The console script `name` installed beside this Python, or a one-line StartupError."""
+    path = startup.console_script(name)
+    if not path.is_file():
+        raise StartupError(f"{name} is not installed: run `pip install -e .` (looked in {path.parent})")
+    return str(path)
+
+
 def settings_env(**settings: str) -> dict[str, str]:
     """This environment without any `IMAGINE_*` of the caller's, plus `settings` as `IMAGINE_*`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("IMAGINE_")}
@@ -69,7 +81,7 @@ def start_worker(redis_url: str, model_cache: Path | None, log: Path, **settings
     catalog = Path(settings["catalog"]) if "catalog" in settings else None
     names = [name.strip() for name in settings.get("models", "").split(",") if name.strip()]
     names = names or [load_catalog(catalog).default]
-    process = Process([sys.executable, "-m", "worker", "--log-level", "INFO"], env, log)
+    process = Process([script("imagine-worker"), "--log-level", "INFO"], env, log)
     redis = Redis.from_url(redis_url)
 
     def listening() -> bool:
@@ -80,7 +92,7 @@ def start_worker(redis_url: str, model_cache: Path | None, log: Path, **settings
 
 
 def start_bot(discord: BackgroundEmulator, redis_url: str, log: Path, **settings: str) -> Process:
-    """`python -m bot` connected to the emulator, once its commands are synced and its gateway is up."""
+    """`imagine-bot` connected to the emulator, once its commands are synced and its gateway is up."""
     sessions = discord.call(lambda emulator: emulator.identify_count)
     env = settings_env(
         discord_token=discord.token,
@@ -91,7 +103,7 @@ def start_bot(discord: BackgroundEmulator, redis_url: str, log: Path, **settings
         consumer_name="bot",
         **settings,
     )
-    process = Process([sys.executable, "-m", "bot"], env, log)
+    process = Process([script("imagine-bot")], env, log)
 
     def connected() -> bool:
         return discord.call(

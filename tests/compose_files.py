@@ -182,12 +182,3 @@ def env_example_lines() -> dict[str, tuple[bool, str, str]]:
         assert match[2] not in found, f"{match[2]} is listed twice in .env.example"
         found[match[2]] = (match[1] is None, match[3], "\n".join(reversed(above)))
     return found
-
-
-def modules_the_tests_run() -> set[str]:
-    """`python -m MODULE`, as the tests and the playground start the processes."""
-    modules = set()
-    for folder in ("tests", "playground"):
-        for path in (ROOT / folder).rglob("*.py"):
-            modules |= set(re.findall(r'sys\.executable,\s*"-m",\s*"([\w.]+)"', path.read_text()))
-    return modules

@@ -4,18 +4,18 @@ import io
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from PIL import Image
 from redis import Redis
 
+from broker import startup
 from broker.images import cut_image
 from jobs import keys
 from jobs.events import EVENT, Event
 from models.catalog import DEFAULT_CATALOG, load_catalog
-from models.shapes.measure import Reading, read
+from training.shapes.measure import Reading, read
 
 
 def job_events(redis: Redis, job_id: str) -> list[Event]:
@@ -62,7 +62,7 @@ def catalog_defaulting_to(model: str, folder: Path) -> Path:
 
 
 def grid_readings(data: bytes) -> list[Reading]:
-    """What each image of a 2×2 grid shows, read from its pixels (`models.shapes.measure`)."""
+    """What each image of a 2×2 grid shows, read from its pixels (`training.shapes.measure`)."""
     return [read(cut_image(data, index, 4)) for index in range(1, 5)]
 
 
@@ -72,7 +72,7 @@ def matching(readings: list[Reading], **expected: object) -> int:
 
 
 def spawn_worker(url: str, model_cache: Path, log: Path, **settings: str) -> subprocess.Popen[bytes]:
-    """`python -m worker` serving the tiny model on the CPU, with a 2 s heartbeat (a killed worker's
+    """`imagine-worker` serving the tiny model on the CPU, with a 2 s heartbeat (a killed worker's
     jobs come back quickly) and `settings` as more `IMAGINE_*` variables; its output goes to `log`."""
     env = {
         **os.environ,
@@ -86,7 +86,7 @@ def spawn_worker(url: str, model_cache: Path, log: Path, **settings: str) -> sub
     }
     with log.open("wb") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "worker", "--log-level", "INFO"],
+            [startup.console_script("imagine-worker"), "--log-level", "INFO"],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -20,7 +20,6 @@ from tests.compose_files import (
     env_example_lines,
     environment,
     is_named,
-    modules_the_tests_run,
     seconds,
     services,
     settings,
@@ -33,7 +32,8 @@ COMPOSE_ONLY = {"IMAGINE_REDIS_PASSWORD", "IMAGINE_MODELS_DIR"}
 
 REDIS_PASSWORD = "${IMAGINE_REDIS_PASSWORD"
 PROCESSES = {"bot": "bot", **dict.fromkeys(workers(), "worker")}
-"""Each service that runs one of our processes, and the `python -m` module it runs."""
+"""Each service that runs one of our processes, and the package whose `imagine-<package>` script it runs."""
+SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
 
 
 def test_the_services():
@@ -82,11 +82,19 @@ def test_no_port_is_published_beyond_the_hosts_loopback():
             assert str(port).startswith("127.0.0.1:"), (name, port)
 
 
-def test_the_commands_are_the_ones_the_tests_start():
-    started = modules_the_tests_run()
+def _scripts_the_stack_starts() -> set[str]:
+    """The console scripts playground/stack.py starts: the end-to-end tests, the playground and the
+    benchmarks start the processes through it."""
+    return set(re.findall(r'script\("([\w-]+)"\)', (ROOT / "playground" / "stack.py").read_text()))
+
+
+def test_the_commands_are_the_scripts_the_tests_start():
+    started = _scripts_the_stack_starts()
     for name, module in PROCESSES.items():
-        assert services()[name]["command"] == ["python", "-m", module], name
-        assert module in started, f"no test starts `python -m {module}`"
+        script = f"imagine-{module}"
+        assert services()[name]["command"] == [script], name
+        assert SCRIPTS[script] == f"{module}.__main__:main", name
+        assert script in started, f"playground/stack.py does not start `{script}`"
         assert (ROOT / module / "__main__.py").is_file()
 
 
@@ -96,7 +104,7 @@ def test_each_image_installs_the_extra_its_command_needs():
         image = dockerfile(services()[name])
         assert image.installed_extras() == [{module}], name
         assert module in extras
-        assert [json.loads(cmd) for cmd in image.all("CMD")] == [["python", "-m", module]], name
+        assert [json.loads(cmd) for cmd in image.all("CMD")] == [[f"imagine-{module}"]], name
 
 
 def test_the_bot_image_has_no_torch():

@@ -1,4 +1,4 @@
-"""`python -m worker`: a GPU worker that serves the configured models from the shared Redis."""
+"""`imagine-worker`: a GPU worker that serves the configured models from the shared Redis."""
 
 import argparse
 import logging
@@ -8,27 +8,26 @@ from redis import Redis
 from broker import startup
 from broker.logs import log_handler
 from broker.metrics import QueueDepthCollector, new_registry, serve
-from broker.settings import BrokerSettings
 from models.catalog import UnknownModelError
 from worker.settings import WorkerSettings
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="imagine-worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--models", help="comma-separated models to serve (overrides IMAGINE_MODELS)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, handlers=[log_handler()])
     with startup.reported():
-        broker, settings = _checked(args.models)
+        settings = _checked(args.models)
     # Imported only now: torch and diffusers take seconds, and a mistake is told before them.
     from worker import outages
     from worker.boot import load_engines, prepare
     from worker.metrics import worker_metrics
 
     engines = load_engines(settings)
-    redis = Redis.from_url(broker.redis_url)
+    redis = Redis.from_url(settings.redis_url)
     # Redis answered before the models loaded; an outage since (a restart) is waited out, not a
     # reason to throw the loaded models away.
     outages.wait_for_redis(redis)
@@ -36,13 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     metrics = worker_metrics(registry, engines)
     registry.register(QueueDepthCollector(redis, list(engines)))
     serve(registry, settings)
-    worker = prepare(redis, broker, settings, engines, metrics=metrics)
+    worker = prepare(redis, settings, settings, engines, metrics=metrics)
     worker.work(burst=args.burst, logging_level=args.log_level)
 
 
-def _checked(models: str | None) -> tuple[BrokerSettings, WorkerSettings]:
+def _checked(models: str | None) -> WorkerSettings:
     """The settings, once they, the catalog and every model named in it are right and Redis answers."""
-    broker = startup.settings(BrokerSettings)
     settings = startup.settings(WorkerSettings, **({"models": models} if models else {}))
     catalog = startup.catalog(settings.catalog)
     for name in settings.models:
@@ -51,8 +49,8 @@ def _checked(models: str | None) -> tuple[BrokerSettings, WorkerSettings]:
         except UnknownModelError as error:
             given = f"--models {models}" if models else f"IMAGINE_MODELS={','.join(settings.models)}"
             raise startup.StartupError(f"{given} is not allowed: {error}") from None
-    startup.redis_answers(broker.redis_url)
-    return broker, settings
+    startup.redis_answers(settings.redis_url)
+    return settings
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def prepare(
     metrics: WorkerMetrics | None = None,
 ) -> ResidentWorker:
     """Installs the runtime the job functions use and builds the RQ worker for the engines' queues;
-    it counts its jobs in `metrics` (unserved ones of its own when None)."""
+    it counts its jobs in `metrics` (unserved ones of its own when None). `broker` is what every Redis
+    client shares: in `imagine-worker` the worker's own `settings` (a WorkerSettings is one)."""
     events = EventLog.for_settings(redis, broker)
     runtime.install(
         runtime.Runtime(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import torch
 from PIL import Image
 
-from worker.grid import tile_grid
+from broker.images import tile_grid
 
 PREVIEW_MAX_SIDE = 256
 

@@ -34,5 +34,5 @@ def install(runtime: Runtime) -> None:
 
 def current() -> Runtime:
     if _current is None:
-        raise RuntimeError("no worker runtime installed: start jobs through `python -m worker`")
+        raise RuntimeError("no worker runtime installed: start jobs through `imagine-worker`")
     return _current

@@ -3,16 +3,29 @@
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import NoDecode
+from pydantic import BeforeValidator, Field
 
-from broker.settings import MetricsSettings
+from broker.settings import BrokerSettings, CommaList, MetricsSettings
 from models.settings import CatalogSettings
 from worker.speedups import Speedup
 
 
-class WorkerSettings(CatalogSettings, MetricsSettings):
-    models: Annotated[list[str], NoDecode] = Field(
+def _size(value: object) -> object:
+    """`768x512` (or `768X512`) as `(768, 512)`; anything but text is left to pydantic."""
+    if not isinstance(value, str):
+        return value
+    width, _, height = value.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        # Told as "each item must be a size written WIDTHxHEIGHT, … (`512` is not)".
+        raise ValueError("use a size written WIDTHxHEIGHT, e.g. 768x512")
+    return int(width), int(height)
+
+
+Size = Annotated[tuple[int, int], BeforeValidator(_size)]
+
+
+class WorkerSettings(BrokerSettings, CatalogSettings, MetricsSettings):
+    models: CommaList[str] = Field(
         default_factory=list, description="comma-separated models to serve; the catalog's default if empty"
     )
     model_cache: Path = Field(
@@ -36,31 +49,11 @@ class WorkerSettings(CatalogSettings, MetricsSettings):
         description="most queued imagine/reroll jobs of one model, size, steps, sampler and guidance"
         " rendered in one pipeline call (1: each alone)",
     )
-    speedups: Annotated[list[Speedup], NoDecode] = Field(
+    speedups: CommaList[Speedup] = Field(
         default_factory=list,
         description="comma-separated: channels_last, fused_qkv, compile (bench/README.md measures each)",
     )
-    warm_up_sizes: Annotated[list[tuple[int, int]], NoDecode] = Field(
+    warm_up_sizes: CommaList[Size] = Field(
         default_factory=list,
         description="with compile: sizes (WxH, comma-separated) to compile at start, besides the native one",
     )
-
-    @field_validator("models", "speedups", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
-        return value
-
-    @field_validator("warm_up_sizes", mode="before")
-    @classmethod
-    def _sizes(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        sizes = []
-        for size in filter(None, (part.strip() for part in value.split(","))):
-            width, _, height = size.lower().partition("x")
-            if not (width.isdigit() and height.isdigit()):
-                raise ValueError(f"`{size}` is not a size: write it as WIDTHxHEIGHT, e.g. 768x512")
-            sizes.append((int(width), int(height)))
-        return sizes

@@ -14,7 +14,7 @@ from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
 from broker.artifacts import ArtifactExpiredError, image_name
-from broker.images import encode
+from broker.images import tile_grid
 from jobs.events import ArtifactRef, Done, Progress, Started
 from jobs.resolve import image_size
 from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, Safety, UpscaleSpec, VarySpec
@@ -23,7 +23,6 @@ from worker import batching, runtime
 from worker.checks import check_fits, check_pixels
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
-from worker.grid import tile_grid
 from worker.safety import Screened, screen
 
 log = logging.getLogger(__name__)
@@ -176,29 +175,10 @@ def _store(spec: JobSpec, render: Render, screened: Screened, seconds: float) ->
     artifacts = runtime.current().artifacts
     refs: list[ArtifactRef] = []
     for index, image in enumerate(screened.images, start=1):
-        encoded = encode(image)
-        refs.append(
-            artifacts.put(
-                spec.job_id,
-                image_name(index),
-                encoded.data,
-                content_type=encoded.content_type,
-                width=image.width,
-                height=image.height,
-            )
-        )
+        refs.append(artifacts.put_image(spec.job_id, image_name(index), image))
     grid_ref = None
     if len(screened.images) > 1:
-        grid = tile_grid(screened.images)
-        encoded = encode(grid)
-        grid_ref = artifacts.put(
-            spec.job_id,
-            "grid",
-            encoded.data,
-            content_type=encoded.content_type,
-            width=grid.width,
-            height=grid.height,
-        )
+        grid_ref = artifacts.put_image(spec.job_id, "grid", tile_grid(screened.images))
     seeds = spec.generation.seeds[: len(screened.images)]
     return Done(
         job_id=spec.job_id,

@@ -20,16 +20,21 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from bench.soak.check import FAILING, failed
     from bench.soak.run import soak
+    from playground.stack import StartupError
 
-    report = soak(
-        jobs=args.jobs,
-        members=args.members,
-        seed=args.seed,
-        kinds=args.faults,
-        workers=args.workers,
-        grace=args.grace,
-        keep=args.keep_logs,
-    )
+    try:
+        report = soak(
+            jobs=args.jobs,
+            members=args.members,
+            seed=args.seed,
+            kinds=args.faults,
+            workers=args.workers,
+            grace=args.grace,
+            keep=args.keep_logs,
+        )
+    except StartupError as error:  # a process did not come up: its own output says why
+        print(error, file=sys.stderr)
+        return 1
     print(json.dumps(report, indent=2, default=str) if args.json else table(report, FAILING))
     return 1 if failed(report) else 0
 

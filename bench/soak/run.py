@@ -42,8 +42,8 @@ def soak(
         root.mkdir(parents=True, exist_ok=True)
         with BackgroundEmulator(interaction_timeout=LATE_CALLBACKS) as discord:
             stack = Stack(root, workers, discord)
-            stack.start()
             try:
+                stack.start()
                 report = _drive(
                     stack,
                     plan,

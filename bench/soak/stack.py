@@ -69,7 +69,8 @@ class Stack:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._supervisor.join(10)
+        if self._supervisor.ident is not None:  # started: start() got that far
+            self._supervisor.join(10)
         with self._lock:
             for process in self.processes.values():
                 process.stop()

@@ -1,5 +1,5 @@
 """Reading the channel as a member does: which job each of the bot's messages belongs to, and
-whether it is waiting, a result or a failure (the texts of `bot/render.py`).
+whether it is waiting, a result or a failure (the texts of `bot/delivery/render.py`).
 
 A job is known from the outside by its headline, `**<prompt>** - <label> <@requester>` (the prompt's
 first 200 characters as shown: the bot cuts long ones to fit each message): the harness
@@ -18,7 +18,7 @@ PROGRESS = re.compile(r" \((?:Waiting to start(?: · #\d+ in queue)?|\d+%)\)$")
 FAILED = "**Could not finish:**"
 STRENGTHS = ("Subtle", "Strong")
 TITLE_LIMIT = 1500
-"""Characters of the prompt a headline shows (`bot/render.py`)."""
+"""Characters of the prompt a headline shows (`bot/delivery/render.py`)."""
 
 State = Literal["waiting", "result", "failure", "other"]
 

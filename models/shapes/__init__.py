@@ -1,3 +1,3 @@
-"""The shapes model: simple scenes with their captions (`scenes`), the pixel reader that checks what
-a picture shows (`measure`), the tokenizer, the training script (`train`), the evaluation
-(`scoring` while training, `evaluate` through the worker) and the trained model itself (`model/`)."""
+"""The shapes model as shipped: its weights, tokenizer, configs and model card in `model/`, in the
+diffusers layout (installed as package data; `models.builtins.SHIPPED` points at it). The tools
+that trained and evaluate it are in `training/shapes/`, outside the runtime packages."""

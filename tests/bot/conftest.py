@@ -30,7 +30,7 @@ def stack_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis
 def run_worker(
     redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory, **settings: str
 ) -> Iterator[Process]:
-    """`python -m worker` with the tiny model (and `settings`) for a module fixture to `yield from`."""
+    """`imagine-worker` with the tiny model (and `settings`) for a module fixture to `yield from`."""
     folder = tmp_path_factory.mktemp("worker")
     settings = {"catalog": str(catalog_defaulting_to("tiny", folder)), **settings}
     try:
@@ -45,7 +45,7 @@ def run_worker(
 def worker(
     stack_redis: LocalRedis, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Process]:
-    """`python -m worker` serving the tiny model, as an operator runs it."""
+    """`imagine-worker` serving the tiny model, as an operator runs it."""
     yield from run_worker(stack_redis, model_cache, tmp_path_factory)
 
 
@@ -86,7 +86,7 @@ def start_bot(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> Iterator[BotStarter]:
-    """Starts `python -m bot` against the emulator (settings as keyword arguments); its log is
+    """Starts `imagine-bot` against the emulator (settings as keyword arguments); its log is
     printed when the test fails."""
     started: list[Process] = []
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from redis import Redis
 
-from bot.config.guild import ChannelRules, GuildConfig
-from bot.config.store import ConfigError, ConfigStore, read_document, read_import
+from bot.rules.guild import ChannelRules, GuildConfig
+from bot.rules.store import ConfigError, ConfigStore, read_document, read_import
 
 
 def test_a_new_server_gets_the_defaults(redis: Redis) -> None:

@@ -8,7 +8,7 @@ import discord
 import pytest
 from redis import Redis
 
-from bot.consumer import GROUP, EventConsumer, Lane
+from bot.delivery.consumer import EventConsumer, Lane
 from broker.events import EventLog
 from jobs import keys
 from jobs.events import Event, Progress, Queued, Started
@@ -18,7 +18,7 @@ B = "b" * 32
 
 
 def _pending(redis: Redis) -> int:
-    return redis.xpending(keys.EVENTS_STREAM, GROUP)["pending"]
+    return redis.xpending(keys.EVENTS_STREAM, keys.EVENTS_GROUP)["pending"]
 
 
 async def _consume(consumer: EventConsumer, until, timeout: float = 10.0) -> None:
@@ -103,8 +103,8 @@ def test_a_bug_in_showing_an_event_does_not_block_the_stream(redis: Redis, event
 def test_a_restarted_consumer_shows_what_the_stopped_one_had_read(redis: Redis, events: EventLog):
     events.publish(Started(job_id=A, worker="w"))
     events.publish(Progress(job_id=A, step=1, total=4))
-    redis.xgroup_create(keys.EVENTS_STREAM, GROUP, id="0")
-    redis.xreadgroup(GROUP, "bot", {keys.EVENTS_STREAM: ">"})  # read, then the process died
+    redis.xgroup_create(keys.EVENTS_STREAM, keys.EVENTS_GROUP, id="0")
+    redis.xreadgroup(keys.EVENTS_GROUP, "bot", {keys.EVENTS_STREAM: ">"})  # read, then the process died
     assert _pending(redis) == 2
     seen: list[str] = []
 
@@ -133,7 +133,7 @@ def test_a_malformed_entry_is_dropped(redis: Redis, events: EventLog):
 @pytest.mark.parametrize("existing", [True, False])
 def test_the_group_reads_the_stream_from_its_start(redis: Redis, events: EventLog, existing: bool):
     if existing:
-        redis.xgroup_create(keys.EVENTS_STREAM, GROUP, id="0", mkstream=True)
+        redis.xgroup_create(keys.EVENTS_STREAM, keys.EVENTS_GROUP, id="0", mkstream=True)
     events.publish(Started(job_id=A, worker="w"))
     seen: list[str] = []
 

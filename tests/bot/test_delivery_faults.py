@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from redis import Redis
 
-from bot.buttons import UNKNOWN_BUTTON
 from bot.replies import MESSAGE_LIMIT, UNREACHABLE
+from bot.requests.buttons import UNKNOWN_BUTTON
 from emulator import BackgroundEmulator, DiscordEmulator
 from emulator.bodies import Upload as FilePart
 from jobs import custom_ids, keys

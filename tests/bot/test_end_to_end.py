@@ -12,14 +12,14 @@ import pytest
 from PIL import Image
 from redis import Redis
 
-from bot.deliveries import DeliveryBook
+from bot.delivery.deliveries import DeliveryBook
 from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator, DiscordEmulator
 from jobs import custom_ids, keys
-from models.shapes.measure import read
 from playground.stack import Process
 from tests.bot.conftest import BotStarter, run_worker
 from tests.helpers import grid_readings, matching, wait_for
+from training.shapes.measure import read
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The bot's and a worker's /metrics, as `python -m bot` and `python -m worker` serve them with
+"""The bot's and a worker's /metrics, as `imagine-bot` and `imagine-worker` serve them with
 `IMAGINE_METRICS_PORT` set, scraped over HTTP while members use the bot; and their log lines that
 name the job. Plus how interaction handlers are counted."""
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.metrics import BotMetrics, Outcome, counted
+from bot.rules.policy import Refusal
 from broker.local_redis import LocalRedis, free_port
 from emulator import BackgroundEmulator
 from jobs import custom_ids
@@ -96,7 +97,8 @@ def test_bot_and_worker_serve_their_metrics_and_log_the_job(
     assert _value(worker_text, 'imagine_worker_model_loaded{device="cpu",dtype="float32",model="tiny"}') == 1
 
     assert re.search(rf" INFO rq\.worker: job={job_id} .*Job OK", worker.output())
-    assert re.search(rf" INFO bot\.presenter: job={job_id} job {job_id}: posted the result", bot.output())
+    posted = rf" INFO bot\.delivery\.presenter: job={job_id} job {job_id}: posted the result"
+    assert re.search(posted, bot.output())
 
 
 class _Handlers:
@@ -111,6 +113,10 @@ class _Handlers:
     async def crash(self) -> Outcome:
         raise RuntimeError("a bug")
 
+    @counted("upscale")
+    async def refuse(self) -> Outcome:
+        raise Refusal("Already on it")
+
 
 def test_each_handler_call_is_counted_with_its_outcome():
     handlers = _Handlers()
@@ -118,7 +124,10 @@ def test_each_handler_call_is_counted_with_its_outcome():
         asyncio.run(handlers.answer(outcome))
     with pytest.raises(RuntimeError):
         asyncio.run(handlers.crash())
+    with pytest.raises(Refusal):  # told the member why: a refusal, not our error
+        asyncio.run(handlers.refuse())
     value = handlers.metrics.registry.get_sample_value
     assert value("imagine_bot_interactions_total", {"kind": "imagine", "outcome": "queued"}) == 2
     assert value("imagine_bot_interactions_total", {"kind": "imagine", "outcome": "refused"}) == 1
     assert value("imagine_bot_interactions_total", {"kind": "upscale", "outcome": "error"}) == 1
+    assert value("imagine_bot_interactions_total", {"kind": "upscale", "outcome": "refused"}) == 1

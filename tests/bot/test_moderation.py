@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bot.moderation import BannedTerms, PatternError, banned_terms, check_pattern, fold
+from bot.rules.moderation import BannedTerms, PatternError, banned_terms, check_pattern, fold
 
 
 @pytest.mark.parametrize(

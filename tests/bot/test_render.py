@@ -4,9 +4,11 @@ import time
 
 import discord
 
-from bot import buttons, render
-from bot.deliveries import Delivery
-from bot.info import MemberJob, Overview
+from bot.commands import info
+from bot.commands.info import MemberJob, Overview
+from bot.delivery import render
+from bot.delivery.deliveries import Delivery
+from bot.requests import buttons
 from jobs.specs import Safety
 
 JOB = "0123456789abcdef0123456789abcdef"
@@ -81,7 +83,7 @@ def test_an_upscaled_image_offers_subtle_and_strong_variations_and_a_way_back():
 
 
 def test_overview_lists_queue_workers_and_the_members_jobs():
-    text = render.overview(
+    text = info.text(
         Overview(waiting=3, running=1, workers={"gpu-a": "busy"}, mine=[MemberJob("a *fox*", "running")])
     )
     assert text.splitlines() == [

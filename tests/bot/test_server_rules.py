@@ -11,7 +11,7 @@ import discord as discord_py
 import pytest
 from redis import Redis
 
-from bot.deliveries import DeliveryBook
+from bot.delivery.deliveries import DeliveryBook
 from emulator import BackgroundEmulator, Upload
 from emulator.commands import SUB_COMMAND, SUB_COMMAND_GROUP
 from jobs import keys

@@ -1,4 +1,4 @@
-"""Encodings that respect Discord's upload limit, and cutting one image out of a grid."""
+"""Encodings that respect Discord's upload limit, and the grid: assembled, and cut back into images."""
 
 import io
 import os
@@ -6,7 +6,7 @@ import os
 import pytest
 from PIL import Image
 
-from broker.images import cut_image, encode, fit
+from broker.images import cut_image, encode, fit, tile_grid
 
 
 def _noise(size: int) -> Image.Image:
@@ -68,3 +68,24 @@ def test_cut_image_takes_grid_tiles_left_to_right_top_to_bottom():
 
 def test_cut_image_of_a_single_image_is_the_image():
     assert cut_image(_png(Image.new("RGB", (8, 6), "red")), 1, 1).size == (8, 6)
+
+
+def test_grid_images_are_laid_out_left_to_right_top_to_bottom():
+    colours = ["red", "green", "blue", "white"]
+    grid = tile_grid([Image.new("RGB", (8, 6), colour) for colour in colours])
+    assert grid.size == (16, 12)
+    corners = [grid.getpixel((x, y)) for x, y in [(0, 0), (8, 0), (0, 6), (8, 6)]]
+    assert corners == [(255, 0, 0), (0, 128, 0), (0, 0, 255), (255, 255, 255)]
+
+
+def test_a_grid_needs_four_images():
+    with pytest.raises(ValueError, match="needs 4 images"):
+        tile_grid([Image.new("RGB", (8, 8))] * 3)
+
+
+def test_a_cut_grid_gives_back_each_image():
+    colours = ["red", "green", "blue", "white"]
+    grid = tile_grid([Image.new("RGB", (8, 6), colour) for colour in colours])
+    for index, colour in enumerate(colours, start=1):
+        expected = Image.new("RGB", (1, 1), colour).getpixel((0, 0))
+        assert cut_image(_png(grid), index, 4).getpixel((4, 3)) == expected

@@ -13,11 +13,11 @@ from models.builtins import SHIPPED
 from models.catalog import BuiltinSource, load_catalog
 from models.families import FAMILY_DEFAULTS, Family
 from models.loader import load_model
-from models.shapes.evaluate import grids
-from models.shapes.measure import accuracy, read
-from models.shapes.scenes import render
-from models.shapes.scoring import held_out_scenes
 from tests.helpers import matching
+from training.shapes.evaluate import grids
+from training.shapes.measure import accuracy, read
+from training.shapes.scenes import render
+from training.shapes.scoring import held_out_scenes
 from worker.engine import Engine
 
 

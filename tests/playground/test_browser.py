@@ -1,6 +1,7 @@
-"""The playground, as a newcomer meets it: `python -m playground`, then a real browser (Debian's
-Chromium, headless, driven by Playwright) types /imagine, watches the grid appear, clicks U2 and
-V1, and asks /info. Everything behind the page is the real bot, worker and Redis."""
+"""The playground, as a newcomer meets it: `imagine-playground` (what `make run` starts), then a
+real browser (Debian's Chromium, headless, driven by Playwright) types /imagine, watches the grid
+appear, clicks U2 and V1, and asks /info. Everything behind the page is the real bot, worker and
+Redis."""
 
 import re
 import shutil
@@ -26,12 +27,14 @@ JOB = 90_000  # ms a job may take under a loaded CI machine
 
 @pytest.fixture(scope="module")
 def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m playground` on a free port, as the README starts it; its URL once it serves."""
+    """`imagine-playground` on a free port, as `make run` starts it; its URL once it serves."""
     port = free_port()
     log = tmp_path_factory.mktemp("playground") / "playground.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "playground", "--port", str(port)], stdout=output, stderr=subprocess.STDOUT
+            [str(Path(sys.executable).parent / "imagine-playground"), "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP

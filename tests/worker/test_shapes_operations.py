@@ -12,8 +12,8 @@ from jobs.prompt import parse_prompt
 from jobs.resolve import imagine_spec, reroll_spec, upscale_spec, vary_spec
 from jobs.specs import JobSpec, Strength
 from models.catalog import load_catalog
-from models.shapes.measure import read
 from tests.helpers import grid_readings, image, job_events, matching
+from training.shapes.measure import read
 from worker.boot import load_engines, prepare
 from worker.engine import Engine
 from worker.settings import WorkerSettings

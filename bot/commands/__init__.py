@@ -1,0 +1,1 @@
+"""The slash commands: `/imagine`, `/info`, `/settings` and `/prefer`, and `/admin`."""

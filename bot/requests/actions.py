@@ -1,0 +1,227 @@
+"""What members ask for: a new prompt or a click, turned into a queued job and a waiting message.
+
+A request that cannot be served raises a `MemberError` (or a `RedisError`); `bot.replies` turns it
+into the member's answer, and `counted` into the metric's outcome.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+from redis import Redis
+from redis.exceptions import RedisError
+
+from bot.delivery import render
+from bot.delivery.deliveries import Delivery, DeliveryBook
+from bot.metrics import BotMetrics, Outcome, counted
+from bot.requests.sources import SourceImages
+from bot.rules.member import Posting
+from bot.rules.policy import Asker, Policy, Refusal, Terms
+from bot.settings import BotSettings
+from broker.events import EventLog
+from broker.logs import job_context
+from broker.queues import JobSubmitter
+from jobs import keys
+from jobs.prompt import prompt_text
+from jobs.resolve import imagine_spec, reroll_spec, retry_spec, upscale_spec, vary_spec
+from jobs.specs import JobSpec, Strength, UpscaleSpec, VarySpec
+from models.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+
+SpecMaker = Callable[[JobSpec, Terms], Awaitable[tuple[JobSpec, str]]]
+"""Builds a follow-up from its source spec and the clicking member's terms: the spec and its label."""
+
+
+class Actions:
+    """Starts jobs for `/imagine` and for the buttons under results; each says how it went."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        settings: BotSettings,
+        catalog: Catalog,
+        *,
+        policy: Policy,
+        submitter: JobSubmitter,
+        events: EventLog,
+        deliveries: DeliveryBook,
+        sources: SourceImages,
+        metrics: BotMetrics,
+    ) -> None:
+        self.metrics = metrics
+        self._redis = redis
+        self._settings = settings
+        self._catalog = catalog
+        self._policy = policy
+        self._submitter = submitter
+        self._events = events
+        self._deliveries = deliveries
+        self._sources = sources
+
+    @counted("imagine")
+    async def imagine(self, interaction: discord.Interaction, prompt: str) -> Outcome:
+        terms = await asyncio.to_thread(self._policy.terms, Asker.of(interaction))
+        self._policy.admit(terms)
+        parsed = self._policy.prompt(terms, prompt)
+        profile = self._catalog.get(parsed.model).profile()
+        spec = imagine_spec(parsed, profile, requested_by=str(interaction.user.id))
+        spec = await asyncio.to_thread(self._policy.shape, terms, spec)  # banned terms: a few ms
+        return await self._start(interaction, spec, terms, title=prompt)
+
+    @counted("upscale")
+    async def upscale(self, interaction: discord.Interaction, job_id: str, index: int) -> Outcome:
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            await self._sources.restore(source, index, interaction.message)
+            profile = self._catalog.get(source.generation.model).profile()
+            spec = upscale_spec(source, index, profile, requested_by=str(terms.asker.member_id))
+            return spec, f"Image #{index}"
+
+        grid_url = interaction.message.jump_url if interaction.message else None
+        return await self._follow_up(interaction, job_id, make, parent_url=grid_url)
+
+    @counted("vary")
+    async def vary(
+        self, interaction: discord.Interaction, job_id: str, index: int, strength: Strength | None
+    ) -> Outcome:
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            chosen = strength or terms.preferences.vary_strength or self._settings.vary_strength
+            await self._sources.restore(source, index, interaction.message)
+            profile = self._catalog.get(source.generation.model).profile()
+            spec = vary_spec(source, index, chosen, profile, requested_by=str(terms.asker.member_id))
+            return spec, f"Variations ({chosen.value.title()}) by"
+
+        return await self._follow_up(interaction, job_id, make)
+
+    @counted("reroll")
+    async def reroll(self, interaction: discord.Interaction, job_id: str) -> Outcome:
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            return reroll_spec(source, requested_by=str(terms.asker.member_id)), ""
+
+        return await self._follow_up(interaction, job_id, make)
+
+    @counted("retry")
+    async def retry(self, interaction: discord.Interaction, job_id: str) -> Outcome:
+        """The failed job again, with the same parameters and seed; a job that succeeded, or has
+        not ended yet, is not run twice."""
+        failed = await asyncio.to_thread(self._deliveries.get, job_id)
+
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            if await asyncio.to_thread(self._events.is_done, job_id):
+                raise Refusal("That job succeeded: its images are in the channel. Use their buttons instead.")
+            if failed and await asyncio.to_thread(self._deliveries.result_message, job_id) is None:
+                raise Refusal("That job hasn't ended yet: its result will appear in the channel.")
+            if isinstance(source, UpscaleSpec | VarySpec):
+                await self._sources.ensure_stored(source.source)
+            spec = retry_spec(source, requested_by=str(terms.asker.member_id))
+            return spec, failed.label if failed else ""
+
+        return await self._follow_up(
+            interaction, job_id, make, parent_url=failed.parent_url if failed else None
+        )
+
+    async def _follow_up(
+        self, interaction: discord.Interaction, job_id: str, make: SpecMaker, *, parent_url: str | None = None
+    ) -> Outcome:
+        """Builds the follow-up of `job_id` with `make` and starts it; `parent_url` is linked from the
+        result (the grid an image was upscaled from)."""
+        await self._first_click(interaction)
+        origin = await asyncio.to_thread(self._deliveries.get, job_id)
+        terms = await asyncio.to_thread(
+            self._policy.terms, Asker.of(interaction), origin.home_guild_id if origin else None
+        )
+        self._policy.admit(terms)
+        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        spec, label = await make(source, terms)
+        spec = await asyncio.to_thread(self._policy.shape, terms, spec)
+        return await self._start(
+            interaction, spec, terms, title=await self._title(source), label=label, parent_url=parent_url
+        )
+
+    async def _start(
+        self,
+        interaction: discord.Interaction,
+        spec: JobSpec,
+        terms: Terms,
+        *,
+        title: str,
+        label: str = "",
+        parent_url: str | None = None,
+    ) -> Outcome:
+        """Counts the job against the member's limits, records where the results go, queues the
+        job, then answers with the waiting message. What is logged meanwhile names the job.
+
+        Queuing comes first so that no crash can leave a member looking at a waiting message for a
+        job that was never queued; a job fast enough to finish before the answer is handled below
+        and in the presenter.
+        """
+        with job_context(spec.job_id):
+            return await self._queue(
+                interaction, spec, terms, title=title, label=label, parent_url=parent_url
+            )
+
+    async def _queue(
+        self,
+        interaction: discord.Interaction,
+        spec: JobSpec,
+        terms: Terms,
+        *,
+        title: str,
+        label: str,
+        parent_url: str | None,
+    ) -> Outcome:
+        delivery = Delivery(
+            job_id=spec.job_id,
+            title=title,
+            label=label,
+            requester_id=interaction.user.id,
+            channel_id=interaction.channel_id or 0,
+            guild_id=interaction.guild_id,
+            home_guild_id=terms.guild_id,
+            application_id=interaction.application_id,
+            interaction_token=interaction.token,
+            interaction_at=interaction.created_at.timestamp(),
+            attachment_size_limit=interaction.filesize_limit,
+            parent_url=parent_url,
+            direct=interaction.guild_id is not None and terms.preferences.posting is Posting.DM,
+            safety=spec.safety,
+        )
+        await asyncio.to_thread(self._policy.reserve, terms, spec.job_id)
+        try:
+            await asyncio.to_thread(self._deliveries.save, delivery)
+            queued = await asyncio.to_thread(
+                self._submitter.submit, spec, concurrency=terms.config.limits.running
+            )
+        except RedisError:  # never queued: what `reserve` counted is given back
+            with contextlib.suppress(RedisError):
+                await asyncio.to_thread(self._policy.release, terms, spec.job_id)
+            raise
+        delivery = delivery.model_copy(update={"position": queued.position})
+        response = await interaction.response.send_message(
+            render.waiting(delivery), allowed_mentions=render.mentions(delivery), ephemeral=delivery.direct
+        )
+        delivery = delivery.model_copy(update={"message_id": response.message_id})
+        try:
+            await asyncio.to_thread(self._deliveries.save, delivery)
+            result = await asyncio.to_thread(self._deliveries.result_message, spec.job_id)
+        except RedisError:  # the job is queued and answered: the result finds `@original` itself
+            log.warning("could not record the waiting message of job %s", spec.job_id, exc_info=True)
+            return Outcome.QUEUED
+        if result is not None and result != response.message_id:  # done before we answered
+            await interaction.delete_original_response()
+        return Outcome.QUEUED
+
+    async def _first_click(self, interaction: discord.Interaction) -> None:
+        """Refuses the same member's click on the same button moments after the first."""
+        custom_id = (interaction.data or {}).get("custom_id", "")
+        key = keys.click_key(interaction.user.id, custom_id)
+        window = max(1, round(self._settings.click_window))
+        if not await asyncio.to_thread(self._redis.set, key, 1, nx=True, ex=window):
+            raise Refusal("Already on it: your click a moment ago started that job.")
+
+    async def _title(self, source: JobSpec) -> str:
+        delivery = await asyncio.to_thread(self._deliveries.get, source.job_id)
+        return delivery.title if delivery else prompt_text(source.generation.prompt)

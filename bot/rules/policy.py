@@ -1,0 +1,161 @@
+"""A server's rules applied to one request: where, who, what may be drawn, how big, and how many."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import discord
+
+from bot.rules.guild import GuildConfig
+from bot.rules.member import MemberPreferences
+from bot.rules.moderation import banned_terms
+from bot.rules.quotas import Quotas
+from bot.rules.store import ConfigStore
+from jobs.errors import MemberError
+from jobs.expansion import member_prompt
+from jobs.prompt import ParsedPrompt, prompt_text
+from jobs.resolve import within_limits
+from jobs.specs import JobSpec, Safety
+from models.catalog import Catalog
+
+
+class Refusal(MemberError):
+    """Why a request cannot be served, in words for the member."""
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, and where."""
+
+    member_id: int
+    guild_id: int | None
+    role_ids: frozenset[int]
+    channel_ids: tuple[int, ...]
+    """The channel, then its parent for a thread."""
+    age_restricted: bool
+
+    @classmethod
+    def of(cls, interaction: discord.Interaction) -> "Asker":
+        channel = interaction.channel
+        parent_id = getattr(channel, "parent_id", None)
+        roles = getattr(interaction.user, "roles", [])
+        is_nsfw = getattr(channel, "is_nsfw", None)
+        return cls(
+            member_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            role_ids=frozenset(role.id for role in roles),
+            channel_ids=tuple(i for i in (interaction.channel_id, parent_id) if i is not None),
+            age_restricted=bool(is_nsfw and is_nsfw()),
+        )
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What applies to one request: the server's configuration and the member's preferences."""
+
+    asker: Asker
+    guild_id: int | None
+    """The server whose rules these are: where the member asked, or for a DM the job's server."""
+    config: GuildConfig
+    preferences: MemberPreferences
+
+
+class Policy:
+    def __init__(self, store: ConfigStore, quotas: Quotas, catalog: Catalog) -> None:
+        self._store = store
+        self._quotas = quotas
+        self._catalog = catalog
+
+    def terms(self, asker: Asker, guild_id: int | None = None) -> Terms:
+        """The rules for `asker`, in `guild_id` (a click in a DM names the server the job came from)."""
+        server = asker.guild_id or guild_id
+        config = self._store.guild(server) if server else GuildConfig()
+        preferences = self._store.member(asker.member_id)
+        return Terms(asker=asker, guild_id=server, config=config, preferences=preferences)
+
+    def admit(self, terms: Terms) -> None:
+        """Refuses a channel where the bot is off, or a member without an allowed role."""
+        config, asker = terms.config, terms.asker
+        if asker.guild_id is None:  # a button in a DM: the job's channel and roles were checked
+            return
+        if not config.channels.allows(asker.channel_ids):
+            places = " ".join(f"<#{channel}>" for channel in sorted(config.channels.allowed)[:5])
+            where = f" Try {places}." if places else ""
+            raise Refusal(f"I'm switched off in this channel.{where}")
+        if config.roles.allowed and not config.roles.allowed & asker.role_ids:
+            roles = " ".join(f"<@&{role}>" for role in sorted(config.roles.allowed)[:5])
+            raise Refusal(f"On this server, only members with one of these roles can use me: {roles}")
+
+    def prompt(self, terms: Terms, text: str) -> ParsedPrompt:
+        """The member's prompt with their shortcuts, suffix and defaults, then the server's."""
+        preferences = terms.preferences
+        defaults = {"model": self.default_model(terms.config), **preferences.defaults()}
+        return member_prompt(text, options=preferences.options, suffix=preferences.suffix, defaults=defaults)
+
+    def shape(self, terms: Terms, spec: JobSpec) -> JobSpec:
+        """`spec` as this server allows it: an offered model, no banned terms, steps and size
+        within the limits (lowered, with a note, for a new grid), and its NSFW check."""
+        config = terms.config
+        model = spec.generation.model
+        if not config.models.offers(model):
+            offered = ", ".join(f"`{name}`" for name in self.offered(config))
+            raise Refusal(f"The model `{model}` isn't offered on this server. Use one of: {offered}")
+        terms_text = f"{prompt_text(spec.generation.prompt)} {spec.generation.negative}"
+        moderation = config.moderation
+        if banned_terms(moderation.words, moderation.patterns, moderation.strict).found_in(terms_text):
+            raise Refusal(
+                "This prompt uses a word or phrase this server doesn't allow."
+                " Please rephrase it and try again."
+            )
+        safety = Safety.OFF if terms.asker.age_restricted else config.moderation.nsfw
+        limited = within_limits(
+            spec,
+            max_side=config.limits.max_side,
+            max_steps=config.limits.max_steps,
+            size_multiple=self._catalog.get(model).profile().size_multiple,
+        )
+        return limited.model_copy(update={"safety": safety})
+
+    def offered(self, config: GuildConfig) -> list[str]:
+        return [name for name in self._catalog.names if config.models.offers(name)]
+
+    def default_model(self, config: GuildConfig) -> str:
+        """The server's default, else the catalog's if offered, else the first model offered."""
+        if config.models.default:
+            return config.models.default
+        offered = self.offered(config)
+        return self._catalog.default if self._catalog.default in offered or not offered else offered[0]
+
+    def reserve(self, terms: Terms, job_id: str) -> None:
+        """Counts the job against the member's limits, or refuses it saying which limit and when it frees."""
+        limits, asker = terms.config.limits, terms.asker
+        waiting = self._quotas.waiting(asker.member_id)
+        if waiting >= limits.waiting:
+            raise Refusal(
+                f"You have {waiting} jobs waiting to start, this server's limit. A place frees as soon as"
+                " one of them starts: `/info` shows them."
+            )
+        exempt = terms.config.roles.exempt & asker.role_ids
+        if limits.hourly and terms.guild_id and not exempt:
+            frees_at = self._quotas.take_hourly(terms.guild_id, asker.member_id, job_id, limits.hourly)
+            if frees_at is not None:
+                when = discord.utils.format_dt(datetime.fromtimestamp(frees_at, UTC), "R")
+                raise Refusal(
+                    f"You've started {limits.hourly} jobs in the past hour, this server's hourly limit."
+                    f" Your next one frees {when}."
+                )
+
+    def limits_left(self, terms: Terms) -> str:
+        """The member's limits in this server, and how much of the hourly one is used."""
+        limits = terms.config.limits
+        line = f"{limits.running} running · {limits.waiting} waiting"
+        if not limits.hourly or not terms.guild_id:
+            return f"{line} · no hourly limit"
+        if terms.config.roles.exempt & terms.asker.role_ids:
+            return f"{line} · no hourly limit for your role"
+        used = self._quotas.hourly_used(terms.guild_id, terms.asker.member_id)
+        return f"{line} · {limits.hourly} an hour ({min(used, limits.hourly)} used)"
+
+    def release(self, terms: Terms, job_id: str) -> None:
+        """Gives back what `reserve` counted, for a job that could not be queued."""
+        if terms.guild_id:
+            self._quotas.give_back_hourly(terms.guild_id, terms.asker.member_id, job_id)
