@@ -152,7 +152,7 @@ def workers(redis: Redis) -> list[WorkerView]:
                 host=worker.hostname,
                 pid=worker.pid,
                 state=worker.get_state(),
-                models=tuple(model_of(queue.name) for queue in worker.queues),
+                models=_models_of(worker),
                 last_heartbeat=worker.last_heartbeat,
                 job_id=job.id if job else None,
                 operation=operation_of(job) if job else None,
@@ -163,6 +163,16 @@ def workers(redis: Redis) -> list[WorkerView]:
             )
         )
     return found
+
+
+def serving(redis: Redis, models: list[str]) -> bool:
+    """Whether a registered worker serves each of `models`."""
+    served = {model for worker in _registered_workers(redis) for model in _models_of(worker)}
+    return served.issuperset(models)
+
+
+def _models_of(worker: Worker) -> tuple[str, ...]:
+    return tuple(model_of(queue.name) for queue in worker.queues)
 
 
 def _registered_workers(redis: Redis) -> list[Worker]:

@@ -9,11 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from redis import Redis
-from rq import Worker
 
-from broker import startup
+from broker import monitor, startup
 from broker.local_redis import LocalRedis, RedisUnavailableError, reachable
-from broker.queues import model_queue
 from broker.settings import BrokerSettings
 from worker.settings import WorkerSettings
 
@@ -87,4 +85,4 @@ def worker_for(url: str, model: str) -> Iterator[None]:
 
 
 def _served(redis: Redis, model: str) -> bool:
-    return bool(Worker.all(queue=model_queue(redis, model)))
+    return monitor.serving(redis, [model])

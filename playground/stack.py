@@ -13,10 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from redis import Redis
-from rq import Worker
 
-from broker import startup
-from broker.queues import model_queue
+from broker import monitor, startup
 from emulator import BackgroundEmulator
 from models.catalog import load_catalog
 
@@ -84,10 +82,7 @@ def start_worker(redis_url: str, model_cache: Path | None, log: Path, **settings
     process = Process([script("imagine-worker"), "--log-level", "INFO"], env, log)
     redis = Redis.from_url(redis_url)
 
-    def listening() -> bool:
-        return all(Worker.all(connection=redis, queue=model_queue(redis, name)) for name in names)
-
-    _wait(process, listening, "the worker")
+    _wait(process, lambda: monitor.serving(redis, names), "the worker")
     return process
 
 
