@@ -3,7 +3,8 @@
 Torch-free (pydantic and the standard library only), so the bot can validate and autocomplete
 `--model` without loading anything. A catalog is a TOML file; `catalog.example.toml` shows every
 source kind, and `catalog.toml` (the default) serves the built-in models, which work offline:
-`shapes` (its default, trained here) and `tiny` (random weights, for fast tests). Relative paths in a catalog are relative to the catalog file's folder.
+`shapes` (its default, trained here) and `tiny` (random weights, for fast tests). Relative
+paths in a catalog are relative to the catalog file's folder.
 """
 
 import tomllib

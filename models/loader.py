@@ -9,29 +9,15 @@ from pathlib import Path
 from typing import Any, assert_never
 
 import torch
-from diffusers import (
-    AutoencoderKL,
-    DiffusionPipeline,
-    StableDiffusionImg2ImgPipeline,
-    StableDiffusionPipeline,
-    StableDiffusionXLImg2ImgPipeline,
-    StableDiffusionXLPipeline,
-)
+from diffusers import AutoencoderKL, DiffusionPipeline
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from models.builtins import builtin_folder
 from models.catalog import BuiltinSource, CatalogEntry, FolderSource, HubSource, SingleFileSource
 from models.families import FamilyDefaults
+from models.pipelines import PIPELINES, PipelineFamily
 from models.safety import ComponentSource, own_checker_source
 
-_TEXT2IMG: dict[str, type[DiffusionPipeline]] = {
-    "sd": StableDiffusionPipeline,
-    "sdxl": StableDiffusionXLPipeline,
-}
-_IMG2IMG: dict[str, type[DiffusionPipeline]] = {
-    "sd": StableDiffusionImg2ImgPipeline,
-    "sdxl": StableDiffusionXLImg2ImgPipeline,
-}
 _DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
 
 
@@ -41,6 +27,8 @@ class LoadedModel:
 
     entry: CatalogEntry
     defaults: FamilyDefaults
+    pipeline: PipelineFamily
+    """How this family's pipelines are conditioned and run (`models.pipelines`)."""
     text2img: DiffusionPipeline
     img2img: DiffusionPipeline
     device: torch.device
@@ -90,28 +78,23 @@ def load_model(
     defaults = entry.defaults()
     device = pick_device() if device is None else device
     torch_dtype = pick_dtype(device, dtype)
-    text2img = _load_text2img(entry, defaults.pipeline, torch_dtype, cache_dir).to(device)
+    family = PIPELINES[defaults.pipeline]
+    text2img = _load_text2img(entry, family, torch_dtype, cache_dir).to(device)
     # diffusers picks SDPA by default when torch has it; setting it makes that a guarantee.
-    for module in (text2img.unet, text2img.vae):
+    for module in (family.denoiser(text2img), text2img.vae):
         module.set_attn_processor(AttnProcessor2_0())
-    img2img = _derive_img2img(text2img, defaults.pipeline, torch_dtype)
+    img2img = _derive_img2img(text2img, family, torch_dtype)
     for pipeline in (text2img, img2img):
         pipeline.set_progress_bar_config(disable=True)
-    safety_checker = own_checker_source(entry, cache_dir) if defaults.pipeline == "sd" else None
-    return LoadedModel(entry, defaults, text2img, img2img, device, torch_dtype, safety_checker)
+    safety_checker = own_checker_source(entry, cache_dir) if family.ships_safety_checker else None
+    return LoadedModel(entry, defaults, family, text2img, img2img, device, torch_dtype, safety_checker)
 
 
 def _load_text2img(
-    entry: CatalogEntry, kind: str, torch_dtype: torch.dtype, cache_dir: Path
+    entry: CatalogEntry, family: PipelineFamily, torch_dtype: torch.dtype, cache_dir: Path
 ) -> DiffusionPipeline:
-    cls = _TEXT2IMG[kind]
-    # No safety checker in the pipeline: the worker runs it (or a classifier) as its own step, only
-    # for jobs that ask for a check (see models.safety). SDXL pipelines have none to skip.
-    extra: dict[str, Any] = (
-        {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
-        if kind == "sd"
-        else {}
-    )
+    cls = family.text2img
+    extra: dict[str, Any] = family.load_options()
     if entry.vae is not None:
         extra["vae"] = _load_vae(entry.vae, torch_dtype)
     match entry.source:
@@ -142,7 +125,9 @@ def _load_vae(source: HubSource | FolderSource, torch_dtype: torch.dtype) -> Aut
             assert_never(unknown)
 
 
-def _derive_img2img(text2img: DiffusionPipeline, kind: str, torch_dtype: torch.dtype) -> DiffusionPipeline:
+def _derive_img2img(
+    text2img: DiffusionPipeline, family: PipelineFamily, torch_dtype: torch.dtype
+) -> DiffusionPipeline:
     # from_pipe casts the shared modules to its `dtype` (float32 when none is given), which would
     # also change text2img's; and it logs a spurious "should be kept in float32: []" warning per
     # model while doing so (diffusers 0.42), which we keep out of the worker's log.
@@ -150,6 +135,6 @@ def _derive_img2img(text2img: DiffusionPipeline, kind: str, torch_dtype: torch.d
     level = modeling_log.level
     modeling_log.setLevel(logging.ERROR)
     try:
-        return _IMG2IMG[kind].from_pipe(text2img, dtype=torch_dtype)
+        return family.img2img.from_pipe(text2img, dtype=torch_dtype)
     finally:
         modeling_log.setLevel(level)

@@ -1,4 +1,5 @@
-"""Text conditioning: `::` weighted multi-prompts, `--chaos` spread and token-limit warnings."""
+"""Text conditioning: `::` weighted multi-prompts, `--chaos` spread and token-limit warnings, on
+the embeddings of whichever family the model is (`models.pipelines`)."""
 
 from dataclasses import dataclass
 
@@ -7,6 +8,7 @@ from diffusers import DiffusionPipeline
 
 from jobs.prompt import PromptPart
 from jobs.specs import Generation
+from models.pipelines import Encoded, PipelineFamily
 
 CHAOS_SCALE = 0.5
 """At `--chaos 100`, each image's text embedding moves by half its own standard deviation."""
@@ -20,44 +22,29 @@ class Conditioning:
     warnings: tuple[str, ...]
 
 
-def condition(pipe: DiffusionPipeline, generation: Generation, batch: int, *, sdxl: bool) -> Conditioning:
+def condition(
+    pipe: DiffusionPipeline, family: PipelineFamily, generation: Generation, batch: int
+) -> Conditioning:
     """Encodes the weighted prompt once, then repeats it (spread by chaos) for `batch` images."""
-    device = pipe._execution_device
-    guided = generation.guidance > 1.0
-    negative = generation.negative or None
+    guided = family.classifier_free(generation.guidance)
     total_weight = sum(part.weight for part in generation.prompt)
-    combined: list[torch.Tensor] | None = None
-    negatives: tuple[torch.Tensor | None, ...] = ()
+    combined: Encoded | None = None
+    negatives: Encoded | None = None
     for index, part in enumerate(generation.prompt):
         # The negative (or unconditional) embedding is the same for every part: encode it once.
         with_negative = guided and index == 0
-        if sdxl:
-            embeds, neg, pooled, neg_pooled = pipe.encode_prompt(
-                part.text,
-                device=device,
-                num_images_per_prompt=1,
-                do_classifier_free_guidance=with_negative,
-                negative_prompt=negative,
-            )
-            encoded = [embeds, pooled]
-            if with_negative:
-                negatives = (neg, neg_pooled)
-        else:
-            embeds, neg = pipe.encode_prompt(part.text, device, 1, with_negative, negative_prompt=negative)
-            encoded = [embeds]
-            if with_negative:
-                negatives = (neg,)
-        scaled = [tensor * (part.weight / total_weight) for tensor in encoded]
-        combined = scaled if combined is None else [a + b for a, b in zip(combined, scaled, strict=True)]
+        encoded, negative = family.encode(
+            pipe, part.text, negative=generation.negative or None, with_negative=with_negative
+        )
+        if with_negative:
+            negatives = negative
+        scaled = encoded.scaled(part.weight / total_weight)
+        combined = scaled if combined is None else combined + scaled
     assert combined is not None  # Generation.prompt has at least one part
-    embeds = _spread(combined[0], batch, generation)
-    kwargs = {"prompt_embeds": embeds}
-    if sdxl:
-        kwargs["pooled_prompt_embeds"] = combined[1].repeat(batch, 1)
-    if guided:
-        kwargs["negative_prompt_embeds"] = negatives[0].repeat(batch, 1, 1)
-        if sdxl:
-            kwargs["negative_pooled_prompt_embeds"] = negatives[1].repeat(batch, 1)
+    pooled = None if combined.pooled is None else combined.pooled.repeat(batch, 1)
+    prompt = Encoded(_spread(combined.sequence, batch, generation), pooled)
+    negative_batch = negatives.repeated(batch) if negatives is not None else None
+    kwargs = family.call_kwargs(prompt, negative_batch)
     return Conditioning(kwargs=kwargs, warnings=truncation_warnings(pipe, generation.prompt))
 
 

@@ -60,7 +60,6 @@ class Engine:
         self.safety = SafetyChecks() if safety is None else safety  # shared by the worker's engines
         self.previewer = LatentPreviewer(model.defaults.latent_rgb_factors, model.defaults.latent_rgb_bias)
         self._schedulers = SchedulerCache(dict(model.text2img.scheduler.config))
-        self._sdxl = model.defaults.pipeline == "sdxl"
         self._vae_tile_pixels = vae_tile_pixels
 
     def safety_checker(self) -> ImageChecker | None:
@@ -106,10 +105,12 @@ class Engine:
         pixels = generation.width * generation.height
         with (
             torch.inference_mode(),
-            seamless(pipe.unet, pipe.vae, enabled=generation.tile),
+            seamless(self.model.pipeline.denoiser(pipe), pipe.vae, enabled=generation.tile),
             _vae_decoding(pipe.vae, tiles=pixels > self._vae_tile_pixels, slices=len(parts) > 1),
         ):
-            conditionings = [condition(pipe, part.generation, part.count, sdxl=self._sdxl) for part in parts]
+            conditionings = [
+                condition(pipe, self.model.pipeline, part.generation, part.count) for part in parts
+            ]
             embeddings = {
                 name: torch.cat([conditioning.kwargs[name] for conditioning in conditionings])
                 for name in conditionings[0].kwargs

@@ -1,0 +1,21 @@
+"""One module per pipeline family: everything the worker must know to run a model of it.
+
+The torch-free defaults of each family (sizes, steps, guidance, sampler) are in `models.families`;
+its `pipeline` field names the module here that runs it. Adding a family is one module and one
+entry in `PIPELINES`, plus its defaults. Only the worker (and the loader) imports these: they need
+torch and diffusers.
+"""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from models.pipelines.base import Encoded, PipelineFamily
+from models.pipelines.sd import StableDiffusion
+from models.pipelines.sdxl import StableDiffusionXL
+
+PIPELINES: Mapping[str, PipelineFamily] = MappingProxyType(
+    {"sd": StableDiffusion(), "sdxl": StableDiffusionXL()}
+)
+"""By `FamilyDefaults.pipeline`."""
+
+__all__ = ["PIPELINES", "Encoded", "PipelineFamily"]

@@ -1,0 +1,65 @@
+"""What every pipeline family tells the worker, and the shape of an encoded prompt."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from diffusers import DiffusionPipeline
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One prompt's text conditioning for one image: the per-token embeddings, and the pooled
+    embedding for families whose denoiser takes one too."""
+
+    sequence: torch.Tensor
+    """(1 or batch, tokens, width)."""
+    pooled: torch.Tensor | None = None
+    """(1 or batch, width)."""
+
+    def scaled(self, weight: float) -> "Encoded":
+        return Encoded(self.sequence * weight, None if self.pooled is None else self.pooled * weight)
+
+    def __add__(self, other: "Encoded") -> "Encoded":
+        pooled = None if self.pooled is None or other.pooled is None else self.pooled + other.pooled
+        return Encoded(self.sequence + other.sequence, pooled)
+
+    def repeated(self, batch: int) -> "Encoded":
+        """The same conditioning for each of `batch` images."""
+        return Encoded(
+            self.sequence.repeat(batch, 1, 1), None if self.pooled is None else self.pooled.repeat(batch, 1)
+        )
+
+
+class PipelineFamily(ABC):
+    """How one family's pipelines are built, conditioned and guided."""
+
+    text2img: ClassVar[type[DiffusionPipeline]]
+    img2img: ClassVar[type[DiffusionPipeline]]
+    """Built from the text-to-image pipeline's modules (`from_pipe`): one copy of the weights."""
+    ships_safety_checker: ClassVar[bool] = False
+    """Whether its checkpoints may carry a safety checker of their own (`models.safety`)."""
+
+    def load_options(self) -> dict[str, Any]:
+        """Keyword arguments for `from_pretrained` / `from_single_file` beyond the weights' source."""
+        return {}
+
+    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
+        """The network run at every step (what speed-ups compile and `--tile` wraps)."""
+        return pipe.unet
+
+    def classifier_free(self, guidance: float) -> bool:
+        """Whether a call at `guidance` runs an unconditional (negative) pass beside the prompt's."""
+        return guidance > 1.0
+
+    @abstractmethod
+    def encode(
+        self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
+    ) -> tuple[Encoded, Encoded | None]:
+        """`text` encoded for one image, and with `with_negative` the negative prompt's (or the
+        unconditional) encoding beside it."""
+
+    @abstractmethod
+    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
+        """The pipeline call's keyword arguments for these encodings (in place of `prompt`)."""

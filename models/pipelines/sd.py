@@ -1,0 +1,33 @@
+"""Stable Diffusion 1.x, 2.x and SD-Turbo: a UNet on one CLIP text encoder's token embeddings."""
+
+from typing import Any
+
+import torch
+from diffusers import DiffusionPipeline, StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
+
+from models.pipelines.base import Encoded, PipelineFamily
+
+
+class StableDiffusion(PipelineFamily):
+    text2img = StableDiffusionPipeline
+    img2img = StableDiffusionImg2ImgPipeline
+    ships_safety_checker = True
+
+    def load_options(self) -> dict[str, Any]:
+        # No safety checker in the pipeline: the worker runs it (or a classifier) as its own step,
+        # only for jobs that ask for a check (see models.safety).
+        return {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+
+    def encode(
+        self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
+    ) -> tuple[Encoded, Encoded | None]:
+        embeds, negative_embeds = pipe.encode_prompt(
+            text, pipe._execution_device, 1, with_negative, negative_prompt=negative
+        )
+        return Encoded(embeds), Encoded(negative_embeds) if with_negative else None
+
+    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
+        kwargs = {"prompt_embeds": prompt.sequence}
+        if negative is not None:
+            kwargs["negative_prompt_embeds"] = negative.sequence
+        return kwargs

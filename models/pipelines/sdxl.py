@@ -1,0 +1,33 @@
+"""SDXL and SDXL-Turbo: a UNet on two CLIP text encoders' token embeddings, plus the second
+encoder's pooled embedding."""
+
+import torch
+from diffusers import DiffusionPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline
+
+from models.pipelines.base import Encoded, PipelineFamily
+
+
+class StableDiffusionXL(PipelineFamily):
+    text2img = StableDiffusionXLPipeline
+    img2img = StableDiffusionXLImg2ImgPipeline
+
+    def encode(
+        self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
+    ) -> tuple[Encoded, Encoded | None]:
+        embeds, negative_embeds, pooled, negative_pooled = pipe.encode_prompt(
+            text,
+            device=pipe._execution_device,
+            num_images_per_prompt=1,
+            do_classifier_free_guidance=with_negative,
+            negative_prompt=negative,
+        )
+        return Encoded(embeds, pooled), Encoded(negative_embeds, negative_pooled) if with_negative else None
+
+    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
+        kwargs = {"prompt_embeds": prompt.sequence, "pooled_prompt_embeds": prompt.pooled}
+        if negative is not None:
+            kwargs |= {
+                "negative_prompt_embeds": negative.sequence,
+                "negative_pooled_prompt_embeds": negative.pooled,
+            }
+        return kwargs
