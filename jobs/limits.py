@@ -26,7 +26,7 @@ ASPECT_TERM_MAX: Final = 10_000
 WEIGHT_MAX: Final = 1000.0
 """Largest absolute `::` multi-prompt weight."""
 
-SAMPLERS: Final = (
+UNET_SAMPLERS: Final = (
     "euler",
     "euler_a",
     "heun",
@@ -38,7 +38,12 @@ SAMPLERS: Final = (
     "dpm++sde",
     "unipc",
 )
-"""Sampler names members may pass to `--sampler`; the worker maps each to a diffusers scheduler."""
+"""The samplers of the ε- and v-prediction families (SD1.5, SD2, SDXL and their turbo models)."""
+FLOW_SAMPLERS: Final = ("flow_euler",)
+"""The samplers of the flow-matching families (FLUX)."""
+SAMPLERS: Final = UNET_SAMPLERS + FLOW_SAMPLERS
+"""Sampler names members may pass to `--sampler`; the worker maps each to a diffusers scheduler,
+and each model's family says which of them it can run."""
 
 GRID_IMAGES: Final = 4
 UPLOAD_LIMIT_BYTES: Final = 10 * 1024 * 1024

@@ -17,6 +17,8 @@ class ModelProfile(BaseModel):
     steps: int = Field(gt=0)
     guidance: float = Field(ge=0)
     sampler: str
+    samplers: tuple[str, ...] = Field(min_length=1)
+    """The samplers the model's family can run (`--sampler`)."""
     vary_subtle: float = Field(gt=0, le=1)
     vary_strong: float = Field(gt=0, le=1)
     upscale_denoise: float = Field(gt=0, le=1)

@@ -6,7 +6,7 @@ import uuid
 from jobs import limits
 from jobs.errors import MemberError
 from jobs.profile import ModelProfile
-from jobs.prompt import ParsedPrompt
+from jobs.prompt import ParsedPrompt, PromptError
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
     Generation,
@@ -46,11 +46,24 @@ def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
         height=height,
         steps=steps,
         guidance=profile.guidance if parsed.guidance is None else parsed.guidance,
-        sampler=parsed.sampler or profile.sampler,
+        sampler=_sampler(parsed, profile),
         seed=random_seed() if parsed.seed is None else parsed.seed,
         chaos=parsed.chaos,
         tile=parsed.tile,
     )
+
+
+def _sampler(parsed: ParsedPrompt, profile: ModelProfile) -> str:
+    if parsed.sampler is None:
+        return profile.sampler
+    if parsed.sampler not in profile.samplers:
+        raise PromptError(
+            f"`--sampler {parsed.sampler}` isn't one `{profile.name}` can run: use"
+            f" {', '.join(f'`{name}`' for name in profile.samplers)}",
+            flag="--sampler",
+            value=parsed.sampler,
+        )
+    return parsed.sampler
 
 
 def imagine_spec(

@@ -191,7 +191,7 @@ class CatalogEntry(BaseModel):
 
     def profile(self) -> ModelProfile:
         """What the bot and the job contract need to know about this model."""
-        defaults = self.defaults().model_dump(include=set(OVERRIDABLE))
+        defaults = self.defaults().model_dump(include={*OVERRIDABLE, "samplers"})
         return ModelProfile(name=self.name, family=self.family.value, **defaults)
 
 

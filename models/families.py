@@ -37,6 +37,8 @@ class FamilyDefaults(BaseModel):
     steps: int = Field(gt=0, le=limits.STEPS_MAX)
     guidance: float = Field(ge=limits.GUIDANCE_MIN, le=limits.GUIDANCE_MAX)
     sampler: str
+    samplers: tuple[str, ...] = Field(min_length=1)
+    """The samplers it can run: the UNet families' or the flow-matching families' (`jobs.limits`)."""
     vary_subtle: float = Field(gt=0, le=1)
     vary_strong: float = Field(gt=0, le=1)
     upscale_denoise: float = Field(gt=0, le=1)
@@ -53,8 +55,10 @@ class FamilyDefaults(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.sampler not in limits.SAMPLERS:
-            raise ValueError(f"sampler `{self.sampler}` is not one of {', '.join(limits.SAMPLERS)}")
+        if not set(self.samplers) <= set(limits.SAMPLERS):
+            raise ValueError(f"samplers must be among {', '.join(limits.SAMPLERS)}")
+        if self.sampler not in self.samplers:
+            raise ValueError(f"sampler `{self.sampler}` is not one of {', '.join(self.samplers)}")
         if self.vary_subtle >= self.vary_strong:
             raise ValueError(
                 f"vary_subtle ({self.vary_subtle}) must be below vary_strong ({self.vary_strong})"
@@ -113,6 +117,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             steps=25,
             guidance=7.5,
             sampler="dpm++2m_karras",
+            samplers=limits.UNET_SAMPLERS,
             vary_subtle=0.3,
             vary_strong=0.6,
             upscale_denoise=0.3,
@@ -128,6 +133,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             steps=25,
             guidance=7.5,
             sampler="dpm++2m_karras",
+            samplers=limits.UNET_SAMPLERS,
             vary_subtle=0.3,
             vary_strong=0.6,
             upscale_denoise=0.3,
@@ -142,6 +148,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             steps=25,
             guidance=5.0,
             sampler="dpm++2m_karras",
+            samplers=limits.UNET_SAMPLERS,
             vary_subtle=0.5,
             vary_strong=0.85,
             upscale_denoise=0.382,
@@ -158,6 +165,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             steps=4,
             guidance=0.0,
             sampler="euler_a",
+            samplers=limits.UNET_SAMPLERS,
             vary_subtle=0.3,
             vary_strong=0.6,
             upscale_denoise=0.3,
@@ -172,6 +180,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             steps=4,
             guidance=0.0,
             sampler="euler_a",
+            samplers=limits.UNET_SAMPLERS,
             vary_subtle=0.5,
             vary_strong=0.85,
             upscale_denoise=0.382,

@@ -10,14 +10,19 @@ from jobs import limits
 from jobs.profile import ModelProfile
 from jobs.resolve import image_size
 from jobs.specs import JobSpec, UpscaleSpec, VarySpec
-from worker.errors import JobTooLargeError
+from worker.errors import InvalidJobError, JobTooLargeError
 
 MAX_RUN_STEPS = 2 * limits.STEPS_MAX
 """Most denoising steps a job may run (`--steps 150 --q 2`), img2img's minimum included."""
 
 
 def check_fits(spec: JobSpec, profile: ModelProfile) -> None:
-    """Raise JobTooLargeError, worded for the member, unless `profile`'s model can make `spec`."""
+    """Raise a JobError, worded for the member, unless `profile`'s model can make `spec`."""
+    if spec.generation.sampler not in profile.samplers:
+        raise InvalidJobError(
+            f"the job asks for the sampler `{spec.generation.sampler}`, which the model"
+            f" `{profile.name}` cannot run: it runs {', '.join(profile.samplers)}"
+        )
     width, height = image_size(spec)
     check_size(f"the job asks for {width}×{height} images", width, height, profile)
     if isinstance(spec, UpscaleSpec | VarySpec):

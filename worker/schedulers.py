@@ -7,6 +7,7 @@ from diffusers import (
     DPMSolverMultistepScheduler,
     EulerAncestralDiscreteScheduler,
     EulerDiscreteScheduler,
+    FlowMatchEulerDiscreteScheduler,
     HeunDiscreteScheduler,
     LMSDiscreteScheduler,
     PNDMScheduler,
@@ -30,6 +31,8 @@ _SCHEDULERS: dict[str, tuple[type[SchedulerMixin], dict[str, Any]]] = {
     ),
     "dpm++sde": (DPMSolverMultistepScheduler, {"algorithm_type": "sde-dpmsolver++"}),
     "unipc": (UniPCMultistepScheduler, {}),
+    # Flow matching: the model's own config keeps its timestep shift (FLUX's resolution-dependent one).
+    "flow_euler": (FlowMatchEulerDiscreteScheduler, {}),
 }
 assert set(_SCHEDULERS) == set(limits.SAMPLERS), "every sampler a prompt may name needs a scheduler"
 

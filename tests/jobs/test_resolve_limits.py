@@ -4,7 +4,7 @@ larger follow-ups refused; a retry is the same job under a new id."""
 import pytest
 
 from jobs.errors import MemberError
-from jobs.prompt import parse_prompt
+from jobs.prompt import PromptError, parse_prompt
 from jobs.resolve import ResolveError, imagine_spec, retry_spec, upscale_spec, within_limits
 from models.catalog import load_catalog
 
@@ -38,3 +38,12 @@ def test_a_retry_is_the_same_job_under_a_new_id_for_whoever_clicked():
     assert again.model_dump(exclude={"job_id", "requested_by"}) == source.model_dump(
         exclude={"job_id", "requested_by"}
     )
+
+
+def test_a_sampler_the_models_family_cannot_run_is_refused_naming_the_ones_it_can():
+    with pytest.raises(PromptError) as refused:
+        imagine_spec(parse_prompt("a fox --sampler flow_euler"), PROFILE)
+    assert refused.value.reply.startswith(
+        "That prompt needs a change: `--sampler flow_euler` isn't one `tiny` can run: use `euler`, `euler_a`"
+    )
+    assert imagine_spec(parse_prompt("a fox --sampler ddim"), PROFILE).generation.sampler == "ddim"

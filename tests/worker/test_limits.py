@@ -100,6 +100,15 @@ def test_an_unknown_sampler_fails_with_its_name(redis, submitter, run_worker):
     assert "`warp_drive` isn't a sampler" in reason
 
 
+def test_a_sampler_the_models_family_cannot_run_fails_at_once(redis, submitter, run_worker):
+    spec = _spec()
+    spec = spec.model_copy(
+        update={"generation": spec.generation.model_copy(update={"sampler": "flow_euler"})}
+    )
+    reason = _failed_reason(redis, submitter, run_worker, spec)
+    assert "the sampler `flow_euler`, which the model `tiny` cannot run: it runs euler, euler_a" in reason
+
+
 def test_the_longest_prompt_the_parser_accepts_is_drawn(redis, submitter, run_worker):
     flags = " --steps 1"
     text = "a red circle " * 400
