@@ -115,10 +115,11 @@ class SingleFileSource(_Source):
 
 class BuiltinSource(_Source):
     """A model that comes with the package: `shapes` (trained on simple scenes, see
-    `models/shapes/model/README.md`) and `tiny` (random weights, for fast tests)."""
+    `models/shapes/model/README.md`), and random weights in each family's architecture, for fast
+    tests (`tiny` for SD1.5, `tiny-flux` for FLUX.1)."""
 
     kind: Literal["builtin"] = "builtin"
-    name: Literal["shapes", "tiny"]
+    name: Literal["shapes", "tiny", "tiny-flux"]
 
 
 Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]

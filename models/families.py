@@ -20,6 +20,7 @@ class Family(StrEnum):
     SDXL = "sdxl"
     SD_TURBO = "sd-turbo"
     SDXL_TURBO = "sdxl-turbo"
+    FLUX = "flux"
 
 
 RGB = tuple[float, float, float]
@@ -43,13 +44,14 @@ class FamilyDefaults(BaseModel):
     vary_strong: float = Field(gt=0, le=1)
     upscale_denoise: float = Field(gt=0, le=1)
     max_pixels: int = Field(gt=0)
-    pipeline: Literal["sd", "sdxl"]
-    """StableDiffusion(Img2Img)Pipeline or StableDiffusionXL(Img2Img)Pipeline."""
+    pipeline: Literal["sd", "sdxl", "flux"]
+    """The module of `models.pipelines` that runs the family."""
     latent_rgb_factors: tuple[RGB, ...] = Field(min_length=1)
     """One row per latent channel: RGB ≈ latents · factors + bias, in about [-1, 1].
 
-    Applies to the latents as the pipeline holds them while denoising (already multiplied by the
-    VAE's scaling factor), so a preview needs no VAE decode.
+    Applies to the latents as the pipeline holds them while denoising (already scaled, and for
+    FLUX shifted, by the VAE's factors; packed latents unpacked first), so a preview needs no VAE
+    decode.
     """
     latent_rgb_bias: RGB = (0.0, 0.0, 0.0)
 
@@ -89,6 +91,26 @@ _SDXL_VAE_RGB: tuple[RGB, ...] = (
     (-0.3165, -0.2492, -0.2188),
 )
 _SDXL_VAE_BIAS: RGB = (0.1084, -0.0175, -0.0011)
+# FLUX.1's VAE has 16 latent channels (shifted and scaled: (z - 0.1159) × 0.3611 while denoising).
+_FLUX_VAE_RGB: tuple[RGB, ...] = (
+    (-0.0346, 0.0244, 0.0681),
+    (0.0034, 0.0210, 0.0687),
+    (0.0275, -0.0668, -0.0433),
+    (-0.0174, 0.0160, 0.0617),
+    (0.0859, 0.0721, 0.0329),
+    (0.0004, 0.0383, 0.0115),
+    (0.0405, 0.0861, 0.0915),
+    (-0.0236, -0.0185, -0.0259),
+    (-0.0245, 0.0250, 0.1180),
+    (0.1008, 0.0755, -0.0421),
+    (-0.0515, 0.0201, 0.0011),
+    (0.0428, -0.0012, -0.0036),
+    (0.0817, 0.0765, 0.0749),
+    (-0.1264, -0.0522, -0.1103),
+    (-0.0280, -0.0881, -0.0499),
+    (-0.1262, -0.0982, -0.0778),
+)
+_FLUX_VAE_BIAS: RGB = (-0.0329, -0.0718, -0.0851)
 
 # Shared reasoning for the values below:
 # - steps: 25 is where the multistep DPM++ 2M (Karras sigmas) sampler has converged for SD1.5,
@@ -188,6 +210,35 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             pipeline="sdxl",
             latent_rgb_factors=_SDXL_VAE_RGB,
             latent_rgb_bias=_SDXL_VAE_BIAS,
+        ),
+        # FLUX.1 (dev, and fine-tunes such as Krea's): a 12 B rectified-flow transformer on T5
+        # sequence embeddings plus pooled CLIP, trained at about 1 MP (1024², and aspect buckets
+        # of about as many pixels); sizes are multiples of 16 (the VAE's 8 × 2×2 patches).
+        # - steps 28 and guidance 3.5: the reference settings for dev, whose guidance is a
+        #   distilled embedding (one pass per step, no negative prompt), not classifier-free.
+        #   FLUX.1-schnell is distilled for 1-4 steps and takes no guidance: its catalog entry
+        #   sets `steps = 4` and `guidance = 0`.
+        # - flow_euler: the flow-matching Euler sampler with the checkpoint's resolution-dependent
+        #   timestep shift, as FLUX is sampled by its authors.
+        # - vary 0.5 / 0.8 and upscale 0.35: a flow model with a shifted schedule keeps the
+        #   composition at higher strengths than SD1.5, so a subtle variation can go to 0.5; at
+        #   0.85 it re-composes; an upscale past 0.35 starts adding objects at 2 MP and more.
+        # - max_pixels: 4 × 1024², a 2× upscale of a native image.
+        Family.FLUX: FamilyDefaults(
+            native_width=1024,
+            native_height=1024,
+            size_multiple=16,
+            steps=28,
+            guidance=3.5,
+            sampler="flow_euler",
+            samplers=limits.FLOW_SAMPLERS,
+            vary_subtle=0.5,
+            vary_strong=0.8,
+            upscale_denoise=0.35,
+            max_pixels=4 * 1024 * 1024,
+            pipeline="flux",
+            latent_rgb_factors=_FLUX_VAE_RGB,
+            latent_rgb_bias=_FLUX_VAE_BIAS,
         ),
     }
 )

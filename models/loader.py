@@ -81,7 +81,7 @@ def load_model(
     family = PIPELINES[defaults.pipeline]
     text2img = _load_text2img(entry, family, torch_dtype, cache_dir).to(device)
     # diffusers picks SDPA by default when torch has it; setting it makes that a guarantee.
-    for module in (family.denoiser(text2img), text2img.vae):
+    for module in family.attention_modules(text2img):
         module.set_attn_processor(AttnProcessor2_0())
     img2img = _derive_img2img(text2img, family, torch_dtype)
     for pipeline in (text2img, img2img):

@@ -1,10 +1,10 @@
-"""A tiny Stable Diffusion pipeline with random weights: for tests, and the offline default model.
+"""Tiny pipelines with random weights, each a family's architecture in miniature: for tests.
 
-It has the SD1.5 architecture in miniature (UNet, KL VAE with 4 latent channels, CLIP text
-encoder), so it exercises the same code paths as a real model: saved in the diffusers layout,
-loaded by `models.loader`, run as text-to-image and image-to-image. Its images are coloured noise.
-Sizes: native 64×64 (latents 16×16); the VAE downscales 4× and the UNet 2×, so sizes must be
-multiples of 8, which the diffusers pipelines ask for anyway.
+`tiny` is SD1.5's (UNet, KL VAE with 4 latent channels, CLIP text encoder), `tiny-flux` FLUX.1's
+(`build_tiny_flux`). Each exercises the same code paths as a real model of its family: saved in the
+diffusers layout, loaded by `models.loader`, run as text-to-image and image-to-image. Their images
+are coloured noise. `tiny`: native 64×64 (latents 16×16); the VAE downscales 4× and the UNet 2×, so
+sizes must be multiples of 8, which the diffusers pipelines ask for anyway.
 """
 
 import fcntl
@@ -14,9 +14,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import torch
-from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import (
+    AutoencoderKL,
+    DiffusionPipeline,
+    EulerDiscreteScheduler,
+    FlowMatchEulerDiscreteScheduler,
+    FluxPipeline,
+    FluxTransformer2DModel,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+)
 from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
-from transformers import CLIPConfig, CLIPImageProcessor, CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+from transformers import (
+    CLIPConfig,
+    CLIPImageProcessor,
+    CLIPTextConfig,
+    CLIPTextModel,
+    CLIPTokenizer,
+    T5Config,
+    T5EncoderModel,
+)
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
 if TYPE_CHECKING:
@@ -125,7 +142,89 @@ def build_tiny_pipeline(seed: int = 0) -> StableDiffusionPipeline:
     )
 
 
-BUILTINS: dict[str, Callable[[], StableDiffusionPipeline]] = {"tiny": build_tiny_pipeline}
+FLUX_NOISE_SCHEDULE = {
+    "shift": 3.0,
+    "use_dynamic_shifting": True,
+    "base_shift": 0.5,
+    "max_shift": 1.15,
+    "base_image_seq_len": 256,
+    "max_image_seq_len": 4096,
+}
+"""FLUX.1-dev's flow-matching schedule (its scheduler_config.json): the timestep shift grows with
+the image's token count, from `base_shift` at 256 tokens to `max_shift` at 4096."""
+
+
+def build_tiny_flux(seed: int = 0) -> FluxPipeline:
+    """FLUX.1's architecture in miniature, random weights: a transformer with one double-stream and
+    one single-stream block over T5 token embeddings and CLIP's pooled one, with the guidance
+    embedding of FLUX.1-dev, and a VAE with FLUX's 16 latent channels and its shift and scale.
+
+    The VAE downscales 4× and the latents are packed in 2×2 patches, so sizes are multiples of 8;
+    native 64×64 (an 8×8 grid of 64 patch tokens). The T5 tokenizer is the byte-level one (`tiny`'s)
+    with a longer window, as T5 reads 512 tokens where CLIP reads 77.
+    """
+    text_width = 32
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        transformer = FluxTransformer2DModel(
+            patch_size=1,
+            in_channels=16 * 4,
+            num_layers=1,
+            num_single_layers=1,
+            attention_head_dim=16,
+            num_attention_heads=2,
+            joint_attention_dim=text_width,
+            pooled_projection_dim=text_width,
+            guidance_embeds=True,
+            axes_dims_rope=(4, 6, 6),
+        )
+        vae = AutoencoderKL(
+            in_channels=3,
+            out_channels=3,
+            down_block_types=("DownEncoderBlock2D",) * 3,
+            up_block_types=("UpDecoderBlock2D",) * 3,
+            block_out_channels=(8, 16, 32),
+            layers_per_block=1,
+            latent_channels=16,
+            norm_num_groups=8,
+            sample_size=TINY_SIZE,
+            scaling_factor=0.3611,
+            shift_factor=0.1159,
+            use_quant_conv=False,
+            use_post_quant_conv=False,
+        )
+        clip_tokenizer = byte_level_tokenizer()
+        text_encoder = CLIPTextModel(
+            small_text_config(clip_tokenizer, width=text_width, intermediate=64, layers=2, heads=4)
+        )
+        t5_tokenizer = byte_level_tokenizer(model_max_length=256)
+        text_encoder_2 = T5EncoderModel(
+            T5Config(
+                vocab_size=len(t5_tokenizer),
+                d_model=text_width,
+                d_kv=8,
+                d_ff=64,
+                num_layers=2,
+                num_heads=4,
+                pad_token_id=t5_tokenizer.pad_token_id,
+                eos_token_id=t5_tokenizer.eos_token_id,
+            )
+        )
+    return FluxPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_NOISE_SCHEDULE),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=clip_tokenizer,
+        text_encoder_2=text_encoder_2,
+        tokenizer_2=t5_tokenizer,
+        transformer=transformer,
+    )
+
+
+BUILTINS: dict[str, Callable[[], DiffusionPipeline]] = {
+    "tiny": build_tiny_pipeline,
+    "tiny-flux": build_tiny_flux,
+}
 
 
 def materialize_builtin(name: str, cache_dir: Path) -> Path:

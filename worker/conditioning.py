@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import torch
 from diffusers import DiffusionPipeline
+from transformers import PreTrainedTokenizerBase
 
 from jobs.prompt import PromptPart
 from jobs.specs import Generation
@@ -45,7 +46,10 @@ def condition(
     prompt = Encoded(_spread(combined.sequence, batch, generation), pooled)
     negative_batch = negatives.repeated(batch) if negatives is not None else None
     kwargs = family.call_kwargs(prompt, negative_batch)
-    return Conditioning(kwargs=kwargs, warnings=truncation_warnings(pipe, generation.prompt))
+    notes = truncation_warnings(family.prompt_tokenizer(pipe), generation.prompt)
+    if generation.negative and not family.negative_prompts:
+        notes += (f"`--no` was left out: `{generation.model}` takes no negative prompt",)
+    return Conditioning(kwargs=kwargs, warnings=notes)
 
 
 def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.Tensor:
@@ -63,11 +67,12 @@ def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.T
     return repeated + (scale * noise).to(device=embeds.device, dtype=embeds.dtype)
 
 
-def truncation_warnings(pipe: DiffusionPipeline, prompt: tuple[PromptPart, ...]) -> tuple[str, ...]:
+def truncation_warnings(
+    tokenizer: PreTrainedTokenizerBase, prompt: tuple[PromptPart, ...]
+) -> tuple[str, ...]:
     """Says which words of the prompt fall beyond the text encoder's token limit: one note for the
     whole prompt, however many `::` parts run over, so the result stays one short message."""
-    tokenizer = pipe.tokenizer
-    room = tokenizer.model_max_length - 2  # the start and end tokens take two places
+    room = tokenizer.model_max_length - tokenizer.num_special_tokens_to_add()  # CLIP's start and end
     over = []  # (part number, its token count, the end that was left out)
     for number, part in enumerate(prompt, start=1):
         ids = tokenizer(part.text, add_special_tokens=False).input_ids

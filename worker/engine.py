@@ -80,6 +80,7 @@ class Engine:
             self.model.text2img,
             [_Part(generation, limits.GRID_IMAGES, on_step) for generation, on_step in jobs],
             {"width": first.width, "height": first.height, "num_inference_steps": first.steps},
+            size=(first.width, first.height),
         )
 
     def refine(
@@ -95,18 +96,23 @@ class Engine:
                 "image": [init.convert("RGB")] * count,
                 "strength": strength,
                 "num_inference_steps": steps,
+                **self.model.pipeline.img2img_size(*init.size),
             },
+            size=init.size,
         )
         return render
 
-    def _run(self, pipe: DiffusionPipeline, parts: list[_Part], call: dict[str, Any]) -> list[Render]:
+    def _run(
+        self, pipe: DiffusionPipeline, parts: list[_Part], call: dict[str, Any], *, size: tuple[int, int]
+    ) -> list[Render]:
+        """One pipeline call making images of `size` (width, height) for every part."""
         generation = parts[0].generation  # the parts share size, sampler, guidance and tiling
         pipe.scheduler = self._schedulers.get(generation.sampler)
-        pixels = generation.width * generation.height
+        width, height = size
         with (
             torch.inference_mode(),
             seamless(self.model.pipeline.denoiser(pipe), pipe.vae, enabled=generation.tile),
-            _vae_decoding(pipe.vae, tiles=pixels > self._vae_tile_pixels, slices=len(parts) > 1),
+            _vae_decoding(pipe.vae, tiles=width * height > self._vae_tile_pixels, slices=len(parts) > 1),
         ):
             conditionings = [
                 condition(pipe, self.model.pipeline, part.generation, part.count) for part in parts
@@ -119,7 +125,8 @@ class Engine:
             def report(
                 pipeline: DiffusionPipeline, index: int, _: Any, tensors: dict[str, Any]
             ) -> dict[str, Any]:
-                latents = tensors["latents"].split([part.count for part in parts])
+                spatial = self.model.pipeline.spatial_latents(pipeline, tensors["latents"], width, height)
+                latents = spatial.split([part.count for part in parts])
                 for part, own in zip(parts, latents, strict=True):
                     part.on_step(index + 1, pipeline.num_timesteps, own)
                 return tensors

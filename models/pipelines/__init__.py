@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from models.pipelines.base import Encoded, PipelineFamily
+from models.pipelines.flux import Flux
 from models.pipelines.sd import StableDiffusion
 from models.pipelines.sdxl import StableDiffusionXL
 
 PIPELINES: Mapping[str, PipelineFamily] = MappingProxyType(
-    {"sd": StableDiffusion(), "sdxl": StableDiffusionXL()}
+    {"sd": StableDiffusion(), "sdxl": StableDiffusionXL(), "flux": Flux()}
 )
 """By `FamilyDefaults.pipeline`."""
 

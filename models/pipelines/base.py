@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import torch
 from diffusers import DiffusionPipeline
+from transformers import PreTrainedTokenizerBase
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class PipelineFamily(ABC):
     """Built from the text-to-image pipeline's modules (`from_pipe`): one copy of the weights."""
     ships_safety_checker: ClassVar[bool] = False
     """Whether its checkpoints may carry a safety checker of their own (`models.safety`)."""
+    negative_prompts: ClassVar[bool] = True
+    """Whether it takes a negative prompt (`--no`)."""
 
     def load_options(self) -> dict[str, Any]:
         """Keyword arguments for `from_pretrained` / `from_single_file` beyond the weights' source."""
@@ -48,6 +51,24 @@ class PipelineFamily(ABC):
     def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
         """The network run at every step (what speed-ups compile and `--tile` wraps)."""
         return pipe.unet
+
+    def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
+        """The modules whose attention the loader sets to PyTorch's SDPA explicitly."""
+        return [self.denoiser(pipe), pipe.vae]
+
+    def prompt_tokenizer(self, pipe: DiffusionPipeline) -> PreTrainedTokenizerBase:
+        """The tokenizer of the text encoder that reads the whole prompt (for token-limit notes)."""
+        return pipe.tokenizer
+
+    def spatial_latents(
+        self, pipe: DiffusionPipeline, latents: torch.Tensor, width: int, height: int
+    ) -> torch.Tensor:
+        """The denoising latents as (batch, channels, height, width), for previews."""
+        return latents
+
+    def img2img_size(self, width: int, height: int) -> dict[str, int]:
+        """What img2img needs to be told of the output size, beyond the image it starts from."""
+        return {}
 
     def classifier_free(self, guidance: float) -> bool:
         """Whether a call at `guidance` runs an unconditional (negative) pass beside the prompt's."""

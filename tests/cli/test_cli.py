@@ -62,14 +62,23 @@ def test_generate_draws_the_prompt_then_follow_ups(env, tmp_path):
     assert (tmp_path / "again.png").read_bytes() != (tmp_path / "circle.png").read_bytes()
 
 
+def test_generate_draws_a_grid_with_the_tiny_flux_model(env, tmp_path):
+    made = _imagine(
+        "generate", "a lighthouse --model tiny-flux --ar 3:2", "-o", "flux.png", env=env, cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    assert image((tmp_path / "flux.png").read_bytes()).size == (2 * 72, 2 * 48)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("generate", "a fox --ar 30:1"), "too wide"),
         (("generate", "a fox --model nope"), "Available"),
         (("upscale", "0" * 32, "1"), "unknown or has expired"),
+        (("generate", "a fox --model tiny-flux --sampler euler"), "isn't one `tiny-flux` can run"),
     ],
-    ids=["bad-prompt", "unknown-model", "unknown-job"],
+    ids=["bad-prompt", "unknown-model", "unknown-job", "sampler-of-another-family"],
 )
 def test_bad_input_is_explained_and_nothing_is_queued(env, tmp_path, redis, args, message):
     result = _imagine(*args, env=env, cwd=tmp_path)

@@ -18,8 +18,10 @@ def test_family_defaults_are_sane(family):
     assert defaults.steps > 0
     assert 0 < defaults.vary_subtle < defaults.vary_strong <= 1
     assert 0 < defaults.upscale_denoise < 1
-    assert defaults.sampler in limits.SAMPLERS
-    assert len(defaults.latent_rgb_factors) == 4  # every family here has a 4-channel VAE
+    assert defaults.sampler in defaults.samplers
+    assert set(defaults.samplers) <= set(limits.SAMPLERS)
+    # The UNet families' VAEs have 4 latent channels, FLUX's 16.
+    assert len(defaults.latent_rgb_factors) == (16 if defaults.pipeline == "flux" else 4)
     assert defaults.native_width % defaults.size_multiple == 0
     assert defaults.native_height % defaults.size_multiple == 0
     assert defaults.max_pixels >= defaults.native_width * defaults.native_height
@@ -35,6 +37,7 @@ def test_family_defaults_are_sane(family):
         (Family.SDXL, 1024, "sdxl"),
         (Family.SD_TURBO, 512, "sd"),
         (Family.SDXL_TURBO, 512, "sdxl"),
+        (Family.FLUX, 1024, "flux"),
     ],
 )
 def test_native_size_and_pipeline(family, size, pipeline):

@@ -1,0 +1,57 @@
+"""FLUX.1 (dev, schnell and their fine-tunes): a rectified-flow transformer on T5 token embeddings
+plus CLIP's pooled embedding, guided by a distilled guidance embedding rather than a negative pass.
+Its latents are packed into 2×2 patches while denoising."""
+
+import torch
+from diffusers import DiffusionPipeline, FluxImg2ImgPipeline, FluxPipeline
+from transformers import PreTrainedTokenizerBase
+
+from models.pipelines.base import Encoded, PipelineFamily
+
+_LONGEST_T5_PROMPT = 512
+"""Tokens FluxPipeline lets T5 read at most (FLUX.1-dev was trained with 512; schnell with 256)."""
+
+
+class Flux(PipelineFamily):
+    text2img = FluxPipeline
+    img2img = FluxImg2ImgPipeline
+    negative_prompts = False
+
+    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
+        return pipe.transformer
+
+    def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
+        return [pipe.vae]  # the transformer keeps its own (SDPA) processors: they apply its RoPE
+
+    def img2img_size(self, width: int, height: int) -> dict[str, int]:
+        return {"width": width, "height": height}  # else FLUX's 1024² default, whatever the image
+
+    def classifier_free(self, guidance: float) -> bool:
+        return False  # `guidance` is the distilled embedding's scale: one pass per step
+
+    def prompt_tokenizer(self, pipe: DiffusionPipeline) -> PreTrainedTokenizerBase:
+        return pipe.tokenizer_2
+
+    def encode(
+        self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
+    ) -> tuple[Encoded, Encoded | None]:
+        embeds, pooled, _ = pipe.encode_prompt(
+            prompt=text,
+            prompt_2=None,
+            device=pipe._execution_device,
+            num_images_per_prompt=1,
+            max_sequence_length=_sequence_length(pipe),
+        )
+        return Encoded(embeds, pooled), None
+
+    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
+        return {"prompt_embeds": prompt.sequence, "pooled_prompt_embeds": prompt.pooled}
+
+    def spatial_latents(
+        self, pipe: DiffusionPipeline, latents: torch.Tensor, width: int, height: int
+    ) -> torch.Tensor:
+        return FluxPipeline._unpack_latents(latents, height, width, pipe.vae_scale_factor)
+
+
+def _sequence_length(pipe: DiffusionPipeline) -> int:
+    return min(_LONGEST_T5_PROMPT, pipe.tokenizer_2.model_max_length)
