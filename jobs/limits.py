@@ -40,7 +40,7 @@ UNET_SAMPLERS: Final = (
 )
 """The samplers of the ε- and v-prediction families (SD1.5, SD2, SDXL and their turbo models)."""
 FLOW_SAMPLERS: Final = ("flow_euler",)
-"""The samplers of the flow-matching families (FLUX)."""
+"""The samplers of the flow-matching families (FLUX, SD3)."""
 SAMPLERS: Final = UNET_SAMPLERS + FLOW_SAMPLERS
 """Sampler names members may pass to `--sampler`; the worker maps each to a diffusers scheduler,
 and each model's family says which of them it can run."""

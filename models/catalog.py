@@ -116,10 +116,10 @@ class SingleFileSource(_Source):
 class BuiltinSource(_Source):
     """A model that comes with the package: `shapes` (trained on simple scenes, see
     `models/shapes/model/README.md`), and random weights in each family's architecture, for fast
-    tests (`tiny` for SD1.5, `tiny-flux` for FLUX.1)."""
+    tests (`tiny` for SD1.5, `tiny-flux` for FLUX.1, `tiny-sd3` for SD3)."""
 
     kind: Literal["builtin"] = "builtin"
-    name: Literal["shapes", "tiny", "tiny-flux"]
+    name: Literal["shapes", "tiny", "tiny-flux", "tiny-sd3"]
 
 
 Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]

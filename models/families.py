@@ -21,6 +21,7 @@ class Family(StrEnum):
     SD_TURBO = "sd-turbo"
     SDXL_TURBO = "sdxl-turbo"
     FLUX = "flux"
+    SD3 = "sd3"
 
 
 RGB = tuple[float, float, float]
@@ -44,7 +45,7 @@ class FamilyDefaults(BaseModel):
     vary_strong: float = Field(gt=0, le=1)
     upscale_denoise: float = Field(gt=0, le=1)
     max_pixels: int = Field(gt=0)
-    pipeline: Literal["sd", "sdxl", "flux"]
+    pipeline: Literal["sd", "sdxl", "flux", "sd3"]
     """The module of `models.pipelines` that runs the family."""
     latent_rgb_factors: tuple[RGB, ...] = Field(min_length=1)
     """One row per latent channel: RGB ≈ latents · factors + bias, in about [-1, 1].
@@ -111,6 +112,25 @@ _FLUX_VAE_RGB: tuple[RGB, ...] = (
     (-0.1262, -0.0982, -0.0778),
 )
 _FLUX_VAE_BIAS: RGB = (-0.0329, -0.0718, -0.0851)
+# SD3's VAE: 16 latent channels too, shifted and scaled its own way ((z - 0.0609) × 1.5305).
+_SD3_VAE_RGB: tuple[RGB, ...] = (
+    (-0.0645, 0.0177, 0.1052),
+    (0.0028, 0.0312, 0.0650),
+    (0.1848, 0.0762, 0.0360),
+    (0.0944, 0.0360, 0.0889),
+    (0.0897, 0.0506, -0.0364),
+    (-0.0020, 0.1203, 0.0284),
+    (0.0855, 0.0118, 0.0283),
+    (-0.0539, 0.0658, 0.1047),
+    (-0.0057, 0.0116, 0.0700),
+    (-0.0412, 0.0281, -0.0039),
+    (0.1106, 0.1171, 0.1220),
+    (-0.0248, 0.0682, -0.0481),
+    (0.0815, 0.0846, 0.1207),
+    (-0.0120, -0.0055, -0.0867),
+    (-0.0749, -0.0634, -0.0456),
+    (-0.1418, -0.1457, -0.1259),
+)
 
 # Shared reasoning for the values below:
 # - steps: 25 is where the multistep DPM++ 2M (Karras sigmas) sampler has converged for SD1.5,
@@ -239,6 +259,28 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             pipeline="flux",
             latent_rgb_factors=_FLUX_VAE_RGB,
             latent_rgb_bias=_FLUX_VAE_BIAS,
+        ),
+        # Stable Diffusion 3 and 3.5: an MMDiT rectified-flow transformer on two CLIPs and T5,
+        # trained at about 1 MP; sizes are multiples of 16 (the VAE's 8 × 2×2 patches).
+        # - steps 28 and guidance 3.5: SD3.5 Large's reference settings (its model card), with
+        #   real classifier-free guidance (a negative pass each step: `--no` works). SD3.5 Medium
+        #   is run at 40 steps and 4.5, SD3 Medium at 28 and 7.0: their catalog entries say so.
+        # - flow_euler with the checkpoint's fixed timestep shift (3.0 for all three).
+        # - vary, upscale and max_pixels: as FLUX, for the same reasons (a shifted flow schedule).
+        Family.SD3: FamilyDefaults(
+            native_width=1024,
+            native_height=1024,
+            size_multiple=16,
+            steps=28,
+            guidance=3.5,
+            sampler="flow_euler",
+            samplers=limits.FLOW_SAMPLERS,
+            vary_subtle=0.5,
+            vary_strong=0.8,
+            upscale_denoise=0.35,
+            max_pixels=4 * 1024 * 1024,
+            pipeline="sd3",
+            latent_rgb_factors=_SD3_VAE_RGB,
         ),
     }
 )

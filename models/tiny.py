@@ -21,6 +21,8 @@ from diffusers import (
     FlowMatchEulerDiscreteScheduler,
     FluxPipeline,
     FluxTransformer2DModel,
+    SD3Transformer2DModel,
+    StableDiffusion3Pipeline,
     StableDiffusionPipeline,
     UNet2DConditionModel,
 )
@@ -30,6 +32,7 @@ from transformers import (
     CLIPImageProcessor,
     CLIPTextConfig,
     CLIPTextModel,
+    CLIPTextModelWithProjection,
     CLIPTokenizer,
     T5Config,
     T5EncoderModel,
@@ -178,38 +181,13 @@ def build_tiny_flux(seed: int = 0) -> FluxPipeline:
             guidance_embeds=True,
             axes_dims_rope=(4, 6, 6),
         )
-        vae = AutoencoderKL(
-            in_channels=3,
-            out_channels=3,
-            down_block_types=("DownEncoderBlock2D",) * 3,
-            up_block_types=("UpDecoderBlock2D",) * 3,
-            block_out_channels=(8, 16, 32),
-            layers_per_block=1,
-            latent_channels=16,
-            norm_num_groups=8,
-            sample_size=TINY_SIZE,
-            scaling_factor=0.3611,
-            shift_factor=0.1159,
-            use_quant_conv=False,
-            use_post_quant_conv=False,
-        )
+        vae = _tiny_flow_vae(scaling_factor=0.3611, shift_factor=0.1159)
         clip_tokenizer = byte_level_tokenizer()
         text_encoder = CLIPTextModel(
             small_text_config(clip_tokenizer, width=text_width, intermediate=64, layers=2, heads=4)
         )
         t5_tokenizer = byte_level_tokenizer(model_max_length=256)
-        text_encoder_2 = T5EncoderModel(
-            T5Config(
-                vocab_size=len(t5_tokenizer),
-                d_model=text_width,
-                d_kv=8,
-                d_ff=64,
-                num_layers=2,
-                num_heads=4,
-                pad_token_id=t5_tokenizer.pad_token_id,
-                eos_token_id=t5_tokenizer.eos_token_id,
-            )
-        )
+        text_encoder_2 = _tiny_t5(t5_tokenizer, text_width)
     return FluxPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_NOISE_SCHEDULE),
         vae=vae,
@@ -221,9 +199,86 @@ def build_tiny_flux(seed: int = 0) -> FluxPipeline:
     )
 
 
+def build_tiny_sd3(seed: int = 0) -> StableDiffusion3Pipeline:
+    """SD3's architecture in miniature, random weights: an MMDiT with one joint block over two CLIP
+    encoders (with projections: their pooled embeddings, side by side) and T5, and a VAE with
+    SD3's 16 latent channels, shift and scale. The VAE downscales 4× and the transformer takes 2×2
+    patches, so sizes are multiples of 8; native 64×64. T5's window is longer than CLIP's, as in
+    SD3 (256 and 77 tokens)."""
+    clip_width, t5_width = 32, 64  # T5's embeddings are as wide as both CLIPs' side by side
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        transformer = SD3Transformer2DModel(
+            sample_size=TINY_SIZE // 4,
+            patch_size=2,
+            in_channels=16,
+            out_channels=16,
+            num_layers=1,
+            attention_head_dim=8,
+            num_attention_heads=2,
+            joint_attention_dim=t5_width,
+            caption_projection_dim=16,
+            pooled_projection_dim=2 * clip_width,
+            pos_embed_max_size=TINY_SIZE // 2,  # patches of a 2× upscale: 64 px × 2 / 4 / 2
+        )
+        vae = _tiny_flow_vae(scaling_factor=1.5305, shift_factor=0.0609)
+        clip_tokenizer = byte_level_tokenizer()
+        config = small_text_config(clip_tokenizer, width=clip_width, intermediate=64, layers=2, heads=4)
+        text_encoder = CLIPTextModelWithProjection(config)
+        text_encoder_2 = CLIPTextModelWithProjection(config)
+        t5_tokenizer = byte_level_tokenizer(model_max_length=256)
+        text_encoder_3 = _tiny_t5(t5_tokenizer, t5_width)
+    return StableDiffusion3Pipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),  # SD3's own schedule
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=clip_tokenizer,
+        text_encoder_2=text_encoder_2,
+        tokenizer_2=clip_tokenizer,
+        text_encoder_3=text_encoder_3,
+        tokenizer_3=t5_tokenizer,
+        transformer=transformer,
+    )
+
+
+def _tiny_flow_vae(*, scaling_factor: float, shift_factor: float) -> AutoencoderKL:
+    """A 16-channel VAE as the flow families have, with their shift and scale (4× downscale)."""
+    return AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 3,
+        up_block_types=("UpDecoderBlock2D",) * 3,
+        block_out_channels=(8, 16, 32),
+        layers_per_block=1,
+        latent_channels=16,
+        norm_num_groups=8,
+        sample_size=TINY_SIZE,
+        scaling_factor=scaling_factor,
+        shift_factor=shift_factor,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+    )
+
+
+def _tiny_t5(tokenizer: CLIPTokenizer, width: int) -> T5EncoderModel:
+    return T5EncoderModel(
+        T5Config(
+            vocab_size=len(tokenizer),
+            d_model=width,
+            d_kv=8,
+            d_ff=2 * width,
+            num_layers=2,
+            num_heads=4,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    )
+
+
 BUILTINS: dict[str, Callable[[], DiffusionPipeline]] = {
     "tiny": build_tiny_pipeline,
     "tiny-flux": build_tiny_flux,
+    "tiny-sd3": build_tiny_sd3,
 }
 
 

@@ -12,10 +12,11 @@ from types import MappingProxyType
 from models.pipelines.base import Encoded, PipelineFamily
 from models.pipelines.flux import Flux
 from models.pipelines.sd import StableDiffusion
+from models.pipelines.sd3 import StableDiffusion3
 from models.pipelines.sdxl import StableDiffusionXL
 
 PIPELINES: Mapping[str, PipelineFamily] = MappingProxyType(
-    {"sd": StableDiffusion(), "sdxl": StableDiffusionXL(), "flux": Flux()}
+    {"sd": StableDiffusion(), "sdxl": StableDiffusionXL(), "flux": Flux(), "sd3": StableDiffusion3()}
 )
 """By `FamilyDefaults.pipeline`."""
 

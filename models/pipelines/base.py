@@ -81,6 +81,14 @@ class PipelineFamily(ABC):
         """`text` encoded for one image, and with `with_negative` the negative prompt's (or the
         unconditional) encoding beside it."""
 
-    @abstractmethod
     def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
-        """The pipeline call's keyword arguments for these encodings (in place of `prompt`)."""
+        """The pipeline call's keyword arguments for these encodings (in place of `prompt`), by
+        the names the diffusers pipelines share."""
+        kwargs = {"prompt_embeds": prompt.sequence}
+        if prompt.pooled is not None:
+            kwargs["pooled_prompt_embeds"] = prompt.pooled
+        if negative is not None:
+            kwargs["negative_prompt_embeds"] = negative.sequence
+            if negative.pooled is not None:
+                kwargs["negative_pooled_prompt_embeds"] = negative.pooled
+        return kwargs

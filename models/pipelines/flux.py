@@ -44,9 +44,6 @@ class Flux(PipelineFamily):
         )
         return Encoded(embeds, pooled), None
 
-    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
-        return {"prompt_embeds": prompt.sequence, "pooled_prompt_embeds": prompt.pooled}
-
     def spatial_latents(
         self, pipe: DiffusionPipeline, latents: torch.Tensor, width: int, height: int
     ) -> torch.Tensor:

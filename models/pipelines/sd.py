@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import torch
 from diffusers import DiffusionPipeline, StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
 
 from models.pipelines.base import Encoded, PipelineFamily
@@ -25,9 +24,3 @@ class StableDiffusion(PipelineFamily):
             text, pipe._execution_device, 1, with_negative, negative_prompt=negative
         )
         return Encoded(embeds), Encoded(negative_embeds) if with_negative else None
-
-    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
-        kwargs = {"prompt_embeds": prompt.sequence}
-        if negative is not None:
-            kwargs["negative_prompt_embeds"] = negative.sequence
-        return kwargs

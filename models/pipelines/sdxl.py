@@ -1,7 +1,6 @@
 """SDXL and SDXL-Turbo: a UNet on two CLIP text encoders' token embeddings, plus the second
 encoder's pooled embedding."""
 
-import torch
 from diffusers import DiffusionPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline
 
 from models.pipelines.base import Encoded, PipelineFamily
@@ -22,12 +21,3 @@ class StableDiffusionXL(PipelineFamily):
             negative_prompt=negative,
         )
         return Encoded(embeds, pooled), Encoded(negative_embeds, negative_pooled) if with_negative else None
-
-    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
-        kwargs = {"prompt_embeds": prompt.sequence, "pooled_prompt_embeds": prompt.pooled}
-        if negative is not None:
-            kwargs |= {
-                "negative_prompt_embeds": negative.sequence,
-                "negative_pooled_prompt_embeds": negative.pooled,
-            }
-        return kwargs

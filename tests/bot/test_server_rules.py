@@ -416,7 +416,7 @@ def test_a_bad_or_huge_import_is_refused_and_changes_nothing(
         ),
         (
             Upload("c.json", b'{"models": {"default": "sdxl"}}'),
-            "no model `sdxl`. They serve: `shapes`, `tiny`, `tiny-flux`",
+            "no model `sdxl`. They serve: `shapes`, `tiny`, `tiny-flux`, `tiny-sd3`",
         ),
         (Upload("c.json", b'{"moderation": {"words": ["%s"]}}' % (b"x" * 400)), "over 100 characters"),
         (Upload("c.json", b'{"channels": {"denied": [0]}}'), "0 is not a Discord id"),

@@ -73,7 +73,7 @@ def write(folder: Path, text: str) -> Path:
 
 def test_the_embedded_catalog_serves_the_shapes_model_and_the_tiny_one():
     catalog = load_catalog()
-    assert catalog.names == ("shapes", "tiny", "tiny-flux")
+    assert catalog.names == ("shapes", "tiny", "tiny-flux", "tiny-sd3")
     entry = catalog.get(None)
     assert entry.source == BuiltinSource(name="shapes")
     assert entry.family is Family.SD15
@@ -196,7 +196,7 @@ ERRORS = [
     ("name-too-long", ONE_MODEL.replace('name = "a"', f'name = "{"a" * 65}"'), "models[0].name"),
     (
         "unknown-family",
-        ONE_MODEL.replace('"sd15"', '"sd3"'),
+        ONE_MODEL.replace('"sd15"', '"sd4"'),
         "models[0].family (model `a`): Input should be 'sd15'",
     ),
     (
@@ -243,12 +243,12 @@ def test_catalog_errors_name_the_file_and_the_field(tmp_path, text, message):
 
 
 def test_every_error_is_reported_at_once(tmp_path):
-    text = ONE_MODEL.replace(BUILTIN, '{ kind = "hub", repo = "a/b" }') + 'family = "sd3"'
+    text = ONE_MODEL.replace(BUILTIN, '{ kind = "hub", repo = "a/b" }') + 'family = "sd4"'
     with pytest.raises(CatalogError) as caught:
         load_catalog(write(tmp_path, text.replace('family = "sd15"\n', "")))
     assert str(caught.value) == (
         f"{tmp_path / 'catalog.toml'}: models[0].family (model `a`): Input should be 'sd15', 'sd2', 'sdxl', "
-        "'sd-turbo', 'sdxl-turbo' or 'flux'; models[0].source.revision (model `a`): Field required"
+        "'sd-turbo', 'sdxl-turbo', 'flux' or 'sd3'; models[0].source.revision (model `a`): Field required"
     )
 
 

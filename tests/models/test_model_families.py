@@ -20,8 +20,8 @@ def test_family_defaults_are_sane(family):
     assert 0 < defaults.upscale_denoise < 1
     assert defaults.sampler in defaults.samplers
     assert set(defaults.samplers) <= set(limits.SAMPLERS)
-    # The UNet families' VAEs have 4 latent channels, FLUX's 16.
-    assert len(defaults.latent_rgb_factors) == (16 if defaults.pipeline == "flux" else 4)
+    # The UNet families' VAEs have 4 latent channels, FLUX's and SD3's 16.
+    assert len(defaults.latent_rgb_factors) == (16 if defaults.pipeline in ("flux", "sd3") else 4)
     assert defaults.native_width % defaults.size_multiple == 0
     assert defaults.native_height % defaults.size_multiple == 0
     assert defaults.max_pixels >= defaults.native_width * defaults.native_height
@@ -38,6 +38,7 @@ def test_family_defaults_are_sane(family):
         (Family.SD_TURBO, 512, "sd"),
         (Family.SDXL_TURBO, 512, "sdxl"),
         (Family.FLUX, 1024, "flux"),
+        (Family.SD3, 1024, "sd3"),
     ],
 )
 def test_native_size_and_pipeline(family, size, pipeline):
