@@ -305,16 +305,16 @@ def test_a_model_not_offered_is_refused(
 ):
     catalog = catalog_defaulting_to("tiny", tmp_path)
     text = catalog.read_text()
-    tiny = text[text.rindex("[[models]]") :]  # the tiny model's entry comes last
-    assert 'name = "tiny"' in tiny
+    start = text.index('[[models]]\nname = "tiny"\n')  # the tiny model's entry, to the next one
+    tiny = text[start : text.index("[[models]]", start + 1)]
     catalog.write_text(text + "\n" + tiny.replace('name = "tiny"', 'name = "tiny-b"', 1))
     start_bot(catalog=str(catalog))
     assert (
         "that was already the setting"
         in ask(discord, "admin models offer", {"model": "tiny-b"}, user=owner)["content"]
     )
-    ask(discord, "admin models withdraw", {"model": "tiny"}, user=owner)
-    ask(discord, "admin models withdraw", {"model": "shapes"}, user=owner)
+    for model in ("tiny", "shapes", "tiny-flux", "tiny-sd3"):
+        ask(discord, "admin models withdraw", {"model": model}, user=owner)
     refused = imagine(discord, "a wren --model tiny", user=member)
     assert "isn't offered on this server. Use one of: `tiny-b`" in refused["content"]
     imagine(discord, "a wren", user=member)  # the first model offered becomes the default
