@@ -55,10 +55,13 @@ def pick_device(requested: str | None = None) -> torch.device:
     return device
 
 
-def pick_dtype(device: torch.device, requested: str = "auto") -> torch.dtype:
-    """The weights' precision: "auto" is fp16 on a GPU and fp32 on the CPU; or "fp16", "bf16", "fp32"."""
+def pick_dtype(
+    device: torch.device, requested: str = "auto", *, half: torch.dtype = torch.float16
+) -> torch.dtype:
+    """The weights' precision: "auto" is the family's `half` precision on a GPU (fp16, or bf16 for
+    the flow families) and fp32 on the CPU; or "fp16", "bf16", "fp32"."""
     if requested == "auto":
-        return torch.float16 if device.type == "cuda" else torch.float32
+        return half if device.type == "cuda" else torch.float32
     dtype = _DTYPES.get(requested)
     if dtype is None:
         raise ValueError(f"dtype `{requested}` is not one of auto, {', '.join(_DTYPES)}")
@@ -76,9 +79,9 @@ def load_model(
     Hugging Face cache, so `HF_HUB_OFFLINE=1` with a filled cache needs no network.
     """
     defaults = entry.defaults()
-    device = pick_device() if device is None else device
-    torch_dtype = pick_dtype(device, dtype)
     family = PIPELINES[defaults.pipeline]
+    device = pick_device() if device is None else device
+    torch_dtype = pick_dtype(device, dtype, half=family.half_precision)
     text2img = _load_text2img(entry, family, torch_dtype, cache_dir).to(device)
     # diffusers picks SDPA by default when torch has it; setting it makes that a guarantee.
     for module in family.attention_modules(text2img):

@@ -43,6 +43,8 @@ class PipelineFamily(ABC):
     """Whether its checkpoints may carry a safety checker of their own (`models.safety`)."""
     negative_prompts: ClassVar[bool] = True
     """Whether it takes a negative prompt (`--no`)."""
+    half_precision: ClassVar[torch.dtype] = torch.float16
+    """The dtype its weights run in on a GPU when the worker's `IMAGINE_DTYPE` is `auto`."""
 
     def load_options(self) -> dict[str, Any]:
         """Keyword arguments for `from_pretrained` / `from_single_file` beyond the weights' source."""

@@ -16,6 +16,7 @@ class Flux(PipelineFamily):
     text2img = FluxPipeline
     img2img = FluxImg2ImgPipeline
     negative_prompts = False
+    half_precision = torch.bfloat16  # FLUX's activations overflow fp16 (black or NaN images)
 
     def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
         return pipe.transformer

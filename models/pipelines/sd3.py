@@ -14,6 +14,7 @@ _LONGEST_T5_PROMPT = 256
 class StableDiffusion3(PipelineFamily):
     text2img = StableDiffusion3Pipeline
     img2img = StableDiffusion3Img2ImgPipeline
+    half_precision = torch.bfloat16  # what Stability runs SD3.5 in; its T5 overflows fp16
 
     def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
         return pipe.transformer

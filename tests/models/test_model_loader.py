@@ -12,6 +12,7 @@ from PIL import Image
 from models.catalog import BuiltinSource, CatalogEntry, FolderSource, HubSource
 from models.families import Family
 from models.loader import LoadedModel, load_model, pick_device, pick_dtype
+from models.pipelines import PIPELINES
 
 CPU = torch.device("cpu")
 TINY_OVERRIDES = {
@@ -144,6 +145,14 @@ def test_a_vae_of_its_own_replaces_the_one_in_the_source(tiny_folder, tmp_path):
 )
 def test_pick_dtype(device, requested, expected):
     assert pick_dtype(torch.device(device), requested) is expected
+
+
+def test_auto_is_each_familys_half_precision_on_a_gpu():
+    for name, family in PIPELINES.items():
+        expected = torch.bfloat16 if name in ("flux", "sd3") else torch.float16
+        assert family.half_precision is expected, name
+        assert pick_dtype(torch.device("cuda"), "auto", half=family.half_precision) is expected
+        assert pick_dtype(torch.device("cpu"), "auto", half=family.half_precision) is torch.float32
 
 
 @pytest.mark.parametrize(
