@@ -21,6 +21,7 @@ from broker import startup
 from broker.local_redis import LocalRedis
 from broker.settings import BrokerSettings
 from emulator import BackgroundEmulator
+from models.catalog import load_catalog
 from models.settings import CatalogSettings
 from playground.stack import StartupError, start_bot, start_worker
 from playground.web import Playground
@@ -46,8 +47,10 @@ def _run(argv: list[str] | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with startup.reported():
         configured, catalog = _checked()
-    # The worker and the bot get only what is named here (stack.settings_env drops the rest).
-    chosen = {"catalog": str(catalog)} if catalog else {}
+    # The worker and the bot get only what is named here (stack.settings_env drops the rest). The
+    # embedded catalog's models are small enough to serve them all (`--model tiny-flux`); of an
+    # operator's catalog, the worker serves the default.
+    chosen = {"catalog": str(catalog)} if catalog else {"models": ",".join(load_catalog().names)}
     with ExitStack() as running, tempfile.TemporaryDirectory(prefix="imagine-playground-") as scratch:
         logs = Path(scratch)
         redis_url = configured or running.enter_context(LocalRedis(logs / "redis")).url
@@ -55,7 +58,8 @@ def _run(argv: list[str] | None) -> None:
         discord = running.enter_context(BackgroundEmulator())
         log.info("Discord emulator: %s", discord.api_base)
         try:
-            log.info("starting a worker with the default model (log: %s)", logs / "worker.log")
+            served = chosen.get("models", "the default model")
+            log.info("starting a worker serving %s (log: %s)", served, logs / "worker.log")
             running.callback(start_worker(redis_url, None, logs / "worker.log", **chosen).stop)
             log.info("starting the bot (log: %s)", logs / "bot.log")
             running.callback(start_bot(discord, redis_url, logs / "bot.log", **chosen).stop)

@@ -107,6 +107,11 @@ def test_imagine_then_upscale_vary_and_info_in_a_browser(page) -> None:
     grid.get_by_role("button", name="V1").click()
     expect(page.locator(".message", has_text="Variations (Subtle) by")).to_have_count(1, timeout=JOB)
 
+    # The embedded catalog's other models are served too: here the FLUX architecture's tiny one.
+    _send(page, "/imagine a lighthouse --model tiny-flux --ar 3:2")
+    flux = page.locator(".message", has_text="a lighthouse --model tiny-flux --ar 3:2 - @")
+    expect(flux.get_by_role("button", name="U1")).to_be_visible(timeout=JOB)
+
     _send(page, "/info")
     info = page.locator(".message.ephemeral", has_text="Queue:")
     expect(info).to_have_count(1, timeout=10_000)
