@@ -1,7 +1,7 @@
 """`python -m bench`: the worker's generate path against plain diffusers, and the queue's overhead.
 
-    .venv/bin/python -m bench [--preset tiny|shapes|sd15|sdxl|all] [--runs N] [--warmup N] [--queue-jobs N]
-                              [--ablate [--rows 1,3,7]]
+    .venv/bin/python -m bench [--preset tiny|shapes|sd15|sdxl|flux-schnell|flux-dev|all]
+                              [--runs N] [--warmup N] [--queue-jobs N] [--ablate [--rows 1,3,7]]
     .venv/bin/python -m bench soak [--jobs N] [--members N] [--seed N] [--faults all|none|LIST] [--json]
     .venv/bin/python -m bench latency [--prompts N]
 
@@ -32,10 +32,11 @@ import torch
 import transformers
 
 from bench import ablation
-from bench.grid import PathResult, peak_tflops, run_baseline, run_ours, unet_flops
+from bench.grid import PathResult, denoiser_flops, denoiser_name, peak_tflops, run_baseline, run_ours
 from bench.presets import PRESETS, Preset, save_preset
 from bench.queue import QueueResult, measure_queue
 from jobs import limits
+from models.families import FAMILY_DEFAULTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,19 +54,27 @@ def main(argv: list[str] | None = None) -> int:
     transformers.utils.logging.disable_progress_bar()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     names = list(PRESETS) if args.preset == "all" else [args.preset]
-    if device.type == "cpu" and not (args.size and args.steps):
+    if device.type == "cpu":
+        smoke = bool(args.size and args.steps)
+        # FLUX's weights alone take 67 GB in fp32, whatever --size says: never on a CPU.
+        runnable = {name for name, p in PRESETS.items() if not p.needs_gpu or (smoke and p.cpu_smoke)}
         if args.preset == "all":
-            names = [name for name, preset in PRESETS.items() if not preset.needs_gpu]
-        elif PRESETS[args.preset].needs_gpu:
+            names = [name for name in names if name in runnable]
+        elif args.preset not in runnable:
+            smoke_hint = " or give --size and --steps for a smoke check (e.g. --size 64 --steps 1)"
             print(
-                f"the {args.preset} preset needs a CUDA GPU (one grid takes minutes on a CPU); use"
-                " --preset tiny, or give --size and --steps for a smoke check (e.g. --size 64 --steps 1)",
+                f"the {args.preset} preset needs a CUDA GPU (one grid takes minutes on a CPU"
+                + ("" if PRESETS[args.preset].cpu_smoke else ", and its weights take 67 GB in fp32")
+                + "); use --preset tiny"
+                + (smoke_hint if PRESETS[args.preset].cpu_smoke else ""),
                 file=sys.stderr,
             )
             return 2
-    if args.rows and args.rows[-1] > len(ablation.variants(device)):
-        print(f"--rows: this device has {len(ablation.variants(device))} variants", file=sys.stderr)
-        return 2
+    for name in names:
+        count = len(ablation.variants(device, PRESETS[name]))
+        if args.rows and args.rows[-1] > count:
+            print(f"--rows: this device has {count} variants for {name}", file=sys.stderr)
+            return 2
     report: dict[str, Any] = {"device": _device_name(device), "presets": {}}
     for name in names:
         preset = PRESETS[name]
@@ -97,8 +106,12 @@ def _grid(
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"imagine-bench-{preset.name}-") as scratch:
         folder = save_preset(preset, Path(scratch) / preset.name, device)
-        # Classifier-free guidance runs the prompt and the negative as one batch: 2 × 4 latents.
-        flops_per_call = unet_flops(folder, preset.size, 2 * limits.GRID_IMAGES)
+        # Classifier-free guidance runs the prompt and the negative as one batch: 2 × 4 latents;
+        # FLUX's distilled guidance, 4.
+        guidance = preset.catalog_overrides.get("guidance", FAMILY_DEFAULTS[preset.family].guidance)
+        batch = limits.GRID_IMAGES * (2 if preset.pipeline.classifier_free(guidance) else 1)
+        flops_per_call = denoiser_flops(folder, preset.size, batch)
+        denoiser = denoiser_name(folder)
         if ours_first:  # to check that the order does not favour either path
             ours = run_ours(folder, preset, device, runs, warmup)
             baseline = run_baseline(folder, preset, device, runs, warmup)
@@ -107,13 +120,16 @@ def _grid(
             ours = run_ours(folder, preset, device, runs, warmup)
         variants = ablation.ablate(folder, preset, device, runs, warmup, rows=rows) if ablate else None
     peak = peak_tflops(device)
+    per_grid = None if flops_per_call is None else flops_per_call * preset.steps
     figures = {
         "size": preset.size,
         "steps": preset.steps,
-        "unet_tflop_per_call": flops_per_call / 1e12,
+        "denoiser": denoiser,
+        "batch": batch,
+        "unet_tflop_per_call": None if flops_per_call is None else flops_per_call / 1e12,
         "device_peak_tflops": peak,
-        "baseline": _path(baseline, flops_per_call * preset.steps, peak),
-        "ours": _path(ours, flops_per_call * preset.steps, peak),
+        "baseline": _path(baseline, per_grid, peak),
+        "ours": _path(ours, per_grid, peak),
     }
     figures["ratio_ours_over_baseline"] = ours.median / baseline.median
     if variants is not None:
@@ -121,8 +137,10 @@ def _grid(
     return figures
 
 
-def _path(result: PathResult, unet_flops_per_grid: float, peak: float | None) -> dict[str, Any]:
-    achieved = unet_flops_per_grid / result.unet_seconds / 1e12 if result.unet_seconds else None
+def _path(result: PathResult, unet_flops_per_grid: float | None, peak: float | None) -> dict[str, Any]:
+    """`unet_*`: the denoiser's figures (the UNet's, or the transformer's)."""
+    known = unet_flops_per_grid is not None and result.unet_seconds
+    achieved = unet_flops_per_grid / result.unet_seconds / 1e12 if known else None
     return {
         "seconds_per_grid": result.median,
         "runs": result.seconds,
@@ -153,18 +171,22 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
 def _table(report: dict[str, Any]) -> str:
     lines = [f"device: {report['device']}"]
     for name, figures in report["presets"].items():
+        denoiser = figures.get("denoiser", "UNet")
+        column = f"{denoiser} TFLOP/s"
+        width = max(14, len(column) + 2)
         lines += [
             "",
-            f"{name}: {figures['size']}² · {figures['steps']} steps · 4 images per grid · UNet"
-            f" {figures['unet_tflop_per_call']:.4g} TFLOP per call (batch 8) · device peak"
+            f"{name}: {figures['size']}² · {figures['steps']} steps · 4 images per grid · {denoiser}"
+            f" {_num(figures['unet_tflop_per_call'], '.4g', ' TFLOP')} per call"
+            f" (batch {figures.get('batch', 8)}) · device peak"
             f" {_num(figures['device_peak_tflops'], '.0f', ' TFLOP/s')}",
-            f"  {'':9}{'s/grid':>9}{'images/s':>10}{'peak mem':>11}{'UNet TFLOP/s':>14}{'of peak':>9}",
+            f"  {'':9}{'s/grid':>9}{'images/s':>10}{'peak mem':>11}{column:>{width}}{'of peak':>9}",
         ]
         for path in ("baseline", "ours"):
             p = figures[path]
             lines.append(
                 f"  {path:9}{p['seconds_per_grid']:>9.3f}{p['images_per_second']:>10.2f}"
-                f"{_num(p['peak_memory_gib'], '.2f', ' GiB'):>11}{_num(p['unet_tflops'], '.3g'):>14}"
+                f"{_num(p['peak_memory_gib'], '.2f', ' GiB'):>11}{_num(p['unet_tflops'], '.3g'):>{width}}"
                 f"{_num(p['unet_fraction_of_peak'], '.1%'):>9}"
             )
         lines.append(

@@ -28,16 +28,20 @@ class Variant:
     jobs: int = 1
 
 
-def variants(device: torch.device) -> list[Variant]:
-    """On a GPU: fp32, then fp16 with classic attention and with SDPA, bf16 for comparison; on the
-    CPU, which has no fp16, fp32 with classic attention and with SDPA. Then channels_last, fused QKV
-    and compile, each added to the one before, and with all of them 2 and 4 jobs sharing a call.
-    The first variant is the others' reference."""
+def variants(device: torch.device, preset: Preset | None = None) -> list[Variant]:
+    """On a GPU: fp32, then the half precision of `preset`'s family (fp16; bf16 for FLUX, whose
+    activations overflow fp16) with classic attention and with SDPA, and for an fp16 family bf16
+    with SDPA for comparison; on the CPU, which has no fp16, fp32 with classic attention and with
+    SDPA. Then channels_last, fused QKV and compile, each added to the one before, and with all of
+    them 2 and 4 jobs sharing a call. The first variant is the others' reference. "Classic
+    attention" replaces the processors the loader sets (`PipelineFamily.attention_modules`):
+    FLUX's transformer keeps its own, so there it is the VAE's alone."""
     cuda = device.type == "cuda"
-    half = "fp16" if cuda else "fp32"
+    bf16_family = preset is not None and preset.half_precision == torch.bfloat16
+    half = ("bf16" if bf16_family else "fp16") if cuda else "fp32"
     chosen = [Variant("fp32", "fp32")] if cuda else []
     chosen += [Variant(f"{half}, classic attention", half, sdpa=False), Variant(f"{half}, SDPA", half)]
-    if cuda:
+    if cuda and not bf16_family:
         chosen.append(Variant("bf16, SDPA", "bf16"))
     added: tuple[Speedup, ...] = ()
     for speedup in Speedup:
@@ -61,7 +65,7 @@ def ablate(
     """Each variant's figures (only those at the 1-based places `rows`, if given): seconds per grid,
     images per second, the speed-up over the variant before, and the mean and largest pixel
     difference (0–255) from the first variant's grid."""
-    every = variants(device)
+    every = variants(device, preset)
     chosen = every if rows is None else [every[row - 1] for row in rows]
     figures: list[dict] = []
     reference: list[Image.Image] | None = None

@@ -1,11 +1,15 @@
 """Seconds per 2×2 grid: plain diffusers (the baseline) against the worker's own generate path (ours).
 
 Both load the same saved folder. The baseline is what a careful user writes: `from_pretrained` in
-fp16 on a GPU (fp32 on the CPU, where fp16 is unsupported), default attention, one call with
-`num_images_per_prompt=4`. Ours loads through the production loader (a catalog entry with a
-`folder` source) and runs `Engine.imagine`, the function the worker's imagine task renders a grid
-with, previews included. They run one after the other, never both loaded, so each peak memory
-figure is that path's own.
+the family's half precision on a GPU (fp16; bf16 for FLUX, which overflows fp16; fp32 on the CPU,
+where fp16 is unsupported), default attention, one call with `num_images_per_prompt=4` (and the
+authors' call arguments, `Preset.baseline_kwargs`). Ours loads through the production loader (a
+catalog entry with a `folder` source) and runs `Engine.imagine`, the function the worker's imagine
+task renders a grid with, previews included. They run one after the other, never both loaded, so
+each peak memory figure is that path's own.
+
+The denoiser timed and counted is the family's (`PipelineFamily.denoiser`): the UNet of SD1.5 and
+SDXL, the transformer of FLUX. The figures' names say `unet` for both (the report's keys stay put).
 """
 
 import dataclasses
@@ -20,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers import AutoencoderKL, DiffusionPipeline, FluxTransformer2DModel, UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor
 from PIL import Image
 
@@ -54,9 +58,9 @@ class PathResult:
     seconds: list[float]
     """Per grid, timed runs only."""
     unet_seconds: float
-    """Median per grid of the time spent inside UNet calls."""
+    """Median per grid of the time spent inside denoiser (UNet or transformer) calls."""
     unet_calls: int
-    """UNet calls per pipeline call (one per step; classifier-free guidance batches both halves)."""
+    """Denoiser calls per pipeline call (one per step; classifier-free guidance batches both halves)."""
     peak_bytes: int | None
     images: list[Image.Image]
     """The last grid's four images."""
@@ -73,36 +77,78 @@ def peak_tflops(device: torch.device) -> float | None:
     return next((peak for key, peak in PEAK_TFLOPS if key in name), None)
 
 
-def unet_flops(folder: Path, size: int, batch: int) -> int:
-    """FLOPs of one call of the UNet saved in `folder` at `size`² pixels for `batch` latents,
-    counted by torch's FLOP counter on meta tensors (nothing is computed or allocated)."""
+def denoiser_name(folder: Path) -> str:
+    """The denoiser saved in `folder`: "UNet" or "transformer"."""
+    return "UNet" if (folder / "unet").is_dir() else "transformer"
+
+
+def denoiser_flops(folder: Path, size: int, batch: int) -> int | None:
+    """FLOPs of one call of the denoiser saved in `folder` (a UNet, or FLUX's transformer) at
+    `size`² pixels for `batch` latents, counted by torch's FLOP counter on meta tensors (nothing is
+    computed or allocated); None for a transformer of another kind."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    config = UNet2DConditionModel.load_config(str(folder / "unet"))
     vae = AutoencoderKL.load_config(str(folder / "vae"))
-    tokens = json.loads((folder / "tokenizer" / "tokenizer_config.json").read_text())["model_max_length"]
     latent = size // 2 ** (len(vae["block_out_channels"]) - 1)
+    if (folder / "unet").is_dir():
+        tokens = _window(folder / "tokenizer")
+        config = UNet2DConditionModel.load_config(str(folder / "unet"))
+        with torch.device("meta"):
+            unet = UNet2DConditionModel.from_config(config)
+            sample = torch.randn(batch, unet.config.in_channels, latent, latent)
+            context = torch.randn(batch, tokens, unet.config.cross_attention_dim)
+            extra: dict[str, Any] = {}
+            if unet.config.addition_embed_type == "text_time":
+                time_ids = 6 * unet.config.addition_time_embed_dim
+                pooled = unet.config.projection_class_embeddings_input_dim - time_ids
+                extra["added_cond_kwargs"] = {
+                    "text_embeds": torch.randn(batch, pooled),
+                    "time_ids": torch.randn(batch, 6),
+                }
+            counter = FlopCounterMode(display=False)
+            with counter, torch.no_grad():
+                unet(sample, torch.tensor(500.0), context, **extra)
+        return counter.get_total_flops()
+    config = FluxTransformer2DModel.load_config(str(folder / "transformer"))
+    if config.get("_class_name") != FluxTransformer2DModel.__name__:
+        return None
+    # What FluxPipeline passes: latents packed in 2×2 patches (one token each), T5's sequence (the
+    # window ours reads: the saved tokenizer's, at most 512), CLIP's pooled embedding, and the
+    # (time, row, column) positions of both for RoPE.
+    text = min(512, _window(folder / "tokenizer_2"))
+    patches = (latent // 2) ** 2
     with torch.device("meta"):
-        unet = UNet2DConditionModel.from_config(config)
-        sample = torch.randn(batch, unet.config.in_channels, latent, latent)
-        context = torch.randn(batch, tokens, unet.config.cross_attention_dim)
-        extra: dict[str, Any] = {}
-        if unet.config.addition_embed_type == "text_time":
-            time_ids = 6 * unet.config.addition_time_embed_dim
-            pooled = unet.config.projection_class_embeddings_input_dim - time_ids
-            extra["added_cond_kwargs"] = {
-                "text_embeds": torch.randn(batch, pooled),
-                "time_ids": torch.randn(batch, 6),
-            }
+        transformer = FluxTransformer2DModel.from_config(config)
+        c = transformer.config
+        extra = {"guidance": torch.full((batch,), 3.5)} if c.guidance_embeds else {}
         counter = FlopCounterMode(display=False)
         with counter, torch.no_grad():
-            unet(sample, torch.tensor(500.0), context, **extra)
+            transformer(
+                hidden_states=torch.randn(batch, patches, c.in_channels),
+                encoder_hidden_states=torch.randn(batch, text, c.joint_attention_dim),
+                pooled_projections=torch.randn(batch, c.pooled_projection_dim),
+                timestep=torch.full((batch,), 0.5),
+                img_ids=torch.zeros(patches, 3),
+                txt_ids=torch.zeros(text, 3),
+                return_dict=False,
+                **extra,
+            )
     return counter.get_total_flops()
+
+
+def _window(tokenizer: Path) -> int:
+    return json.loads((tokenizer / "tokenizer_config.json").read_text())["model_max_length"]
+
+
+def _denoiser(pipe: DiffusionPipeline) -> torch.nn.Module:
+    """The baseline pipeline's denoiser: its UNet, or its transformer."""
+    unet = getattr(pipe, "unet", None)
+    return pipe.transformer if unet is None else unet
 
 
 def run_baseline(folder: Path, preset: Preset, device: torch.device, runs: int, warmup: int) -> PathResult:
     with _peak_memory(device) as peak:
-        dtype = torch.float16 if device.type == "cuda" else torch.float32
+        dtype = preset.half_precision if device.type == "cuda" else torch.float32
         pipe = DiffusionPipeline.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
         pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
@@ -114,9 +160,10 @@ def run_baseline(folder: Path, preset: Preset, device: torch.device, runs: int, 
                 height=preset.size,
                 width=preset.size,
                 num_inference_steps=preset.steps,
+                **preset.baseline_kwargs,
             ).images
 
-        result = _time(grid, pipe.unet, device, runs, warmup)
+        result = _time(grid, _denoiser(pipe), device, runs, warmup)
     return _with_peak(result, peak)
 
 
@@ -134,9 +181,10 @@ def run_ours(
 ) -> PathResult:
     """The worker's path, as a worker with these `dtype` and `speedups` settings runs it (by default,
     the `IMAGINE_*` environment's); `sdpa` False swaps the loader's SDPA attention for diffusers'
-    classic one, to measure what SDPA gains. With `jobs` above 1, each call renders that many
-    grids (seeds 4 apart) as a worker sharing a call between queued jobs does; the figures stay
-    per grid, and the images are the first grid's."""
+    classic one where the loader sets it (`PipelineFamily.attention_modules`: not FLUX's
+    transformer, whose processors apply its RoPE), to measure what SDPA gains. With `jobs` above
+    1, each call renders that many grids (seeds 4 apart) as a worker sharing a call between queued
+    jobs does; the figures stay per grid, and the images are the first grid's."""
     entry = CatalogEntry(
         name=f"bench-{preset.name}",
         family=preset.family,
@@ -147,7 +195,7 @@ def run_ours(
     with _peak_memory(device) as peak:
         model = load_model(entry, cache_dir=folder.parent, device=device, dtype=dtype or settings.dtype)
         if not sdpa:
-            for module in (model.text2img.unet, model.text2img.vae):
+            for module in model.pipeline.attention_modules(model.text2img):
                 module.set_attn_processor(AttnProcessor())
         accelerate(model, settings.speedups if speedups is None else speedups)
         engine = Engine(model, vae_tile_pixels=settings.vae_tile_pixels)
@@ -170,7 +218,7 @@ def run_ours(
             grids = [(generation.model_copy(update={"seed": seed}), reporter) for seed in seeds]
             result = _time(
                 lambda: engine.imagine_together(grids)[0].images,
-                model.text2img.unet,
+                model.pipeline.denoiser(model.text2img),
                 device,
                 runs,
                 warmup,
@@ -181,7 +229,7 @@ def run_ours(
 
 def _time(
     grid: Callable[[], list[Image.Image]],
-    unet: torch.nn.Module,
+    denoiser: torch.nn.Module,
     device: torch.device,
     runs: int,
     warmup: int,
@@ -194,7 +242,7 @@ def _time(
         grid()
     seconds, unet_seconds, calls, images = [], [], 0, []
     for _ in range(runs):
-        with _unet_timer(unet, device) as spans:
+        with _denoiser_timer(denoiser, device) as spans:
             _sync(device)
             began = time.perf_counter()
             images = grid()
@@ -206,8 +254,8 @@ def _time(
 
 
 @contextmanager
-def _unet_timer(unet: torch.nn.Module, device: torch.device) -> Iterator[Callable[[], list[float]]]:
-    """Times each UNet call: with CUDA events on a GPU (no synchronisation while it runs)."""
+def _denoiser_timer(denoiser: torch.nn.Module, device: torch.device) -> Iterator[Callable[[], list[float]]]:
+    """Times each denoiser call: with CUDA events on a GPU (no synchronisation while it runs)."""
     marks: list[Any] = []
 
     def before(*_: Any) -> None:
@@ -216,7 +264,7 @@ def _unet_timer(unet: torch.nn.Module, device: torch.device) -> Iterator[Callabl
     def after(*_: Any) -> None:
         marks.append(_mark(device))
 
-    handles = [unet.register_forward_pre_hook(before), unet.register_forward_hook(after)]
+    handles = [denoiser.register_forward_pre_hook(before), denoiser.register_forward_hook(after)]
 
     def spans() -> list[float]:
         _sync(device)
