@@ -94,9 +94,12 @@ def _scheduler() -> EulerDiscreteScheduler:
     return EulerDiscreteScheduler(**SD_NOISE_SCHEDULE, steps_offset=1, timestep_spacing="leading")
 
 
-def _vae(sample_size: int, scaling_factor: float, force_upcast: bool) -> AutoencoderKL:
-    # SD1.5's and SDXL's VAEs have the same shape; SDXL's is retrained, scaled differently and, as
-    # published, upcast to fp32 for decoding in fp16 pipelines.
+def _vae(
+    sample_size: int, scaling_factor: float, force_upcast: bool, *, latent_channels: int = 4, **flow: Any
+) -> AutoencoderKL:
+    # SD1.5's, SDXL's and FLUX.1's VAEs have the same shape; SDXL's is retrained, scaled
+    # differently and, as published, upcast to fp32 for decoding in fp16 pipelines; FLUX's has 16
+    # latent channels and its own shift (`flow`).
     return AutoencoderKL(
         in_channels=3,
         out_channels=3,
@@ -105,11 +108,12 @@ def _vae(sample_size: int, scaling_factor: float, force_upcast: bool) -> Autoenc
         block_out_channels=(128, 256, 512, 512),
         layers_per_block=2,
         act_fn="silu",
-        latent_channels=4,
+        latent_channels=latent_channels,
         norm_num_groups=32,
         sample_size=sample_size,
         scaling_factor=scaling_factor,
         force_upcast=force_upcast,
+        **flow,
     )
 
 
@@ -265,24 +269,16 @@ def t5_xxl_encoder(tokenizer: CLIPTokenizer) -> T5EncoderModel:
 
 
 def _flux_vae() -> AutoencoderKL:
-    # FLUX.1's `vae/config.json` (dev's and schnell's are the same): SD's VAE shape with 16 latent
-    # channels, no quant convolutions, latents shifted by 0.1159 and scaled by 0.3611.
-    return AutoencoderKL(
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(128, 256, 512, 512),
-        layers_per_block=2,
-        act_fn="silu",
+    # FLUX.1's `vae/config.json` (dev's and schnell's are the same): 16 latent channels, no quant
+    # convolutions, latents shifted by 0.1159 and scaled by 0.3611.
+    return _vae(
+        1024,
+        0.3611,
+        force_upcast=True,
         latent_channels=16,
-        norm_num_groups=32,
-        sample_size=1024,
-        scaling_factor=0.3611,
         shift_factor=0.1159,
         use_quant_conv=False,
         use_post_quant_conv=False,
-        force_upcast=True,
     )
 
 

@@ -11,7 +11,7 @@ import fcntl
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from diffusers import (
@@ -117,17 +117,7 @@ def build_tiny_pipeline(seed: int = 0) -> StableDiffusionPipeline:
             cross_attention_dim=text_width,
             attention_head_dim=8,
         )
-        vae = AutoencoderKL(
-            in_channels=3,
-            out_channels=3,
-            down_block_types=("DownEncoderBlock2D",) * 3,
-            up_block_types=("UpDecoderBlock2D",) * 3,
-            block_out_channels=(8, 16, 32),
-            layers_per_block=1,
-            latent_channels=4,
-            norm_num_groups=8,
-            sample_size=TINY_SIZE,
-        )
+        vae = _tiny_vae(latent_channels=4)
         text_encoder = CLIPTextModel(
             small_text_config(tokenizer, width=text_width, intermediate=64, layers=2, heads=4)
         )
@@ -241,8 +231,9 @@ def build_tiny_sd3(seed: int = 0) -> StableDiffusion3Pipeline:
     )
 
 
-def _tiny_flow_vae(*, scaling_factor: float, shift_factor: float) -> AutoencoderKL:
-    """A 16-channel VAE as the flow families have, with their shift and scale (4× downscale)."""
+def _tiny_vae(*, latent_channels: int, **flow: Any) -> AutoencoderKL:
+    """The tiny models' VAE (3 blocks of 8/16/32 channels, 4× downscale): SD's 4 latent channels,
+    or the flow families' 16 with their shift and scale (`flow`)."""
     return AutoencoderKL(
         in_channels=3,
         out_channels=3,
@@ -250,9 +241,17 @@ def _tiny_flow_vae(*, scaling_factor: float, shift_factor: float) -> Autoencoder
         up_block_types=("UpDecoderBlock2D",) * 3,
         block_out_channels=(8, 16, 32),
         layers_per_block=1,
-        latent_channels=16,
+        latent_channels=latent_channels,
         norm_num_groups=8,
         sample_size=TINY_SIZE,
+        **flow,
+    )
+
+
+def _tiny_flow_vae(*, scaling_factor: float, shift_factor: float) -> AutoencoderKL:
+    """A 16-channel VAE as the flow families have, with their shift and scale, and no quant convs."""
+    return _tiny_vae(
+        latent_channels=16,
         scaling_factor=scaling_factor,
         shift_factor=shift_factor,
         use_quant_conv=False,

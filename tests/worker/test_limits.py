@@ -91,22 +91,20 @@ def test_a_tiny_denoise_cannot_ask_for_endless_steps(redis, submitter, run_worke
     assert "steps" in _failed_reason(redis, submitter, run_worker, spec)
 
 
-def test_an_unknown_sampler_fails_with_its_name(redis, submitter, run_worker):
+@pytest.mark.parametrize(
+    ("sampler", "reason"),
+    [
+        ("warp_drive", "`warp_drive` isn't a sampler"),
+        ("flow_euler", "the sampler `flow_euler`, which the model `tiny` cannot run: it runs euler, euler_a"),
+    ],
+    ids=["unknown", "of-another-family"],
+)
+def test_a_sampler_the_model_cannot_run_fails_at_once_with_its_name(
+    redis, submitter, run_worker, sampler, reason
+):
     spec = _spec()
-    spec = spec.model_copy(
-        update={"generation": spec.generation.model_copy(update={"sampler": "warp_drive"})}
-    )
-    reason = _failed_reason(redis, submitter, run_worker, spec)
-    assert "`warp_drive` isn't a sampler" in reason
-
-
-def test_a_sampler_the_models_family_cannot_run_fails_at_once(redis, submitter, run_worker):
-    spec = _spec()
-    spec = spec.model_copy(
-        update={"generation": spec.generation.model_copy(update={"sampler": "flow_euler"})}
-    )
-    reason = _failed_reason(redis, submitter, run_worker, spec)
-    assert "the sampler `flow_euler`, which the model `tiny` cannot run: it runs euler, euler_a" in reason
+    spec = spec.model_copy(update={"generation": spec.generation.model_copy(update={"sampler": sampler})})
+    assert reason in _failed_reason(redis, submitter, run_worker, spec)
 
 
 def test_the_longest_prompt_the_parser_accepts_is_drawn(redis, submitter, run_worker):
