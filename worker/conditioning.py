@@ -5,11 +5,10 @@ from dataclasses import dataclass
 
 import torch
 from diffusers import DiffusionPipeline
-from transformers import PreTrainedTokenizerBase
 
 from jobs.prompt import PromptPart
 from jobs.specs import Generation
-from models.pipelines import Encoded, PipelineFamily
+from models.pipelines import Encoded, PipelineFamily, PromptWindow
 
 CHAOS_SCALE = 0.5
 """At `--chaos 100`, each image's text embedding moves by half its own standard deviation."""
@@ -46,7 +45,7 @@ def condition(
     prompt = Encoded(_spread(combined.sequence, batch, generation), pooled)
     negative_batch = negatives.repeated(batch) if negatives is not None else None
     kwargs = family.call_kwargs(prompt, negative_batch)
-    notes = truncation_warnings(family.prompt_tokenizer(pipe), generation.prompt)
+    notes = truncation_warnings(family.prompt_window(pipe), generation.prompt)
     if generation.negative and not family.negative_prompts:
         notes += (f"`--no` was left out: `{generation.model}` takes no negative prompt",)
     return Conditioning(kwargs=kwargs, warnings=notes)
@@ -67,12 +66,11 @@ def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.T
     return repeated + (scale * noise).to(device=embeds.device, dtype=embeds.dtype)
 
 
-def truncation_warnings(
-    tokenizer: PreTrainedTokenizerBase, prompt: tuple[PromptPart, ...]
-) -> tuple[str, ...]:
+def truncation_warnings(window: PromptWindow, prompt: tuple[PromptPart, ...]) -> tuple[str, ...]:
     """Says which words of the prompt fall beyond the text encoder's token limit: one note for the
     whole prompt, however many `::` parts run over, so the result stays one short message."""
-    room = tokenizer.model_max_length - tokenizer.num_special_tokens_to_add()  # CLIP's start and end
+    tokenizer = window.tokenizer
+    room = window.length - tokenizer.num_special_tokens_to_add()  # CLIP's start and end, T5's end
     over = []  # (part number, its token count, the end that was left out)
     for number, part in enumerate(prompt, start=1):
         ids = tokenizer(part.text, add_special_tokens=False).input_ids

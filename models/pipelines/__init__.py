@@ -9,7 +9,7 @@ torch and diffusers.
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from models.pipelines.base import Encoded, PipelineFamily
+from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
 from models.pipelines.flux import Flux
 from models.pipelines.sd import StableDiffusion
 from models.pipelines.sd3 import StableDiffusion3
@@ -20,4 +20,4 @@ PIPELINES: Mapping[str, PipelineFamily] = MappingProxyType(
 )
 """By `FamilyDefaults.pipeline`."""
 
-__all__ = ["PIPELINES", "Encoded", "PipelineFamily"]
+__all__ = ["PIPELINES", "Encoded", "PipelineFamily", "PromptWindow"]

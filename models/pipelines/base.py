@@ -33,6 +33,15 @@ class Encoded:
         )
 
 
+@dataclass(frozen=True)
+class PromptWindow:
+    """The text encoder that reads the whole prompt: its tokenizer, and how many tokens (special
+    ones included) the pipeline lets it read."""
+
+    tokenizer: PreTrainedTokenizerBase
+    length: int
+
+
 class PipelineFamily(ABC):
     """How one family's pipelines are built, conditioned and guided."""
 
@@ -58,9 +67,9 @@ class PipelineFamily(ABC):
         """The modules whose attention the loader sets to PyTorch's SDPA explicitly."""
         return [self.denoiser(pipe), pipe.vae]
 
-    def prompt_tokenizer(self, pipe: DiffusionPipeline) -> PreTrainedTokenizerBase:
-        """The tokenizer of the text encoder that reads the whole prompt (for token-limit notes)."""
-        return pipe.tokenizer
+    def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
+        """What reads the whole prompt: what the family encodes with, and token-limit notes say."""
+        return PromptWindow(pipe.tokenizer, pipe.tokenizer.model_max_length)
 
     def spatial_latents(
         self, pipe: DiffusionPipeline, latents: torch.Tensor, width: int, height: int

@@ -4,9 +4,8 @@ Its latents are packed into 2×2 patches while denoising."""
 
 import torch
 from diffusers import DiffusionPipeline, FluxImg2ImgPipeline, FluxPipeline
-from transformers import PreTrainedTokenizerBase
 
-from models.pipelines.base import Encoded, PipelineFamily
+from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
 
 _LONGEST_T5_PROMPT = 512
 """Tokens FluxPipeline lets T5 read at most (FLUX.1-dev was trained with 512; schnell with 256)."""
@@ -30,8 +29,8 @@ class Flux(PipelineFamily):
     def classifier_free(self, guidance: float) -> bool:
         return False  # `guidance` is the distilled embedding's scale: one pass per step
 
-    def prompt_tokenizer(self, pipe: DiffusionPipeline) -> PreTrainedTokenizerBase:
-        return pipe.tokenizer_2
+    def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
+        return PromptWindow(pipe.tokenizer_2, min(_LONGEST_T5_PROMPT, pipe.tokenizer_2.model_max_length))
 
     def encode(
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
@@ -41,7 +40,7 @@ class Flux(PipelineFamily):
             prompt_2=None,
             device=pipe._execution_device,
             num_images_per_prompt=1,
-            max_sequence_length=_sequence_length(pipe),
+            max_sequence_length=self.prompt_window(pipe).length,
         )
         return Encoded(embeds, pooled), None
 
@@ -49,7 +48,3 @@ class Flux(PipelineFamily):
         self, pipe: DiffusionPipeline, latents: torch.Tensor, width: int, height: int
     ) -> torch.Tensor:
         return FluxPipeline._unpack_latents(latents, height, width, pipe.vae_scale_factor)
-
-
-def _sequence_length(pipe: DiffusionPipeline) -> int:
-    return min(_LONGEST_T5_PROMPT, pipe.tokenizer_2.model_max_length)

@@ -3,9 +3,8 @@ token embeddings side by side plus both CLIPs' pooled embeddings, with classifie
 
 import torch
 from diffusers import DiffusionPipeline, StableDiffusion3Img2ImgPipeline, StableDiffusion3Pipeline
-from transformers import PreTrainedTokenizerBase
 
-from models.pipelines.base import Encoded, PipelineFamily
+from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
 
 _LONGEST_T5_PROMPT = 256
 """Tokens T5 reads in SD3's pipelines by default (what the models were trained with)."""
@@ -22,9 +21,11 @@ class StableDiffusion3(PipelineFamily):
     def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
         return [pipe.vae]  # the transformer keeps its joint-attention (SDPA) processors
 
-    def prompt_tokenizer(self, pipe: DiffusionPipeline) -> PreTrainedTokenizerBase:
+    def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
         # T5 reads the whole prompt; without it (SD3 runs without its third encoder) CLIP does.
-        return pipe.tokenizer_3 if pipe.text_encoder_3 is not None else pipe.tokenizer
+        if pipe.text_encoder_3 is None:
+            return super().prompt_window(pipe)
+        return PromptWindow(pipe.tokenizer_3, min(_LONGEST_T5_PROMPT, pipe.tokenizer_3.model_max_length))
 
     def img2img_size(self, width: int, height: int) -> dict[str, int]:
         return {"width": width, "height": height}  # else the model's default size
@@ -40,6 +41,6 @@ class StableDiffusion3(PipelineFamily):
             num_images_per_prompt=1,
             do_classifier_free_guidance=with_negative,
             negative_prompt=negative,
-            max_sequence_length=min(_LONGEST_T5_PROMPT, self.prompt_tokenizer(pipe).model_max_length),
+            max_sequence_length=self.prompt_window(pipe).length,
         )
         return Encoded(embeds, pooled), Encoded(negative_embeds, negative_pooled) if with_negative else None

@@ -20,7 +20,7 @@ def test_long_prompt_is_reported(engines: dict[str, Engine]):
 def test_short_prompt_has_no_warning(engines: dict[str, Engine]):
     pipe = engines["tiny"].model.text2img
     generation = generation_for(parse_prompt("a red circle"), load_catalog().get("tiny").profile())
-    assert truncation_warnings(pipe.tokenizer, generation.prompt) == ()
+    assert truncation_warnings(engines["tiny"].model.pipeline.prompt_window(pipe), generation.prompt) == ()
 
 
 def test_parts_past_the_token_limit_share_one_short_note(engines: dict[str, Engine]):
@@ -28,7 +28,7 @@ def test_parts_past_the_token_limit_share_one_short_note(engines: dict[str, Engi
     part = "a red circle " * 30
     prompt = " ".join(f"{part} number {n}::1" for n in range(1, 6)) + " a small dog"
     generation = generation_for(parse_prompt(prompt), load_catalog().get("tiny").profile())
-    [note] = truncation_warnings(pipe.tokenizer, generation.prompt)
+    [note] = truncation_warnings(engines["tiny"].model.pipeline.prompt_window(pipe), generation.prompt)
     assert note.startswith("Parts 1, 2, 3, 4, 5 of the prompt are longer than")
     assert "and 2 more" in note
     assert len(note) < 400

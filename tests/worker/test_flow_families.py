@@ -138,3 +138,13 @@ def test_jobs_sharing_a_call_match_each_alone_and_see_their_own_unpacked_latents
     for generation, render in zip(jobs, renders, strict=True):
         alone = engine.imagine(generation, lambda *_: None)
         assert np.abs(_pixels(render.images) - _pixels(alone.images)).max() <= 2
+
+
+def test_token_limit_notes_count_what_t5_reads_not_clip(engine: Engine):
+    longer_than_clip = engine.imagine(
+        _generation(engine, "a red lighthouse " * 8 + "--steps 1"), lambda *_: None
+    )
+    assert longer_than_clip.warnings == ()  # 112 tokens: past CLIP's 77, within T5's 256
+    past_t5 = engine.imagine(_generation(engine, "a red lighthouse " * 20 + "--steps 1"), lambda *_: None)
+    [note] = past_t5.warnings
+    assert note.startswith("The prompt is 280 tokens long and the model reads 254")
