@@ -4,7 +4,7 @@ and the shipped `shapes` model as it is (the offline default a CPU worker serves
 `sd15` is runwayml/stable-diffusion-v1-5 and `sdxl` is stabilityai/stable-diffusion-xl-base-1.0,
 written out from their `config.json` files, so no download is needed and every layer does the
 same arithmetic as in the real checkpoints. The tokenizers are the byte-level one of
-`models.tiny` (token ids differ, the sequence length of 77 and so the cost do not); the text
+`models.tiny.parts` (token ids differ, the sequence length of 77 and so the cost do not); the text
 encoders keep the real vocabulary size. Both use Euler with the published noise schedule, so the
 baseline and ours run one UNet call per step (SD1.5's PNDM would make 26 calls for 25 steps).
 
@@ -47,13 +47,8 @@ from transformers import (
 from models.builtins import SHIPPED
 from models.families import FAMILY_DEFAULTS, Family
 from models.pipelines import PIPELINES, PipelineFamily
-from models.tiny import (
-    FLUX_NOISE_SCHEDULE,
-    SD_NOISE_SCHEDULE,
-    TINY_SIZE,
-    build_tiny_pipeline,
-    byte_level_tokenizer,
-)
+from models.tiny.parts import FLUX_NOISE_SCHEDULE, SD_NOISE_SCHEDULE, TINY_SIZE, byte_level_tokenizer
+from models.tiny.sd import build_tiny_pipeline
 
 CLIP_VOCAB = 49408
 

@@ -24,7 +24,8 @@ from jobs.events import Done, Failed, Started
 from jobs.prompt import PromptPart
 from jobs.resolve import new_job_id
 from jobs.specs import Generation, ImagineSpec
-from models.tiny import TINY_SIZE, materialize_builtin
+from models.tiny import materialize_builtin
+from models.tiny.parts import TINY_SIZE
 from playground.stack import start_worker
 
 JOB_TIMEOUT = 60.0

@@ -116,10 +116,13 @@ class SingleFileSource(_Source):
 class BuiltinSource(_Source):
     """A model that comes with the package: `shapes` (trained on simple scenes, see
     `models/shapes/model/README.md`), and random weights in each family's architecture, for fast
-    tests (`tiny` for SD1.5, `tiny-flux` for FLUX.1, `tiny-sd3` for SD3)."""
+    tests (`tiny` for SD1.5, `tiny-flux` for FLUX.1, `tiny-sd3` for SD3, `tiny-flux2-klein`,
+    `tiny-z-image` and `tiny-qwen-image`)."""
 
     kind: Literal["builtin"] = "builtin"
-    name: Literal["shapes", "tiny", "tiny-flux", "tiny-sd3"]
+    name: Literal[
+        "shapes", "tiny", "tiny-flux", "tiny-sd3", "tiny-flux2-klein", "tiny-z-image", "tiny-qwen-image"
+    ]
 
 
 Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]

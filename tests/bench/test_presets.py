@@ -12,7 +12,8 @@ from bench import ablation
 from bench.grid import denoiser_flops, denoiser_name
 from bench.presets import PRESETS, Preset, _flux_vae, flux_transformer, t5_xxl_encoder
 from models.families import Family
-from models.tiny import build_tiny_flux, byte_level_tokenizer
+from models.tiny.flux import build_tiny_flux
+from models.tiny.parts import byte_level_tokenizer
 
 # Parameter counts of the published checkpoints (the safetensors' tensors summed): FLUX.1-dev's
 # transformer 11.90 B (schnell's lacks the guidance embedder: two linear layers, 256 → 3072 → 3072),

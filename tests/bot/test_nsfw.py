@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def flagging_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from models.tiny import save_tiny_catalog  # imports torch
+    from models.tiny.checkers import save_tiny_catalog  # imports torch
 
     return save_tiny_catalog(tmp_path_factory.mktemp("flagging"), safety="flag-all")
 

@@ -19,7 +19,7 @@ from models.catalog import (
 from models.families import Family
 from models.loader import load_model
 from models.safety import ComponentSource, load_classifier, load_own_checker, own_checker_source
-from models.tiny import (
+from models.tiny.checkers import (
     build_tiny_classifier,
     build_tiny_safety_checker,
     save_tiny,

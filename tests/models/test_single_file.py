@@ -18,7 +18,7 @@ from safetensors.torch import save_file
 from models.catalog import CatalogEntry, FolderSource, HubSource, SingleFileSource
 from models.families import Family
 from models.loader import load_model
-from models.tiny import build_tiny_pipeline
+from models.tiny.sd import build_tiny_pipeline
 
 _RESNET = {"norm1": "in_layers.0", "conv1": "in_layers.2", "norm2": "out_layers.0", "conv2": "out_layers.3",
            "time_emb_proj": "emb_layers.1", "conv_shortcut": "skip_connection"}  # fmt: skip

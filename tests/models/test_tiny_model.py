@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from models import tiny
-from models.tiny import BUILD_VERSION, build_tiny_pipeline, byte_level_tokenizer, materialize_builtin
+from models.tiny import BUILD_VERSION, materialize_builtin
+from models.tiny.parts import TINY_SIZE, byte_level_tokenizer
+from models.tiny.sd import build_tiny_pipeline
 
 
 def test_the_byte_level_tokenizer_needs_no_download():
@@ -46,7 +48,7 @@ def test_the_tiny_pipeline_is_small():
     }
     assert sum(sizes.values()) < 1_500_000
     assert pipe.vae_scale_factor == 4
-    assert pipe.unet.config.sample_size * pipe.vae_scale_factor == tiny.TINY_SIZE
+    assert pipe.unet.config.sample_size * pipe.vae_scale_factor == TINY_SIZE
 
 
 def counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -20,7 +20,7 @@ from jobs.specs import JobSpec, Safety, Strength
 from models.catalog import load_catalog
 from models.loader import LoadedModel, load_model
 from models.safety import OwnSafetyChecker
-from models.tiny import save_tiny_catalog
+from models.tiny.checkers import save_tiny_catalog
 from tests.helpers import image, job_events, kinds
 from worker import safety as worker_safety
 from worker.boot import load_engines, prepare

@@ -14,7 +14,7 @@ from jobs.specs import Generation
 from models.catalog import CatalogEntry, FolderSource
 from models.families import Family
 from models.loader import load_model
-from models.tiny import SD_NOISE_SCHEDULE, byte_level_tokenizer, small_text_config
+from models.tiny.parts import SD_NOISE_SCHEDULE, byte_level_tokenizer, small_text_config
 from worker.engine import Engine
 
 SIZE = 64

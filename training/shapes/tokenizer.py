@@ -12,7 +12,7 @@ from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import CLIPTokenizer
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-from models.tiny import byte_level_tokenizer
+from models.tiny.parts import byte_level_tokenizer
 from training.shapes.scenes import scenes
 
 _END_OF_WORD = "</w>"

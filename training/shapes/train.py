@@ -28,7 +28,7 @@ from diffusers import (
 from diffusers.training_utils import EMAModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from models.tiny import TINY_SIZE, small_text_config
+from models.tiny.parts import TINY_SIZE, small_text_config
 from training.shapes import scoring
 from training.shapes.scenes import render, scenes
 from training.shapes.tokenizer import caption_tokenizer
