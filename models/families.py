@@ -22,6 +22,9 @@ class Family(StrEnum):
     SDXL_TURBO = "sdxl-turbo"
     FLUX = "flux"
     SD3 = "sd3"
+    FLUX2_KLEIN = "flux2-klein"
+    Z_IMAGE = "z-image"
+    QWEN_IMAGE = "qwen-image"
 
 
 RGB = tuple[float, float, float]
@@ -45,14 +48,14 @@ class FamilyDefaults(BaseModel):
     vary_strong: float = Field(gt=0, le=1)
     upscale_denoise: float = Field(gt=0, le=1)
     max_pixels: int = Field(gt=0)
-    pipeline: Literal["sd", "sdxl", "flux", "sd3"]
+    pipeline: Literal["sd", "sdxl", "flux", "sd3", "flux2-klein", "z-image", "qwen-image"]
     """The module of `models.pipelines` that runs the family."""
     latent_rgb_factors: tuple[RGB, ...] = Field(min_length=1)
     """One row per latent channel: RGB ≈ latents · factors + bias, in about [-1, 1].
 
     Applies to the latents as the pipeline holds them while denoising (already scaled, and for
-    FLUX shifted, by the VAE's factors; packed latents unpacked first), so a preview needs no VAE
-    decode.
+    FLUX shifted, by the VAE's factors, or normalised by its statistics; packed latents unpacked
+    first), so a preview needs no VAE decode.
     """
     latent_rgb_bias: RGB = (0.0, 0.0, 0.0)
 
@@ -131,6 +134,63 @@ _SD3_VAE_RGB: tuple[RGB, ...] = (
     (-0.0749, -0.0634, -0.0456),
     (-0.1418, -0.1457, -0.1259),
 )
+# FLUX.2's VAE: 32 latent channels, batch-normalised by the VAE's own statistics while denoising
+# (and patched 2×2, which the preview undoes first).
+_FLUX2_VAE_RGB: tuple[RGB, ...] = (
+    (0.0058, 0.0113, 0.0073),
+    (0.0495, 0.0443, 0.0836),
+    (-0.0099, 0.0096, 0.0644),
+    (0.2144, 0.3009, 0.3652),
+    (0.0166, -0.0039, -0.0054),
+    (0.0157, 0.0103, -0.0160),
+    (-0.0398, 0.0902, -0.0235),
+    (-0.0052, 0.0095, 0.0109),
+    (-0.3527, -0.2712, -0.1666),
+    (-0.0301, -0.0356, -0.0180),
+    (-0.0107, 0.0078, 0.0013),
+    (0.0746, 0.0090, -0.0941),
+    (0.0156, 0.0169, 0.0070),
+    (-0.0034, -0.0040, -0.0114),
+    (0.0032, 0.0181, 0.0080),
+    (-0.0939, -0.0008, 0.0186),
+    (0.0018, 0.0043, 0.0104),
+    (0.0284, 0.0056, -0.0127),
+    (-0.0024, -0.0022, -0.0030),
+    (0.1207, -0.0026, 0.0065),
+    (0.0128, 0.0101, 0.0142),
+    (0.0137, -0.0072, -0.0007),
+    (0.0095, 0.0092, -0.0059),
+    (0.0000, -0.0077, -0.0049),
+    (-0.0465, -0.0204, -0.0312),
+    (0.0095, 0.0012, -0.0066),
+    (0.0290, -0.0034, 0.0025),
+    (0.0220, 0.0169, -0.0048),
+    (-0.0332, -0.0457, -0.0468),
+    (-0.0085, 0.0389, 0.0609),
+    (-0.0076, 0.0003, -0.0043),
+    (-0.0111, -0.0460, -0.0614),
+)
+# Qwen-Image's VAE is Wan 2.1's: 16 latent channels, normalised per channel by its means and
+# deviations while denoising.
+_WAN_VAE_RGB: tuple[RGB, ...] = (
+    (-0.1299, -0.1692, 0.2932),
+    (0.0671, 0.0406, 0.0442),
+    (0.3568, 0.2548, 0.1747),
+    (0.0372, 0.2344, 0.1420),
+    (0.0313, 0.0189, -0.0328),
+    (0.0296, -0.0956, -0.0665),
+    (-0.3477, -0.4059, -0.2925),
+    (0.0166, 0.1902, 0.1975),
+    (-0.0412, 0.0267, -0.1364),
+    (-0.1293, 0.0740, 0.1636),
+    (0.0680, 0.3019, 0.1128),
+    (0.0032, 0.0581, 0.0639),
+    (-0.1251, 0.0927, 0.1699),
+    (0.0060, -0.0633, 0.0005),
+    (0.3477, 0.2275, 0.2950),
+    (0.1984, 0.0913, 0.1861),
+)
+_WAN_VAE_BIAS: RGB = (-0.1835, -0.0868, -0.3360)
 
 # Shared reasoning for the values below:
 # - steps: 25 is where the multistep DPM++ 2M (Karras sigmas) sampler has converged for SD1.5,
@@ -281,6 +341,79 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             max_pixels=4 * 1024 * 1024,
             pipeline="sd3",
             latent_rgb_factors=_SD3_VAE_RGB,
+        ),
+        # FLUX.2 klein (4 B and 9 B): a rectified-flow transformer on Qwen3, trained at about 1 MP
+        # and good to 4 MP; sizes are multiples of 16 (the VAE's 8 × 2×2 patches).
+        # - steps 4 and guidance 1: the step-distilled klein models' reference settings (no
+        #   negative pass). The base (undistilled) klein models run at 50 steps and guidance 4,
+        #   with real classifier-free guidance: their catalog entries say so.
+        # - flow_euler with the pipeline's own shift, computed from the token count and the steps.
+        # - vary, upscale: as FLUX.1 (a shifted flow schedule keeps the composition to 0.5).
+        # - max_pixels: 4 MP, what Black Forest Labs state klein renders.
+        Family.FLUX2_KLEIN: FamilyDefaults(
+            native_width=1024,
+            native_height=1024,
+            size_multiple=16,
+            steps=4,
+            guidance=1.0,
+            sampler="flow_euler",
+            samplers=limits.FLOW_SAMPLERS,
+            vary_subtle=0.5,
+            vary_strong=0.8,
+            upscale_denoise=0.35,
+            max_pixels=4 * 1024 * 1024,
+            pipeline="flux2-klein",
+            latent_rgb_factors=_FLUX2_VAE_RGB,
+            latent_rgb_bias=_FLUX_VAE_BIAS,
+        ),
+        # Z-Image (Turbo, and the base model): a 6 B single-stream flow transformer on Qwen3,
+        # trained at about 1 MP; FLUX.1's VAE; sizes are multiples of 16.
+        # - steps 9 and guidance 0: Z-Image-Turbo's reference settings (8 function evaluations,
+        #   distilled without classifier-free guidance). The base model runs at 50 steps and a
+        #   guidance of 4 (with `--no`): its catalog entry says so.
+        # - flow_euler with its fixed shift of 3.
+        # - vary 0.45 / 0.75: the turbo schedule spends its few steps early, so each step of
+        #   strength re-composes more than on FLUX.1-dev; upscale 0.3 for the same reason.
+        # - max_pixels: 4 × 1024².
+        Family.Z_IMAGE: FamilyDefaults(
+            native_width=1024,
+            native_height=1024,
+            size_multiple=16,
+            steps=9,
+            guidance=0.0,
+            sampler="flow_euler",
+            samplers=limits.FLOW_SAMPLERS,
+            vary_subtle=0.45,
+            vary_strong=0.75,
+            upscale_denoise=0.3,
+            max_pixels=4 * 1024 * 1024,
+            pipeline="z-image",
+            latent_rgb_factors=_FLUX_VAE_RGB,
+            latent_rgb_bias=_FLUX_VAE_BIAS,
+        ),
+        # Qwen-Image: a 20 B MMDiT on Qwen2.5-VL, trained at 1328² (its aspect buckets, 1664×928
+        # for 16:9 and so on, hold about as many pixels); sizes are multiples of 16.
+        # - steps 50 and guidance 4: Qwen's reference settings, real classifier-free guidance
+        #   (`true_cfg`, so `--no` works). Lightning LoRAs or distilled fine-tunes run at 4-8 steps
+        #   and guidance 1: their catalog entries say so.
+        # - flow_euler with its resolution-dependent exponential shift.
+        # - vary, upscale: as FLUX.1.
+        # - max_pixels: 4 × 1328², a 2× upscale of a native image.
+        Family.QWEN_IMAGE: FamilyDefaults(
+            native_width=1328,
+            native_height=1328,
+            size_multiple=16,
+            steps=50,
+            guidance=4.0,
+            sampler="flow_euler",
+            samplers=limits.FLOW_SAMPLERS,
+            vary_subtle=0.5,
+            vary_strong=0.8,
+            upscale_denoise=0.35,
+            max_pixels=4 * 1328 * 1328,
+            pipeline="qwen-image",
+            latent_rgb_factors=_WAN_VAE_RGB,
+            latent_rgb_bias=_WAN_VAE_BIAS,
         ),
     }
 )

@@ -1,4 +1,5 @@
-"""Load a catalog model into memory: a text-to-image pipeline and an image-to-image one sharing it.
+"""Load a catalog model into memory: a text-to-image pipeline, and the image-to-image and inpainting
+pipelines built on its modules.
 
 Only the worker imports this module (it needs torch and diffusers).
 """
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any, assert_never
 
 import torch
-from diffusers import AutoencoderKL, DiffusionPipeline
+from diffusers import DiffusionPipeline, ModelMixin
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from models.builtins import builtin_folder
@@ -31,6 +32,7 @@ class LoadedModel:
     """How this family's pipelines are conditioned and run (`models.pipelines`)."""
     text2img: DiffusionPipeline
     img2img: DiffusionPipeline
+    inpaint: DiffusionPipeline
     device: torch.device
     dtype: torch.dtype
     safety_checker: ComponentSource | None = None
@@ -86,11 +88,14 @@ def load_model(
     # diffusers picks SDPA by default when torch has it; setting it makes that a guarantee.
     for module in family.attention_modules(text2img):
         module.set_attn_processor(AttnProcessor2_0())
-    img2img = _derive_img2img(text2img, family, torch_dtype)
-    for pipeline in (text2img, img2img):
+    img2img = _derived(family.img2img, text2img, torch_dtype)
+    inpaint = _derived(family.inpaint, text2img, torch_dtype)
+    for pipeline in (text2img, img2img, inpaint):
         pipeline.set_progress_bar_config(disable=True)
     safety_checker = own_checker_source(entry, cache_dir) if family.ships_safety_checker else None
-    return LoadedModel(entry, defaults, family, text2img, img2img, device, torch_dtype, safety_checker)
+    return LoadedModel(
+        entry, defaults, family, text2img, img2img, inpaint, device, torch_dtype, safety_checker
+    )
 
 
 def _load_text2img(
@@ -99,7 +104,7 @@ def _load_text2img(
     cls = family.text2img
     extra: dict[str, Any] = family.load_options()
     if entry.vae is not None:
-        extra["vae"] = _load_vae(entry.vae, torch_dtype)
+        extra["vae"] = _load_vae(family.vae, entry.vae, torch_dtype)
     match entry.source:
         case HubSource(repo=repo, revision=revision, variant=variant):
             return cls.from_pretrained(repo, revision=revision, variant=variant, dtype=torch_dtype, **extra)
@@ -118,19 +123,22 @@ def _load_text2img(
             assert_never(unknown)
 
 
-def _load_vae(source: HubSource | FolderSource, torch_dtype: torch.dtype) -> AutoencoderKL:
+def _load_vae(
+    cls: type[ModelMixin], source: HubSource | FolderSource, torch_dtype: torch.dtype
+) -> ModelMixin:
     match source:
         case HubSource(repo=repo, revision=revision, variant=variant):
-            return AutoencoderKL.from_pretrained(repo, revision=revision, variant=variant, dtype=torch_dtype)
+            return cls.from_pretrained(repo, revision=revision, variant=variant, dtype=torch_dtype)
         case FolderSource(path=path):
-            return AutoencoderKL.from_pretrained(str(path), local_files_only=True, dtype=torch_dtype)
+            return cls.from_pretrained(str(path), local_files_only=True, dtype=torch_dtype)
         case unknown:
             assert_never(unknown)
 
 
-def _derive_img2img(
-    text2img: DiffusionPipeline, family: PipelineFamily, torch_dtype: torch.dtype
+def _derived(
+    cls: type[DiffusionPipeline], text2img: DiffusionPipeline, torch_dtype: torch.dtype
 ) -> DiffusionPipeline:
+    """A pipeline of `cls` on `text2img`'s very modules."""
     # from_pipe casts the shared modules to its `dtype` (float32 when none is given), which would
     # also change text2img's; and it logs a spurious "should be kept in float32: []" warning per
     # model while doing so (diffusers 0.42), which we keep out of the worker's log.
@@ -138,6 +146,6 @@ def _derive_img2img(
     level = modeling_log.level
     modeling_log.setLevel(logging.ERROR)
     try:
-        return family.img2img.from_pipe(text2img, dtype=torch_dtype)
+        return cls.from_pipe(text2img, dtype=torch_dtype)
     finally:
         modeling_log.setLevel(level)

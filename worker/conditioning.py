@@ -1,7 +1,7 @@
 """Text conditioning: `::` weighted multi-prompts, `--chaos` spread and token-limit warnings, on
 the embeddings of whichever family the model is (`models.pipelines`)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from diffusers import DiffusionPipeline
@@ -16,9 +16,11 @@ CHAOS_SCALE = 0.5
 
 @dataclass(frozen=True)
 class Conditioning:
-    """Keyword arguments for a pipeline call that replace `prompt` and `negative_prompt`."""
+    """One job's share of a pipeline call's text conditioning, in place of `prompt` and
+    `negative_prompt` (the family turns it into the call's keyword arguments)."""
 
-    kwargs: dict[str, torch.Tensor]
+    prompt: Encoded
+    negative: Encoded | None
     warnings: tuple[str, ...]
 
 
@@ -41,14 +43,12 @@ def condition(
         scaled = encoded.scaled(part.weight / total_weight)
         combined = scaled if combined is None else combined + scaled
     assert combined is not None  # Generation.prompt has at least one part
-    pooled = None if combined.pooled is None else combined.pooled.repeat(batch, 1)
-    prompt = Encoded(_spread(combined.sequence, batch, generation), pooled)
+    prompt = replace(combined.repeated(batch), sequence=_spread(combined.sequence, batch, generation))
     negative_batch = negatives.repeated(batch) if negatives is not None else None
-    kwargs = family.call_kwargs(prompt, negative_batch)
     notes = truncation_warnings(family.prompt_window(pipe), generation.prompt)
     if generation.negative and not family.negative_prompts:
         notes += (f"`--no` was left out: `{generation.model}` takes no negative prompt",)
-    return Conditioning(kwargs=kwargs, warnings=notes)
+    return Conditioning(prompt, negative_batch, notes)
 
 
 def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.Tensor:
@@ -70,7 +70,7 @@ def truncation_warnings(window: PromptWindow, prompt: tuple[PromptPart, ...]) ->
     """Says which words of the prompt fall beyond the text encoder's token limit: one note for the
     whole prompt, however many `::` parts run over, so the result stays one short message."""
     tokenizer = window.tokenizer
-    room = window.length - tokenizer.num_special_tokens_to_add()  # CLIP's start and end, T5's end
+    room = window.room  # less CLIP's start and end, T5's end, a chat template's opening
     over = []  # (part number, its token count, the end that was left out)
     for number, part in enumerate(prompt, start=1):
         ids = tokenizer(part.text, add_special_tokens=False).input_ids

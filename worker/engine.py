@@ -14,6 +14,7 @@ from PIL import Image
 from jobs import limits
 from jobs.specs import Generation
 from models.loader import LoadedModel
+from models.pipelines import Encoded
 from models.safety import ImageChecker
 from worker.conditioning import condition
 from worker.preview import LatentPreviewer
@@ -96,7 +97,7 @@ class Engine:
                 "image": [init.convert("RGB")] * count,
                 "strength": strength,
                 "num_inference_steps": steps,
-                **self.model.pipeline.img2img_size(*init.size),
+                **self.model.pipeline.img2img_kwargs(*init.size),
             },
             size=init.size,
         )
@@ -117,10 +118,13 @@ class Engine:
             conditionings = [
                 condition(pipe, self.model.pipeline, part.generation, part.count) for part in parts
             ]
-            embeddings = {
-                name: torch.cat([conditioning.kwargs[name] for conditioning in conditionings])
-                for name in conditionings[0].kwargs
-            }
+            family = self.model.pipeline
+            # The parts share their guidance: each has a negative encoding, or none has.
+            negatives = [part.negative for part in conditionings if part.negative is not None]
+            embeddings = family.call_kwargs(
+                Encoded.stacked([conditioning.prompt for conditioning in conditionings]),
+                Encoded.stacked(negatives) if negatives else None,
+            )
 
             def report(
                 pipeline: DiffusionPipeline, index: int, _: Any, tensors: dict[str, Any]
@@ -134,7 +138,7 @@ class Engine:
             output = pipe(
                 **embeddings,
                 **call,
-                guidance_scale=generation.guidance,
+                **family.guidance_kwargs(generation.guidance),
                 generator=[
                     torch.Generator().manual_seed(seed)
                     for part in parts

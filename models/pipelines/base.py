@@ -1,45 +1,97 @@
 """What every pipeline family tells the worker, and the shape of an encoded prompt."""
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import torch
-from diffusers import DiffusionPipeline
+from diffusers import AutoencoderKL, DiffusionPipeline, ModelMixin
 from transformers import PreTrainedTokenizerBase
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """One prompt's text conditioning for one image: the per-token embeddings, and the pooled
-    embedding for families whose denoiser takes one too."""
+    """One prompt's text conditioning: the per-token embeddings, the pooled embedding for families
+    whose denoiser takes one too, and for families whose encodings are as long as the prompt (the
+    LLM encoders) a mask of the tokens that are the prompt's."""
 
     sequence: torch.Tensor
     """(1 or batch, tokens, width)."""
     pooled: torch.Tensor | None = None
     """(1 or batch, width)."""
+    mask: torch.Tensor | None = None
+    """(1 or batch, tokens), bool: False where shorter encodings were padded to a longer one's length."""
 
     def scaled(self, weight: float) -> "Encoded":
-        return Encoded(self.sequence * weight, None if self.pooled is None else self.pooled * weight)
+        return replace(
+            self,
+            sequence=self.sequence * weight,
+            pooled=None if self.pooled is None else self.pooled * weight,
+        )
 
     def __add__(self, other: "Encoded") -> "Encoded":
-        pooled = None if self.pooled is None or other.pooled is None else self.pooled + other.pooled
-        return Encoded(self.sequence + other.sequence, pooled)
+        """The sum of two encodings, the shorter one padded with zeros (its mask says where)."""
+        first, second = _padded(self, other.length), _padded(other, self.length)
+        pooled = None if first.pooled is None or second.pooled is None else first.pooled + second.pooled
+        mask = None if first.mask is None else first.mask | second.mask
+        return Encoded(first.sequence + second.sequence, pooled, mask)
+
+    @property
+    def length(self) -> int:
+        return self.sequence.shape[1]
 
     def repeated(self, batch: int) -> "Encoded":
         """The same conditioning for each of `batch` images."""
         return Encoded(
-            self.sequence.repeat(batch, 1, 1), None if self.pooled is None else self.pooled.repeat(batch, 1)
+            self.sequence.repeat(batch, 1, 1),
+            None if self.pooled is None else self.pooled.repeat(batch, 1),
+            None if self.mask is None else self.mask.repeat(batch, 1),
         )
+
+    @staticmethod
+    def stacked(encodings: Sequence["Encoded"]) -> "Encoded":
+        """One batch of every encoding's images, in order (several jobs in one pipeline call)."""
+        longest = max(encoded.length for encoded in encodings)
+        padded = [_padded(encoded, longest) for encoded in encodings]
+        pooled = None if padded[0].pooled is None else torch.cat([encoded.pooled for encoded in padded])
+        mask = None if padded[0].mask is None else torch.cat([encoded.mask for encoded in padded])
+        return Encoded(torch.cat([encoded.sequence for encoded in padded]), pooled, mask)
+
+
+def _padded(encoded: Encoded, length: int) -> Encoded:
+    """`encoded` with zeros appended up to `length` tokens (unchanged when as long or longer)."""
+    missing = length - encoded.length
+    if missing <= 0:
+        return encoded
+    if encoded.mask is None:
+        raise ValueError("only encodings with a mask can differ in length")
+    return Encoded(
+        torch.nn.functional.pad(encoded.sequence, (0, 0, 0, missing)),
+        encoded.pooled,
+        torch.nn.functional.pad(encoded.mask, (0, missing), value=False),
+    )
 
 
 @dataclass(frozen=True)
 class PromptWindow:
-    """The text encoder that reads the whole prompt: its tokenizer, and how many tokens (special
-    ones included) the pipeline lets it read."""
+    """The text encoder that reads the whole prompt: its tokenizer, how many tokens it reads, and
+    how many of those are the family's own before the prompt's (special tokens, a chat template)."""
 
     tokenizer: PreTrainedTokenizerBase
     length: int
+    reserved: int
+
+    @staticmethod
+    def of(tokenizer: PreTrainedTokenizerBase, longest: int | None = None) -> "PromptWindow":
+        """A tokenizer's window, capped at `longest` tokens, around the special tokens it adds."""
+        length = tokenizer.model_max_length if longest is None else min(longest, tokenizer.model_max_length)
+        return PromptWindow(tokenizer, length, tokenizer.num_special_tokens_to_add())
+
+    @property
+    def room(self) -> int:
+        """How many of the prompt's own tokens are read."""
+        return self.length - self.reserved
 
 
 class PipelineFamily(ABC):
@@ -48,6 +100,10 @@ class PipelineFamily(ABC):
     text2img: ClassVar[type[DiffusionPipeline]]
     img2img: ClassVar[type[DiffusionPipeline]]
     """Built from the text-to-image pipeline's modules (`from_pipe`): one copy of the weights."""
+    inpaint: ClassVar[type[DiffusionPipeline]]
+    """Likewise: repaints where a mask is white and keeps the rest."""
+    vae: ClassVar[type[ModelMixin]] = AutoencoderKL
+    """The class of its VAE, for a catalog entry's `vae` override."""
     ships_safety_checker: ClassVar[bool] = False
     """Whether its checkpoints may carry a safety checker of their own (`models.safety`)."""
     negative_prompts: ClassVar[bool] = True
@@ -69,7 +125,7 @@ class PipelineFamily(ABC):
 
     def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
         """What reads the whole prompt: what the family encodes with, and token-limit notes say."""
-        return PromptWindow(pipe.tokenizer, pipe.tokenizer.model_max_length)
+        return PromptWindow.of(pipe.tokenizer)
 
     def spatial_latents(
         self, pipe: DiffusionPipeline, latents: torch.Tensor, width: int, height: int
@@ -77,13 +133,19 @@ class PipelineFamily(ABC):
         """The denoising latents as (batch, channels, height, width), for previews."""
         return latents
 
-    def img2img_size(self, width: int, height: int) -> dict[str, int]:
-        """What img2img needs to be told of the output size, beyond the image it starts from."""
+    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
+        """What the img2img pipeline needs beyond the image it starts from, `strength` and steps,
+        for an output of `width` × `height`."""
         return {}
 
     def classifier_free(self, guidance: float) -> bool:
         """Whether a call at `guidance` runs an unconditional (negative) pass beside the prompt's."""
         return guidance > 1.0
+
+    def guidance_kwargs(self, guidance: float) -> dict[str, Any]:
+        """The pipeline call's keyword arguments for `guidance` (the classifier-free scale, or the
+        distilled guidance embedding's)."""
+        return {"guidance_scale": guidance}
 
     @abstractmethod
     def encode(
@@ -92,10 +154,10 @@ class PipelineFamily(ABC):
         """`text` encoded for one image, and with `with_negative` the negative prompt's (or the
         unconditional) encoding beside it."""
 
-    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, torch.Tensor]:
+    def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, Any]:
         """The pipeline call's keyword arguments for these encodings (in place of `prompt`), by
         the names the diffusers pipelines share."""
-        kwargs = {"prompt_embeds": prompt.sequence}
+        kwargs: dict[str, Any] = {"prompt_embeds": prompt.sequence}
         if prompt.pooled is not None:
             kwargs["pooled_prompt_embeds"] = prompt.pooled
         if negative is not None:

@@ -2,8 +2,10 @@
 plus CLIP's pooled embedding, guided by a distilled guidance embedding rather than a negative pass.
 Its latents are packed into 2×2 patches while denoising."""
 
+from typing import Any
+
 import torch
-from diffusers import DiffusionPipeline, FluxImg2ImgPipeline, FluxPipeline
+from diffusers import DiffusionPipeline, FluxImg2ImgPipeline, FluxInpaintPipeline, FluxPipeline
 
 from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
 
@@ -14,6 +16,7 @@ _LONGEST_T5_PROMPT = 512
 class Flux(PipelineFamily):
     text2img = FluxPipeline
     img2img = FluxImg2ImgPipeline
+    inpaint = FluxInpaintPipeline
     negative_prompts = False
     half_precision = torch.bfloat16  # FLUX's activations overflow fp16 (black or NaN images)
 
@@ -23,14 +26,14 @@ class Flux(PipelineFamily):
     def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
         return [pipe.vae]  # the transformer keeps its own (SDPA) processors: they apply its RoPE
 
-    def img2img_size(self, width: int, height: int) -> dict[str, int]:
+    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
         return {"width": width, "height": height}  # else FLUX's 1024² default, whatever the image
 
     def classifier_free(self, guidance: float) -> bool:
         return False  # `guidance` is the distilled embedding's scale: one pass per step
 
     def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
-        return PromptWindow(pipe.tokenizer_2, min(_LONGEST_T5_PROMPT, pipe.tokenizer_2.model_max_length))
+        return PromptWindow.of(pipe.tokenizer_2, _LONGEST_T5_PROMPT)
 
     def encode(
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool

@@ -2,7 +2,12 @@
 
 from typing import Any
 
-from diffusers import DiffusionPipeline, StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
+from diffusers import (
+    DiffusionPipeline,
+    StableDiffusionImg2ImgPipeline,
+    StableDiffusionInpaintPipeline,
+    StableDiffusionPipeline,
+)
 
 from models.pipelines.base import Encoded, PipelineFamily
 
@@ -10,6 +15,7 @@ from models.pipelines.base import Encoded, PipelineFamily
 class StableDiffusion(PipelineFamily):
     text2img = StableDiffusionPipeline
     img2img = StableDiffusionImg2ImgPipeline
+    inpaint = StableDiffusionInpaintPipeline
     ships_safety_checker = True
 
     def load_options(self) -> dict[str, Any]:

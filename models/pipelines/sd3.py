@@ -1,8 +1,15 @@
 """Stable Diffusion 3 and 3.5: a rectified-flow transformer (MMDiT) on two CLIP encoders' and T5's
 token embeddings side by side plus both CLIPs' pooled embeddings, with classifier-free guidance."""
 
+from typing import Any
+
 import torch
-from diffusers import DiffusionPipeline, StableDiffusion3Img2ImgPipeline, StableDiffusion3Pipeline
+from diffusers import (
+    DiffusionPipeline,
+    StableDiffusion3Img2ImgPipeline,
+    StableDiffusion3InpaintPipeline,
+    StableDiffusion3Pipeline,
+)
 
 from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
 
@@ -13,6 +20,7 @@ _LONGEST_T5_PROMPT = 256
 class StableDiffusion3(PipelineFamily):
     text2img = StableDiffusion3Pipeline
     img2img = StableDiffusion3Img2ImgPipeline
+    inpaint = StableDiffusion3InpaintPipeline
     half_precision = torch.bfloat16  # what Stability runs SD3.5 in; its T5 overflows fp16
 
     def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
@@ -25,9 +33,9 @@ class StableDiffusion3(PipelineFamily):
         # T5 reads the whole prompt; without it (SD3 runs without its third encoder) CLIP does.
         if pipe.text_encoder_3 is None:
             return super().prompt_window(pipe)
-        return PromptWindow(pipe.tokenizer_3, min(_LONGEST_T5_PROMPT, pipe.tokenizer_3.model_max_length))
+        return PromptWindow.of(pipe.tokenizer_3, _LONGEST_T5_PROMPT)
 
-    def img2img_size(self, width: int, height: int) -> dict[str, int]:
+    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
         return {"width": width, "height": height}  # else the model's default size
 
     def encode(

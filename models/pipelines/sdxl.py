@@ -1,7 +1,12 @@
 """SDXL and SDXL-Turbo: a UNet on two CLIP text encoders' token embeddings, plus the second
 encoder's pooled embedding."""
 
-from diffusers import DiffusionPipeline, StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline
+from diffusers import (
+    DiffusionPipeline,
+    StableDiffusionXLImg2ImgPipeline,
+    StableDiffusionXLInpaintPipeline,
+    StableDiffusionXLPipeline,
+)
 
 from models.pipelines.base import Encoded, PipelineFamily
 
@@ -9,6 +14,7 @@ from models.pipelines.base import Encoded, PipelineFamily
 class StableDiffusionXL(PipelineFamily):
     text2img = StableDiffusionXLPipeline
     img2img = StableDiffusionXLImg2ImgPipeline
+    inpaint = StableDiffusionXLInpaintPipeline
 
     def encode(
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool

@@ -13,8 +13,11 @@ from pathlib import Path
 from diffusers import DiffusionPipeline
 
 from models.tiny.flux import build_tiny_flux
+from models.tiny.flux2_klein import build_tiny_flux2_klein
+from models.tiny.qwen_image import build_tiny_qwen_image
 from models.tiny.sd import build_tiny_pipeline
 from models.tiny.sd3 import build_tiny_sd3
+from models.tiny.z_image import build_tiny_z_image
 
 BUILD_VERSION = "1"
 """Bump when a builtin's architecture or weights change, so cached copies are rebuilt."""
@@ -23,6 +26,9 @@ BUILTINS: dict[str, Callable[[], DiffusionPipeline]] = {
     "tiny": build_tiny_pipeline,
     "tiny-flux": build_tiny_flux,
     "tiny-sd3": build_tiny_sd3,
+    "tiny-flux2-klein": build_tiny_flux2_klein,
+    "tiny-z-image": build_tiny_z_image,
+    "tiny-qwen-image": build_tiny_qwen_image,
 }
 
 

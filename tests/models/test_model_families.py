@@ -21,7 +21,9 @@ def test_family_defaults_are_sane(family):
     assert defaults.sampler in defaults.samplers
     assert set(defaults.samplers) <= set(limits.SAMPLERS)
     # The UNet families' VAEs have 4 latent channels, FLUX's and SD3's 16.
-    assert len(defaults.latent_rgb_factors) == (16 if defaults.pipeline in ("flux", "sd3") else 4)
+    # SD's VAEs have 4 latent channels, FLUX.2's 32, the other flow families' 16.
+    channels = {"sd": 4, "sdxl": 4, "flux2-klein": 32}.get(defaults.pipeline, 16)
+    assert len(defaults.latent_rgb_factors) == channels
     assert defaults.native_width % defaults.size_multiple == 0
     assert defaults.native_height % defaults.size_multiple == 0
     assert defaults.max_pixels >= defaults.native_width * defaults.native_height

@@ -149,7 +149,7 @@ def test_pick_dtype(device, requested, expected):
 
 def test_auto_is_each_familys_half_precision_on_a_gpu():
     for name, family in PIPELINES.items():
-        expected = torch.bfloat16 if name in ("flux", "sd3") else torch.float16
+        expected = torch.float16 if name in ("sd", "sdxl") else torch.bfloat16  # the flow families
         assert family.half_precision is expected, name
         assert pick_dtype(torch.device("cuda"), "auto", half=family.half_precision) is expected
         assert pick_dtype(torch.device("cpu"), "auto", half=family.half_precision) is torch.float32

@@ -1,7 +1,8 @@
-"""The flow-matching transformer families end to end on their tiny models, `tiny-flux` and
-`tiny-sd3` (the architectures with random weights, built from configs, saved and loaded back through
-the production loader): every operation through Redis and a worker, `::` weights, `--chaos`,
-`--tile`, `--no`, previews of their latents (FLUX's packed ones unpacked), and jobs sharing a call."""
+"""The flow-matching transformer families end to end on their tiny models, `tiny-flux`, `tiny-sd3`,
+`tiny-flux2-klein`, `tiny-z-image` and `tiny-qwen-image` (the architectures with random weights,
+built from configs, saved and loaded back through the production loader): every operation through
+Redis and a worker, `::` weights, `--chaos`, `--tile`, `--no`, previews of their latents (packed
+ones unpacked), token-limit notes, and jobs sharing a call."""
 
 from collections.abc import Callable
 
@@ -18,14 +19,29 @@ from jobs.profile import ModelProfile
 from jobs.prompt import parse_prompt
 from jobs.resolve import generation_for, imagine_spec, reroll_spec, upscale_spec, vary_spec
 from jobs.specs import Generation, JobSpec, Strength
+from models.pipelines.base import PipelineFamily
 from models.pipelines.flux import Flux
+from models.pipelines.flux2_klein import Flux2Klein
+from models.pipelines.qwen_image import QwenImage
 from models.pipelines.sd3 import StableDiffusion3
+from models.pipelines.z_image import ZImage
 from tests.helpers import image, job_events, kinds
 from worker.boot import load_engines, prepare
 from worker.engine import Engine
 from worker.settings import WorkerSettings
 
-FAMILIES = {"tiny-flux": Flux, "tiny-sd3": StableDiffusion3}
+FAMILIES: dict[str, type[PipelineFamily]] = {
+    "tiny-flux": Flux,
+    "tiny-sd3": StableDiffusion3,
+    "tiny-flux2-klein": Flux2Klein,
+    "tiny-z-image": ZImage,
+    "tiny-qwen-image": QwenImage,
+}
+LATENT_CHANNELS = {"tiny-flux2-klein": 32}
+"""The VAE's latent channels, where not 16."""
+PROMPT_ROOM = {"tiny-flux": 254, "tiny-sd3": 254, "tiny-flux2-klein": 509, "tiny-z-image": 509}
+"""Tokens of the prompt each reads: T5's 256 less its end token; Qwen3's 512 less the chat
+template's `<|im_start|>user\n`; Qwen-Image 1024 after its template."""
 
 
 @pytest.fixture(scope="module", params=list(FAMILIES))
@@ -75,7 +91,10 @@ def _finish(redis: Redis, submitter: JobSubmitter, run: Callable[[], None], spec
 
 def test_each_tiny_model_is_loaded_as_its_family(engine: Engine, model: str):
     assert isinstance(engine.model.pipeline, FAMILIES[model])
-    assert engine.model.text2img.transformer is engine.model.img2img.transformer  # one copy
+    text2img = engine.model.text2img
+    # One copy of the weights: the other pipelines hold the very same modules.
+    assert text2img.transformer is engine.model.img2img.transformer is engine.model.inpaint.transformer
+    assert text2img.vae is engine.model.img2img.vae is engine.model.inpaint.vae
     profile = _profile(engine)
     assert (profile.sampler, profile.samplers, profile.size_multiple) == ("flow_euler", ("flow_euler",), 8)
 
@@ -122,7 +141,7 @@ def test_weights_chaos_tile_and_a_negative_prompt_change_the_pictures_or_are_not
         assert negative.warnings == (f"`--no` was left out: `{model}` takes no negative prompt",)
 
 
-def test_jobs_sharing_a_call_match_each_alone_and_see_their_own_unpacked_latents(engine: Engine):
+def test_jobs_sharing_a_call_match_each_alone_and_see_their_own_unpacked_latents(engine: Engine, model: str):
     jobs = [
         _generation(engine, "a red lighthouse --seed 5 --steps 3 --no fog"),
         _generation(engine, "a blue boat::2 a harbour --seed 11 --steps 3 --chaos 30"),
@@ -134,17 +153,20 @@ def test_jobs_sharing_a_call_match_each_alone_and_see_their_own_unpacked_latents
             for n, generation in enumerate(jobs)
         ]
     )
-    assert shapes == [[(4, 16, 16, 16)] * 3] * 2  # (images, 16 channels, 64 px / 4 each side)
+    channels = LATENT_CHANNELS.get(model, 16)
+    assert shapes == [[(4, channels, 16, 16)] * 3] * 2  # (images, channels, 64 px / 4 each side)
     for generation, render in zip(jobs, renders, strict=True):
         alone = engine.imagine(generation, lambda *_: None)
         assert np.abs(_pixels(render.images) - _pixels(alone.images)).max() <= 2
 
 
-def test_token_limit_notes_count_what_t5_reads_not_clip(engine: Engine):
+def test_token_limit_notes_count_what_the_long_encoder_reads(engine: Engine, model: str):
     longer_than_clip = engine.imagine(
-        _generation(engine, "a red lighthouse " * 8 + "--steps 1"), lambda *_: None
+        _generation(engine, "a red lighthouse " * 8 + "--steps 2"), lambda *_: None
     )
-    assert longer_than_clip.warnings == ()  # 112 tokens: past CLIP's 77, within T5's 256
-    past_t5 = engine.imagine(_generation(engine, "a red lighthouse " * 20 + "--steps 1"), lambda *_: None)
-    [note] = past_t5.warnings
-    assert note.startswith("The prompt is 280 tokens long and the model reads 254")
+    assert longer_than_clip.warnings == ()  # past CLIP's 77 tokens, within the others' windows
+    room = PROMPT_ROOM.get(model, 1024)
+    text = "a red lighthouse " * (room // 10)  # more tokens than `room` with every tokenizer
+    past = engine.imagine(_generation(engine, text + "--steps 2"), lambda *_: None)
+    [note] = past.warnings
+    assert note.startswith("The prompt is ") and f" tokens long and the model reads {room}, " in note
