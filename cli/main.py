@@ -19,8 +19,9 @@ from cli import status
 from cli.embedded import BackendError, redis_url_for, worker_for
 from cli.progress import ProgressLine
 from jobs.events import Done, Failed, Progress, Queued, Started
+from jobs.permutations import parse_combinations
 from jobs.prompt import PromptError, parse_prompt
-from jobs.resolve import ResolveError, imagine_spec, reroll_spec, upscale_spec, vary_spec
+from jobs.resolve import ResolveError, imagine_specs, random_seed, reroll_spec, upscale_spec, vary_spec
 from jobs.specs import JobSpec, Strength
 from models.catalog import Catalog, UnknownModelError
 from models.settings import CatalogSettings
@@ -48,19 +49,20 @@ def _command(args: argparse.Namespace) -> int:
         return _status(args, settings, catalog)
     try:
         # A new prompt is checked before anything starts; a follow-up needs Redis to find its source.
-        spec = _imagine(args.prompt, catalog, user) if args.command == "generate" else None
+        specs = _imagine(args.prompt, catalog, user) if args.command == "generate" else []
         with ExitStack() as stack:
             url = stack.enter_context(redis_url_for(settings))
             redis = Redis.from_url(url)
-            if spec is None:
+            if not specs:
                 source = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings)).spec(args.job)
-                spec = _follow_up(args, source, catalog, user)
-            stack.enter_context(worker_for(url, spec.generation.model))
-            return _run(redis, settings, spec, args.output)
+                specs = [_follow_up(args, source, catalog, user)]
+            for model in dict.fromkeys(spec.generation.model for spec in specs):
+                stack.enter_context(worker_for(url, model))
+            return _run(redis, settings, specs, args.output)
     except (PromptError, UnknownModelError, ResolveError, UnknownJobError) as error:
         print(f"imagine: {error}", file=sys.stderr)
         return 2
-    except (BackendError, JobFailedError, TimeoutError) as error:
+    except (BackendError, TimeoutError) as error:
         print(f"imagine: {error}", file=sys.stderr)
         return 1
 
@@ -74,9 +76,14 @@ def _status(args: argparse.Namespace, settings: BrokerSettings, catalog: Catalog
         return 1
 
 
-def _imagine(prompt: str, catalog: Catalog, user: str) -> JobSpec:
-    parsed = parse_prompt(prompt)
-    return imagine_spec(parsed, catalog.get(parsed.model).profile(), requested_by=user)
+def _imagine(prompt: str, catalog: Catalog, user: str) -> list[JobSpec]:
+    """A job per `{…}` combination of the prompt and per `--repeat`."""
+    seed = random_seed()
+    return [
+        spec
+        for _, parsed in parse_combinations(prompt, parse_prompt)
+        for spec in imagine_specs(parsed, catalog.profile, seed=seed, requested_by=user)
+    ]
 
 
 def _follow_up(args: argparse.Namespace, source: JobSpec, catalog: Catalog, user: str) -> JobSpec:
@@ -90,19 +97,33 @@ def _follow_up(args: argparse.Namespace, source: JobSpec, catalog: Catalog, user
     return vary_spec(source, args.index, strength, profile, requested_by=user)
 
 
-def _run(redis: Redis, settings: BrokerSettings, spec: JobSpec, output: Path | None) -> int:
+def _run(redis: Redis, settings: BrokerSettings, specs: list[JobSpec], output: Path | None) -> int:
+    """Queues the jobs, then writes each one's grid (or image) as it is done, in order: to `output`,
+    numbered `-1`, `-2` … for several jobs. 1 when any failed."""
     events = EventLog.for_settings(redis, settings)
     after = events.latest_id()
-    JobSubmitter(redis, settings, events).submit(spec)
-    done = _wait(events, after, spec.job_id, timeout=settings.job_timeout * (settings.job_retries + 1) + 60)
-    image = done.grid or done.images[0]
-    path = output or Path(f"{spec.job_id[:8]}.{image.extension}")
-    path.write_bytes(ArtifactStore(redis, settings.artifact_ttl).get(image.key))
-    for warning in done.warnings:
-        print(f"note: {warning}", file=sys.stderr)
-    seeds = ", ".join(map(str, done.seeds))
-    print(f"{path}  job {spec.job_id}  seeds {seeds}  {done.seconds:.2f}s on the worker")
-    return 0
+    submitter, artifacts = JobSubmitter(redis, settings, events), ArtifactStore(redis, settings.artifact_ttl)
+    for spec in specs:
+        submitter.submit(spec)
+    timeout = settings.job_timeout * (settings.job_retries + 1) + 60
+    failed = 0
+    for n, spec in enumerate(specs, 1):
+        try:
+            done = _wait(events, after, spec.job_id, timeout=timeout)
+        except JobFailedError as error:
+            print(f"imagine: job {spec.job_id} failed: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        image = done.grid or done.images[0]
+        path = output or Path(f"{spec.job_id[:8]}.{image.extension}")
+        if output and len(specs) > 1:
+            path = output.with_name(f"{output.stem}-{n}{output.suffix}")
+        path.write_bytes(artifacts.get(image.key))
+        for warning in done.warnings:
+            print(f"note: {warning}", file=sys.stderr)
+        seeds = ", ".join(map(str, done.seeds))
+        print(f"{path}  job {spec.job_id}  seeds {seeds}  {done.seconds:.2f}s on the worker")
+    return 1 if failed else 0
 
 
 def _wait(events: EventLog, after: str, job_id: str, *, timeout: float) -> Done:
@@ -133,9 +154,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imagine", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser(
-        "generate", help="a 2×2 grid from a prompt with Midjourney-style parameters"
+        "generate",
+        help="a 2×2 grid from a prompt with Midjourney-style parameters (one per {a, b} option and --repeat)",
     )
-    generate.add_argument("prompt", help='e.g. "a red fox --ar 3:2 --seed 7 --no text"')
+    generate.add_argument("prompt", help='e.g. "a {red, grey} fox --ar 3:2 --seed 7 --no text"')
     upscale = commands.add_parser("upscale", help="image N of a grid at 2×")
     vary = commands.add_parser("vary", help="four variations of image N of a grid")
     reroll = commands.add_parser("reroll", help="the same prompt with new seeds")

@@ -125,5 +125,8 @@ FLAGS = (
     Flag("quality", ("quality", "q"), _quality, ".5"),
     Flag("tile", ("tile",), None),
     Flag("sampler", ("sampler",), _sampler, "euler_a"),
+    Flag("stop", ("stop",), _whole(limits.STOP_MIN, limits.STOP_MAX), "50"),
+    Flag("repeat", ("repeat", "r"), _whole(1, limits.REPEAT_MAX), "4"),
+    Flag("draft", ("draft",), None),
 )
 BY_NAME = {name: flag for flag in FLAGS for name in flag.names}

@@ -19,6 +19,13 @@ STEPS_MAX: Final = 150
 GUIDANCE_MIN: Final = 0.0
 GUIDANCE_MAX: Final = 30.0
 CHAOS_MAX: Final = 100
+STOP_MIN: Final = 10
+STOP_MAX: Final = 100
+"""`--stop`: the percentage of the denoising steps run before the images are decoded."""
+REPEAT_MAX: Final = 40
+"""Most grids one `--repeat` may ask for (Midjourney's own cap)."""
+PROMPT_JOBS_MAX: Final = 40
+"""Most jobs one prompt may make: its `{…}` combinations, each times its `--repeat`."""
 QUALITY_CHOICES: Final = (0.5, 1.0, 2.0)
 ASPECT_MAX_RATIO: Final = 4.0
 """Widest (and, inverted, tallest) aspect ratio: 4:1 to 1:4."""

@@ -24,3 +24,5 @@ class ModelProfile(BaseModel):
     upscale_denoise: float = Field(gt=0, le=1)
     max_pixels: int = Field(gt=0)
     """Largest width × height a job may ask for on this model."""
+    draft: str | None = None
+    """The catalog model `--draft` runs on instead (a fast, few-step one), if any."""

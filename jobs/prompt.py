@@ -84,6 +84,12 @@ class ParsedPrompt(BaseModel):
     quality: float = 1.0
     tile: bool = False
     sampler: str | None = None
+    stop: int = Field(default=limits.STOP_MAX, ge=limits.STOP_MIN, le=limits.STOP_MAX)
+    """The percentage of the denoising steps to run before decoding (`--stop`)."""
+    repeat: int = Field(default=1, ge=1, le=limits.REPEAT_MAX)
+    """How many grids, each its own job (`--repeat`)."""
+    draft: bool = False
+    """Run on the model's draft model, with that model's defaults (`--draft`)."""
 
     @property
     def text(self) -> str:

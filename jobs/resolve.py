@@ -2,6 +2,7 @@
 
 import secrets
 import uuid
+from collections.abc import Callable
 
 from jobs import limits
 from jobs.errors import MemberError
@@ -32,12 +33,24 @@ def random_seed() -> int:
     return secrets.randbelow(limits.SEED_MAX + 1)
 
 
+ProfileLookup = Callable[[str | None], ModelProfile]
+"""A catalog model's profile by name; None for the catalog's default model."""
+
+
 def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
-    """The sampling parameters for `parsed` on `profile`'s model, with its defaults filled in."""
+    """The sampling parameters for `parsed` on `profile`'s model, with its defaults filled in.
+
+    With `--draft`, `profile` is the draft model's, and its own steps, guidance and sampler are
+    used whatever the prompt asks (see `draft_notes`)."""
     width, height = size_for_aspect(
         parsed.aspect, (profile.native_width, profile.native_height), profile.size_multiple
     )
-    steps = max(limits.STEPS_MIN, round((parsed.steps or profile.steps) * parsed.quality))
+    if parsed.draft:
+        steps, guidance, sampler = profile.steps, profile.guidance, profile.sampler
+    else:
+        steps = max(limits.STEPS_MIN, round((parsed.steps or profile.steps) * parsed.quality))
+        guidance = profile.guidance if parsed.guidance is None else parsed.guidance
+        sampler = _sampler(parsed, profile)
     return Generation(
         model=profile.name,
         prompt=parsed.parts,
@@ -45,12 +58,41 @@ def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
         width=width,
         height=height,
         steps=steps,
-        guidance=profile.guidance if parsed.guidance is None else parsed.guidance,
-        sampler=_sampler(parsed, profile),
+        guidance=guidance,
+        sampler=sampler,
         seed=random_seed() if parsed.seed is None else parsed.seed,
         chaos=parsed.chaos,
         tile=parsed.tile,
+        stop=parsed.stop,
     )
+
+
+def profile_for(parsed: ParsedPrompt, profiles: ProfileLookup) -> ModelProfile:
+    """The profile a prompt runs on: its model's, or with `--draft` that model's draft model's."""
+    profile = profiles(parsed.model)
+    if not parsed.draft:
+        return profile
+    if profile.draft is None:
+        raise PromptError(
+            f"`{profile.name}` has no draft model: the catalog names none for it. Leave out `--draft`,"
+            " or ask the server's admin to name one",
+            flag="--draft",
+        )
+    return profiles(profile.draft)
+
+
+def draft_notes(parsed: ParsedPrompt) -> tuple[str, ...]:
+    """What `--draft` left unused of the prompt: it runs the draft model's own steps, guidance and sampler."""
+    given = {
+        "--steps": parsed.steps is not None,
+        "--q": parsed.quality != 1,
+        "--cfg": parsed.guidance is not None,
+        "--sampler": parsed.sampler is not None,
+    }
+    unused = ", ".join(f"`{flag}`" for flag, set_ in given.items() if set_ and parsed.draft)
+    if not unused:
+        return ()
+    return (f"{unused} not used: `--draft` runs the draft model's own steps, guidance and sampler",)
 
 
 def _sampler(parsed: ParsedPrompt, profile: ModelProfile) -> str:
@@ -70,8 +112,29 @@ def imagine_spec(
     parsed: ParsedPrompt, profile: ModelProfile, *, requested_by: str | None = None
 ) -> ImagineSpec:
     return ImagineSpec(
-        job_id=new_job_id(), generation=generation_for(parsed, profile), requested_by=requested_by
+        job_id=new_job_id(),
+        generation=generation_for(parsed, profile),
+        requested_by=requested_by,
+        warnings=draft_notes(parsed),
     )
+
+
+def imagine_specs(
+    parsed: ParsedPrompt, profiles: ProfileLookup, *, seed: int, requested_by: str | None = None
+) -> list[ImagineSpec]:
+    """One job per `--repeat`. The first uses the prompt's `--seed`, else `seed` (so a permutation
+    prompt's combinations share one); job k's is 4k further on, so no two images share a seed and
+    `--seed 7 --repeat 3` always makes seeds 7, 11 and 15 (wrapping at the seed limit)."""
+    profile = profile_for(parsed, profiles)
+    first = seed if parsed.seed is None else parsed.seed
+    return [
+        imagine_spec(
+            parsed.model_copy(update={"seed": (first + k * limits.GRID_IMAGES) % (limits.SEED_MAX + 1)}),
+            profile,
+            requested_by=requested_by,
+        )
+        for k in range(parsed.repeat)
+    ]
 
 
 def reroll_spec(source: JobSpec, *, requested_by: str | None = None) -> RerollSpec:

@@ -68,6 +68,8 @@ class Generation(BaseModel):
     seed: int = Field(ge=0, le=limits.SEED_MAX)
     chaos: int = Field(default=0, ge=0, le=limits.CHAOS_MAX)
     tile: bool = False
+    stop: int = Field(default=limits.STOP_MAX, ge=limits.STOP_MIN, le=limits.STOP_MAX)
+    """The percentage of `steps` to run before decoding (`--stop`): 100 runs them all."""
 
     @property
     def seeds(self) -> list[int]:

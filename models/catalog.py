@@ -145,7 +145,8 @@ class SafetyClassifier(BaseModel):
 
 
 class CatalogEntry(BaseModel):
-    """One served model: its name, family, where its weights are, and its own defaults."""
+    """One served model: its name, family, where its weights are, its own defaults, and the model
+    `--draft` runs instead (`draft`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -156,6 +157,9 @@ class CatalogEntry(BaseModel):
     """A VAE to load instead of the one `source` holds (a repository or folder with its
     `config.json` and weights), e.g. an SDXL VAE fine-tuned to decode in fp16 without upcasting."""
     description: str = ""
+    draft: str | None = Field(default=None, pattern=MODEL_NAME_PATTERN)
+    """Another catalog model that `--draft` runs instead, with its own defaults: a fast, few-step
+    one, such as a distilled model (FLUX.1 schnell for FLUX.1 dev)."""
     safety_checker: Literal["auto", "classifier"] = "auto"
     """Which NSFW check a job that asks for one gets: "auto" is the model's own safety checker when it
     ships one (`safety_checker/` and `feature_extractor/`, as SD1.5 repositories do), else the
@@ -196,7 +200,7 @@ class CatalogEntry(BaseModel):
     def profile(self) -> ModelProfile:
         """What the bot and the job contract need to know about this model."""
         defaults = self.defaults().model_dump(include={*OVERRIDABLE, "samplers"})
-        return ModelProfile(name=self.name, family=self.family.value, **defaults)
+        return ModelProfile(name=self.name, family=self.family.value, draft=self.draft, **defaults)
 
 
 class Catalog(BaseModel):
@@ -227,6 +231,18 @@ class Catalog(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _drafts_exist(self) -> Self:
+        for entry in self.models:
+            if entry.draft == entry.name:
+                raise ValueError(f"model `{entry.name}` names itself as its `draft`: name another model")
+            if entry.draft is not None and entry.draft not in self.names:
+                raise ValueError(
+                    f'model `{entry.name}` has `draft = "{entry.draft}"`, which is not one of the models:'
+                    f" {', '.join(self.names)}"
+                )
+        return self
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(entry.name for entry in self.models)
@@ -238,6 +254,10 @@ class Catalog(BaseModel):
             if entry.name == wanted:
                 return entry
         raise UnknownModelError(f"There is no model `{wanted}`. Available: {', '.join(self.names)}")
+
+    def profile(self, name: str | None = None) -> ModelProfile:
+        """The profile of the model called `name`, or of the default one when `name` is None."""
+        return self.get(name).profile()
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

@@ -20,6 +20,7 @@ from worker.conditioning import condition
 from worker.preview import LatentPreviewer
 from worker.safety import SafetyChecks
 from worker.schedulers import SchedulerCache
+from worker.stopping import denoised, noise_level, stop_step
 from worker.tiling import seamless
 
 StepCallback = Callable[[int, int, torch.Tensor], None]
@@ -32,14 +33,14 @@ class Render:
     warnings: tuple[str, ...]
 
 
-SharedCallKey = tuple[str, int, int, int, str, float, bool]
+SharedCallKey = tuple[str, int, int, int, str, float, bool, int]
 
 
 def shared_call_key(generation: Generation) -> SharedCallKey:
     """What generations must have in common for their images to come from one pipeline call: the
     prompts, negatives, seeds and chaos of each may differ."""
     g = generation
-    return (g.model, g.width, g.height, g.steps, g.sampler, g.guidance, g.tile)
+    return (g.model, g.width, g.height, g.steps, g.sampler, g.guidance, g.tile, g.stop)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Engine:
         self, pipe: DiffusionPipeline, parts: list[_Part], call: dict[str, Any], *, size: tuple[int, int]
     ) -> list[Render]:
         """One pipeline call making images of `size` (width, height) for every part."""
-        generation = parts[0].generation  # the parts share size, sampler, guidance and tiling
+        generation = parts[0].generation  # the parts share size, sampler, guidance, tiling and stop
         pipe.scheduler = self._schedulers.get(generation.sampler)
         width, height = size
         with (
@@ -126,13 +127,25 @@ class Engine:
                 Encoded.stacked(negatives) if negatives else None,
             )
 
+            previous: list[torch.Tensor] = []  # the latents one step back, for `--stop`
+
             def report(
                 pipeline: DiffusionPipeline, index: int, _: Any, tensors: dict[str, Any]
             ) -> dict[str, Any]:
-                spatial = self.model.pipeline.spatial_latents(pipeline, tensors["latents"], width, height)
+                done, last = index + 1, stop_step(pipeline.num_timesteps, generation.stop)
+                if done == last < pipeline.num_timesteps:
+                    # Decode the image these steps point to; the pipeline skips the rest.
+                    scheduler = pipeline.scheduler
+                    # img2img runs the end of the schedule: where this call's steps are in it.
+                    at = len(scheduler.timesteps) - pipeline.num_timesteps + done
+                    before, after = noise_level(scheduler, at - 1), noise_level(scheduler, at)
+                    tensors["latents"] = denoised(previous[0], tensors["latents"], before, after)
+                    pipeline._interrupt = True
+                previous[:] = [tensors["latents"]]
+                spatial = family.spatial_latents(pipeline, tensors["latents"], width, height)
                 latents = spatial.split([part.count for part in parts])
                 for part, own in zip(parts, latents, strict=True):
-                    part.on_step(index + 1, pipeline.num_timesteps, own)
+                    part.on_step(done, last, own)
                 return tensors
 
             output = pipe(

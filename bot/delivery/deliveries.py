@@ -41,6 +41,9 @@ class Delivery(BaseModel):
     """The queue position the waiting message shows."""
     message_id: int | None = None
     """The waiting message, once Discord has created it."""
+    followup: bool = False
+    """The waiting message is a follow-up message of the interaction (a later job of a `--repeat` or
+    `{…}` prompt), not its `@original`."""
     parent_url: str | None = None
     """The message a follow-up was clicked on, linked from the result."""
     direct: bool = False

@@ -58,7 +58,9 @@ class Poster:
         """Removes the waiting message; one already gone is fine.
 
         While the token works, `@original` finds it even when its id was never recorded (a bot
-        that died between Discord's answer and the record); later only a recorded id can.
+        that died between Discord's answer and the record); later only a recorded id can. A follow-up
+        waiting message not recorded yet is left to the side that records it, which deletes it on
+        finding the result posted.
         """
         try:
             if self._token_works(delivery):
@@ -77,6 +79,8 @@ class Poster:
         webhook = self._webhook(delivery)
         if delivery.message_id is not None:
             await webhook.delete_message(delivery.message_id)
+            return
+        if delivery.followup:  # `@original` is another job's waiting message
             return
         # discord.py keeps `@original` to Interaction objects; this is the request they send.
         adapter = async_context.get()

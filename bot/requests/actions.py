@@ -7,7 +7,7 @@ into the member's answer, and `counted` into the metric's outcome.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 from redis import Redis
@@ -25,7 +25,7 @@ from broker.logs import job_context
 from broker.queues import JobSubmitter
 from jobs import keys
 from jobs.prompt import prompt_text
-from jobs.resolve import imagine_spec, reroll_spec, retry_spec, upscale_spec, vary_spec
+from jobs.resolve import imagine_specs, random_seed, reroll_spec, retry_spec, upscale_spec, vary_spec
 from jobs.specs import JobSpec, Strength, UpscaleSpec, VarySpec
 from models.catalog import Catalog
 
@@ -64,13 +64,23 @@ class Actions:
 
     @counted("imagine")
     async def imagine(self, interaction: discord.Interaction, prompt: str) -> Outcome:
+        """A grid per `{…}` combination of the prompt and per `--repeat`: all queued, or none."""
         terms = await asyncio.to_thread(self._policy.terms, Asker.of(interaction))
         self._policy.admit(terms)
-        parsed = self._policy.prompt(terms, prompt)
-        profile = self._catalog.get(parsed.model).profile()
-        spec = imagine_spec(parsed, profile, requested_by=str(interaction.user.id))
-        spec = await asyncio.to_thread(self._policy.shape, terms, spec)  # banned terms: a few ms
-        return await self._start(interaction, spec, terms, title=prompt)
+        seed, member = random_seed(), str(interaction.user.id)
+        made = [
+            (title, spec)
+            for title, parsed in self._policy.prompts(terms, prompt)
+            for spec in imagine_specs(parsed, self._catalog.profile, seed=seed, requested_by=member)
+        ]
+        shaped = await asyncio.to_thread(  # banned terms: a few ms a job
+            lambda: [(title, self._policy.shape(terms, spec)) for title, spec in made]
+        )
+        jobs = [
+            (spec, self._delivery(interaction, terms, spec, title=title, followup=n > 0))
+            for n, (title, spec) in enumerate(shaped)
+        ]
+        return await self._start(interaction, terms, jobs)
 
     @counted("upscale")
     async def upscale(self, interaction: discord.Interaction, job_id: str, index: int) -> Outcome:
@@ -137,43 +147,23 @@ class Actions:
         source = await asyncio.to_thread(self._submitter.spec, job_id)
         spec, label = await make(source, terms)
         spec = await asyncio.to_thread(self._policy.shape, terms, spec)
-        return await self._start(
-            interaction, spec, terms, title=await self._title(source), label=label, parent_url=parent_url
-        )
+        title = await self._title(source)
+        delivery = self._delivery(interaction, terms, spec, title=title, label=label, parent_url=parent_url)
+        return await self._start(interaction, terms, [(spec, delivery)])
 
-    async def _start(
+    def _delivery(
         self,
         interaction: discord.Interaction,
-        spec: JobSpec,
         terms: Terms,
+        spec: JobSpec,
         *,
         title: str,
         label: str = "",
         parent_url: str | None = None,
-    ) -> Outcome:
-        """Counts the job against the member's limits, records where the results go, queues the
-        job, then answers with the waiting message. What is logged meanwhile names the job.
-
-        Queuing comes first so that no crash can leave a member looking at a waiting message for a
-        job that was never queued; a job fast enough to finish before the answer is handled below
-        and in the presenter.
-        """
-        with job_context(spec.job_id):
-            return await self._queue(
-                interaction, spec, terms, title=title, label=label, parent_url=parent_url
-            )
-
-    async def _queue(
-        self,
-        interaction: discord.Interaction,
-        spec: JobSpec,
-        terms: Terms,
-        *,
-        title: str,
-        label: str,
-        parent_url: str | None,
-    ) -> Outcome:
-        delivery = Delivery(
+        followup: bool = False,
+    ) -> Delivery:
+        """Where the job's messages go: the interaction's channel, or the member's DMs."""
+        return Delivery(
             job_id=spec.job_id,
             title=title,
             label=label,
@@ -186,33 +176,70 @@ class Actions:
             interaction_at=interaction.created_at.timestamp(),
             attachment_size_limit=interaction.filesize_limit,
             parent_url=parent_url,
+            followup=followup,
             direct=interaction.guild_id is not None and terms.preferences.posting is Posting.DM,
             safety=spec.safety,
         )
-        await asyncio.to_thread(self._policy.reserve, terms, spec.job_id)
+
+    async def _start(
+        self, interaction: discord.Interaction, terms: Terms, jobs: Sequence[tuple[JobSpec, Delivery]]
+    ) -> Outcome:
+        """Counts the jobs against the member's limits (all of them, or refuses them all), records
+        where each one's results go, queues them, then answers with a waiting message for each: the
+        interaction's response for the first, a follow-up message for the others. What is logged
+        meanwhile names the job.
+
+        Queuing comes first so that no crash can leave a member looking at a waiting message for a
+        job that was never queued; a job fast enough to finish before the answer is handled below
+        and in the presenter.
+        """
+        job_ids = [spec.job_id for spec, _ in jobs]
+        await asyncio.to_thread(self._policy.reserve, terms, job_ids)
+        queued: list[Delivery] = []
         try:
-            await asyncio.to_thread(self._deliveries.save, delivery)
-            queued = await asyncio.to_thread(
-                self._submitter.submit, spec, concurrency=terms.config.limits.running
-            )
-        except RedisError:  # never queued: what `reserve` counted is given back
+            for spec, delivery in jobs:
+                with job_context(spec.job_id):
+                    queued.append(await asyncio.to_thread(self._queue, spec, delivery, terms))
+        except RedisError:  # what `reserve` counted for the jobs never queued is given back
             with contextlib.suppress(RedisError):
-                await asyncio.to_thread(self._policy.release, terms, spec.job_id)
+                await asyncio.to_thread(self._policy.release, terms, job_ids[len(queued) :])
             raise
-        delivery = delivery.model_copy(update={"position": queued.position})
-        response = await interaction.response.send_message(
-            render.waiting(delivery), allowed_mentions=render.mentions(delivery), ephemeral=delivery.direct
-        )
-        delivery = delivery.model_copy(update={"message_id": response.message_id})
+        for delivery in queued:
+            with job_context(delivery.job_id):
+                await self._answer(interaction, delivery)
+        return Outcome.QUEUED
+
+    def _queue(self, spec: JobSpec, delivery: Delivery, terms: Terms) -> Delivery:
+        """Records the delivery and queues the job; returns the delivery with its place in the queue."""
+        self._deliveries.save(delivery)
+        queued = self._submitter.submit(spec, concurrency=terms.config.limits.running)
+        return delivery.model_copy(update={"position": queued.position})
+
+    async def _answer(self, interaction: discord.Interaction, delivery: Delivery) -> None:
+        """Sends the job's waiting message and records it, or deletes it if the result is already posted."""
+        send = {"allowed_mentions": render.mentions(delivery), "ephemeral": delivery.direct}
+        if delivery.followup:
+            try:
+                message = await interaction.followup.send(render.waiting(delivery), wait=True, **send)
+            except discord.HTTPException:  # the result is posted in the channel all the same
+                log.warning("could not send the waiting message of job %s", delivery.job_id, exc_info=True)
+                return
+            message_id = message.id
+        else:
+            response = await interaction.response.send_message(render.waiting(delivery), **send)
+            message_id = response.message_id
+        delivery = delivery.model_copy(update={"message_id": message_id})
         try:
             await asyncio.to_thread(self._deliveries.save, delivery)
-            result = await asyncio.to_thread(self._deliveries.result_message, spec.job_id)
+            result = await asyncio.to_thread(self._deliveries.result_message, delivery.job_id)
         except RedisError:  # the job is queued and answered: the result finds `@original` itself
-            log.warning("could not record the waiting message of job %s", spec.job_id, exc_info=True)
-            return Outcome.QUEUED
-        if result is not None and result != response.message_id:  # done before we answered
-            await interaction.delete_original_response()
-        return Outcome.QUEUED
+            log.warning("could not record the waiting message of job %s", delivery.job_id, exc_info=True)
+            return
+        if result is not None and result != message_id:  # done before we answered
+            if delivery.followup:
+                await interaction.followup.delete_message(message_id)
+            else:
+                await interaction.delete_original_response()
 
     async def _first_click(self, interaction: discord.Interaction) -> None:
         """Refuses the same member's click on the same button moments after the first."""

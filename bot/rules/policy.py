@@ -1,5 +1,6 @@
 """A server's rules applied to one request: where, who, what may be drawn, how big, and how many."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from bot.rules.quotas import Quotas
 from bot.rules.store import ConfigStore
 from jobs.errors import MemberError
 from jobs.expansion import member_prompt
+from jobs.permutations import parse_combinations
 from jobs.prompt import ParsedPrompt, prompt_text
 from jobs.resolve import within_limits
 from jobs.specs import JobSpec, Safety
@@ -85,11 +87,18 @@ class Policy:
             roles = " ".join(f"<@&{role}>" for role in sorted(config.roles.allowed)[:5])
             raise Refusal(f"On this server, only members with one of these roles can use me: {roles}")
 
-    def prompt(self, terms: Terms, text: str) -> ParsedPrompt:
-        """The member's prompt with their shortcuts, suffix and defaults, then the server's."""
+    def prompts(self, terms: Terms, text: str) -> list[tuple[str, ParsedPrompt]]:
+        """Each `{…}` combination of the member's prompt, with their shortcuts, suffix and defaults,
+        then the server's."""
         preferences = terms.preferences
         defaults = {"model": self.default_model(terms.config), **preferences.defaults()}
-        return member_prompt(text, options=preferences.options, suffix=preferences.suffix, defaults=defaults)
+
+        def parse(combination: str) -> ParsedPrompt:
+            return member_prompt(
+                combination, options=preferences.options, suffix=preferences.suffix, defaults=defaults
+            )
+
+        return parse_combinations(text, parse)
 
     def shape(self, terms: Terms, spec: JobSpec) -> JobSpec:
         """`spec` as this server allows it: an offered model, no banned terms, steps and size
@@ -125,24 +134,43 @@ class Policy:
         offered = self.offered(config)
         return self._catalog.default if self._catalog.default in offered or not offered else offered[0]
 
-    def reserve(self, terms: Terms, job_id: str) -> None:
-        """Counts the job against the member's limits, or refuses it saying which limit and when it frees."""
+    def reserve(self, terms: Terms, job_ids: Sequence[str]) -> None:
+        """Counts the jobs against the member's limits, all or none: else refuses them, saying
+        which limit and when it frees."""
         limits, asker = terms.config.limits, terms.asker
-        waiting = self._quotas.waiting(asker.member_id)
+        count, waiting = len(job_ids), self._quotas.waiting(asker.member_id)
         if waiting >= limits.waiting:
             raise Refusal(
                 f"You have {waiting} jobs waiting to start, this server's limit. A place frees as soon as"
                 " one of them starts: `/info` shows them."
             )
+        if waiting + count > limits.waiting:
+            raise Refusal(
+                f"That prompt makes {count} jobs, and you have room for {limits.waiting - waiting} more"
+                f" waiting to start (this server's limit is {limits.waiting}). Ask for fewer, or wait"
+                " until some start: `/info` shows them."
+            )
         exempt = terms.config.roles.exempt & asker.role_ids
-        if limits.hourly and terms.guild_id and not exempt:
-            frees_at = self._quotas.take_hourly(terms.guild_id, asker.member_id, job_id, limits.hourly)
-            if frees_at is not None:
-                when = discord.utils.format_dt(datetime.fromtimestamp(frees_at, UTC), "R")
-                raise Refusal(
-                    f"You've started {limits.hourly} jobs in the past hour, this server's hourly limit."
-                    f" Your next one frees {when}."
-                )
+        if not limits.hourly or not terms.guild_id or exempt:
+            return
+        if count > limits.hourly:
+            raise Refusal(
+                f"That prompt makes {count} jobs, more than this server's hourly limit of {limits.hourly}."
+                " Ask for fewer."
+            )
+        frees_at = self._quotas.take_hourly(terms.guild_id, asker.member_id, job_ids, limits.hourly)
+        if frees_at is None:
+            return
+        when = discord.utils.format_dt(datetime.fromtimestamp(frees_at, UTC), "R")
+        if count == 1:
+            raise Refusal(
+                f"You've started {limits.hourly} jobs in the past hour, this server's hourly limit."
+                f" Your next one frees {when}."
+            )
+        raise Refusal(
+            f"That prompt makes {count} jobs, which would pass this server's hourly limit of"
+            f" {limits.hourly}. There's room for all of them {when}."
+        )
 
     def limits_left(self, terms: Terms) -> str:
         """The member's limits in this server, and how much of the hourly one is used."""
@@ -155,7 +183,7 @@ class Policy:
         used = self._quotas.hourly_used(terms.guild_id, terms.asker.member_id)
         return f"{line} · {limits.hourly} an hour ({min(used, limits.hourly)} used)"
 
-    def release(self, terms: Terms, job_id: str) -> None:
-        """Gives back what `reserve` counted, for a job that could not be queued."""
-        if terms.guild_id:
-            self._quotas.give_back_hourly(terms.guild_id, terms.asker.member_id, job_id)
+    def release(self, terms: Terms, job_ids: Sequence[str]) -> None:
+        """Gives back what `reserve` counted, for jobs that could not be queued."""
+        if terms.guild_id and job_ids:
+            self._quotas.give_back_hourly(terms.guild_id, terms.asker.member_id, job_ids)

@@ -305,6 +305,20 @@ def test_twenty_prompts_from_five_members_are_each_answered_once(
     assert all(interaction.response_type == 4 and not interaction.ephemeral for interaction in interactions)
 
 
+def test_every_job_of_a_permutation_prompt_with_repeats_is_answered_once(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
+):
+    start_bot()
+    prompt = "a {red, blue} kite --r 2 --steps 1"
+    interaction = discord.slash("imagine", {"prompt": prompt}, user_id=member, channel_id=channel)
+    messages = _wait_quiet(discord, channel, 4)  # each waiting message gave way to its result
+    assert sorted(message["content"] for message in messages) == sorted(
+        f"**a {colour} kite --r 2 --steps 1** - <@{member}>" for colour in ("red", "red", "blue", "blue")
+    )
+    assert len(interaction.message_ids) == 4
+    assert set(interaction.message_ids) <= set(discord.call(lambda emulator: emulator.deleted))
+
+
 def test_a_prompt_with_everyone_and_role_mentions_pings_only_the_requester(
     discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
 ):

@@ -16,6 +16,7 @@ from emulator import BackgroundEmulator, Upload
 from emulator.commands import SUB_COMMAND, SUB_COMMAND_GROUP
 from jobs import keys
 from jobs.specs import JOB_SPEC, JobSpec
+from models.catalog import load_catalog
 from playground import stack
 from tests.bot.conftest import BotStarter
 from tests.helpers import catalog_defaulting_to
@@ -274,6 +275,50 @@ def test_the_hourly_limit_says_when_it_frees_and_exempt_roles_skip_it(
     assert "no hourly limit for your role" in ask(discord, "info", user=patron)["content"]
 
 
+def test_repeats_and_permutations_queue_every_job_with_its_own_message_or_none(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, redis: Redis
+):
+    start_bot()
+    ask(discord, "admin limits set", {"waiting": 10, "hourly": 6}, user=owner)
+    interaction = discord.slash("imagine", {"prompt": "a {red, blue} fox --seed 7 --r 2"}, user_id=member)
+    messages = discord.wait_for(
+        lambda emulator: (
+            [emulator.message(i) for i in interaction.message_ids]
+            if len(interaction.message_ids) == 4
+            else None
+        ),
+        timeout=ANSWER_TIMEOUT,
+    )
+    assert all(queued(message) for message in messages)
+    assert [message["content"].split(" - ")[0] for message in messages] == [
+        "**a red fox --seed 7 --r 2**",
+        "**a red fox --seed 7 --r 2**",
+        "**a blue fox --seed 7 --r 2**",
+        "**a blue fox --seed 7 --r 2**",
+    ]
+    specs = member_specs(redis, member)  # one interaction: in no particular order
+    assert sorted((spec.generation.prompt[0].text, spec.generation.seed) for spec in specs) == [
+        ("a blue fox", 7),
+        ("a blue fox", 11),
+        ("a red fox", 7),
+        ("a red fox", 11),
+    ]
+    book = DeliveryBook(redis, 3600)
+    assert {book.get(spec.job_id).message_id for spec in specs} == {int(m["id"]) for m in messages}
+
+    refused = imagine(discord, "an owl --r 3", user=member)
+    assert "That prompt makes 3 jobs, which would pass this server's hourly limit of 6" in refused["content"]
+    assert "There's room for all of them <t:" in refused["content"]
+    assert "6 an hour (4 used)" in ask(discord, "info", user=member)["content"]  # none of the 3 counted
+    ask(discord, "admin limits set", {"waiting": 5}, user=owner)
+    refused = imagine(discord, "an owl --r 2", user=member)
+    assert "That prompt makes 2 jobs, and you have room for 1 more waiting to start" in refused["content"]
+    assert "this server's limit is 5" in refused["content"]
+    refused = imagine(discord, "an {owl, emu, auk} --r 14", user=member)
+    assert "That prompt makes 42 jobs; the most one prompt may make is 40" in refused["content"]
+    assert len(member_specs(redis, member)) == 4
+
+
 def test_jobs_beyond_the_running_limit_are_held_back(
     discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, redis: Redis
 ):
@@ -313,7 +358,7 @@ def test_a_model_not_offered_is_refused(
         "that was already the setting"
         in ask(discord, "admin models offer", {"model": "tiny-b"}, user=owner)["content"]
     )
-    for model in ("tiny", "shapes", "tiny-flux", "tiny-sd3"):
+    for model in load_catalog(catalog).names[:-1]:  # every one but tiny-b
         ask(discord, "admin models withdraw", {"model": model}, user=owner)
     refused = imagine(discord, "a wren --model tiny", user=member)
     assert "isn't offered on this server. Use one of: `tiny-b`" in refused["content"]

@@ -77,8 +77,19 @@ def test_generate_draws_a_grid_with_the_tiny_flux_model(env, tmp_path):
         (("generate", "a fox --model nope"), "Available"),
         (("upscale", "0" * 32, "1"), "unknown or has expired"),
         (("generate", "a fox --model tiny-flux --sampler euler"), "isn't one `tiny-flux` can run"),
+        (("generate", "a {fox, owl --ar 3:2"), "never closed"),
+        (("generate", "a {fox, owl} --ar {1:1, 30:1}"), "In `a fox --ar 30:1`, one of its combinations"),
+        (("generate", "a fox --draft"), "has no draft model"),
     ],
-    ids=["bad-prompt", "unknown-model", "unknown-job", "sampler-of-another-family"],
+    ids=[
+        "bad-prompt",
+        "unknown-model",
+        "unknown-job",
+        "sampler-of-another-family",
+        "unclosed-brace",
+        "bad-combination",
+        "no-draft-model",
+    ],
 )
 def test_bad_input_is_explained_and_nothing_is_queued(env, tmp_path, redis, args, message):
     result = _imagine(*args, env=env, cwd=tmp_path)

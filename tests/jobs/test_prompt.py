@@ -54,6 +54,13 @@ VALID = [
     pytest.param("fox --quality 2.0", _expected("fox", quality=2.0), id="quality-2.0"),
     pytest.param("fox --tile", _expected("fox", tile=True), id="tile"),
     pytest.param("fox --sampler DPM++2M_Karras", _expected("fox", sampler="dpm++2m_karras"), id="sampler"),
+    pytest.param(f"fox --stop {limits.STOP_MIN}", _expected("fox", stop=limits.STOP_MIN), id="stop-min"),
+    pytest.param(f"fox --stop {limits.STOP_MAX}", _expected("fox", stop=limits.STOP_MAX), id="stop-max"),
+    pytest.param("fox --repeat 1", _expected("fox", repeat=1), id="repeat-min"),
+    pytest.param(
+        f"fox --r {limits.REPEAT_MAX}", _expected("fox", repeat=limits.REPEAT_MAX), id="repeat-alias-max"
+    ),
+    pytest.param("fox --draft", _expected("fox", draft=True), id="draft"),
     pytest.param("fox --no text", _expected("fox", negative="text"), id="no-one-word"),
     pytest.param(
         "fox --no blurry hands, text --seed 3",
@@ -120,6 +127,8 @@ SEED_RANGE = ["0", str(limits.SEED_MAX)]
 STEPS_RANGE = [str(limits.STEPS_MIN), str(limits.STEPS_MAX)]
 GUIDANCE_RANGE = [f"{limits.GUIDANCE_MIN:g}", f"{limits.GUIDANCE_MAX:g}"]
 CHAOS_RANGE = ["0", str(limits.CHAOS_MAX)]
+STOP_RANGE = [str(limits.STOP_MIN), str(limits.STOP_MAX)]
+REPEAT_RANGE = ["1", str(limits.REPEAT_MAX)]
 ASPECT_RANGE = [f"1:{limits.ASPECT_MAX_RATIO:g}", f"{limits.ASPECT_MAX_RATIO:g}:1"]
 WEIGHT_RANGE = [f"-{limits.WEIGHT_MAX:g}", f"{limits.WEIGHT_MAX:g}"]
 
@@ -203,6 +212,26 @@ INVALID = [
     pytest.param("fox --q high", "--q", ["high", "0.5", "1", "2"], id="quality-word"),
     # --sampler
     pytest.param("fox --sampler foo", "--sampler", ["foo", *limits.SAMPLERS], id="sampler-unknown"),
+    # --stop
+    pytest.param(
+        f"fox --stop {limits.STOP_MIN - 1}",
+        "--stop",
+        [str(limits.STOP_MIN - 1), *STOP_RANGE],
+        id="stop-below",
+    ),
+    pytest.param("fox --stop 101", "--stop", ["101", *STOP_RANGE], id="stop-above"),
+    pytest.param("fox --stop 50%", "--stop", ["50%", "whole number", *STOP_RANGE], id="stop-percent-sign"),
+    # --repeat / --r
+    pytest.param("fox --repeat 0", "--repeat", ["0", *REPEAT_RANGE], id="repeat-below"),
+    pytest.param(
+        f"fox --r {limits.REPEAT_MAX + 1}",
+        "--r",
+        [str(limits.REPEAT_MAX + 1), *REPEAT_RANGE],
+        id="repeat-above",
+    ),
+    pytest.param("fox --r --seed 1", "--r", ["`--r`", "needs a value", "`--r 4`"], id="repeat-missing"),
+    # --draft
+    pytest.param("fox --draft 2", "--draft", ["--draft 2", "at the end"], id="draft-takes-no-value"),
     # --no
     pytest.param("fox --no", "--no", ["needs a value"], id="no-at-end"),
     pytest.param("fox --no --seed 1", "--no", ["needs a value"], id="no-before-flag"),

@@ -73,7 +73,9 @@ def write(folder: Path, text: str) -> Path:
 
 def test_the_embedded_catalog_serves_the_shapes_model_and_the_tiny_one():
     catalog = load_catalog()
-    assert catalog.names == ("shapes", "tiny", "tiny-flux", "tiny-sd3")
+    assert catalog.names == (
+        "shapes", "tiny", "tiny-flux", "tiny-sd3", "tiny-flux2-klein", "tiny-z-image", "tiny-qwen-image"
+    )
     entry = catalog.get(None)
     assert entry.source == BuiltinSource(name="shapes")
     assert entry.family is Family.SD15
@@ -248,7 +250,8 @@ def test_every_error_is_reported_at_once(tmp_path):
         load_catalog(write(tmp_path, text.replace('family = "sd15"\n', "")))
     assert str(caught.value) == (
         f"{tmp_path / 'catalog.toml'}: models[0].family (model `a`): Input should be 'sd15', 'sd2', 'sdxl', "
-        "'sd-turbo', 'sdxl-turbo', 'flux' or 'sd3'; models[0].source.revision (model `a`): Field required"
+        "'sd-turbo', 'sdxl-turbo', 'flux', 'sd3', 'flux2-klein', 'z-image' or 'qwen-image'; "
+        "models[0].source.revision (model `a`): Field required"
     )
 
 
