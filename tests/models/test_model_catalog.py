@@ -74,7 +74,13 @@ def write(folder: Path, text: str) -> Path:
 def test_the_embedded_catalog_serves_the_shapes_model_and_the_tiny_one():
     catalog = load_catalog()
     assert catalog.names == (
-        "shapes", "tiny", "tiny-flux", "tiny-sd3", "tiny-flux2-klein", "tiny-z-image", "tiny-qwen-image"
+        "shapes",
+        "tiny",
+        "tiny-flux",
+        "tiny-sd3",
+        "tiny-flux2-klein",
+        "tiny-z-image",
+        "tiny-qwen-image",
     )
     entry = catalog.get(None)
     assert entry.source == BuiltinSource(name="shapes")
