@@ -4,7 +4,7 @@ import logging
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,15 +52,18 @@ def redis_url_for(settings: BrokerSettings) -> Iterator[str]:
 
 
 @contextmanager
-def worker_for(url: str, model: str) -> Iterator[None]:
-    """Makes sure a worker serves `model`, starting one on this machine for as long as needed."""
+def worker_for(url: str, models: Sequence[str]) -> Iterator[None]:
+    """Makes sure workers serve `models`, starting one on this machine for those none serves, for
+    as long as needed (one process however many models: torch and diffusers load once)."""
     redis = Redis.from_url(url)
-    if _served(redis, model):
+    missing = [model for model in dict.fromkeys(models) if not _served(redis, model)]
+    if not missing:
         yield
         return
-    env = {**os.environ, "IMAGINE_REDIS_URL": url, "IMAGINE_MODELS": model}
+    names = ",".join(missing)
+    env = {**os.environ, "IMAGINE_REDIS_URL": url, "IMAGINE_MODELS": names}
     # The worker would say the same, but only after the prompt was queued and a child started.
-    startup.settings(WorkerSettings, models=model)
+    startup.settings(WorkerSettings, models=names)
     script = startup.console_script("imagine-worker")
     if not script.is_file():
         raise BackendError(
@@ -68,8 +71,8 @@ def worker_for(url: str, model: str) -> Iterator[None]:
         )
     process = subprocess.Popen([script, "--log-level", "WARNING"], env=env, stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while not _served(redis, model):
+        deadline = time.monotonic() + WORKER_START_TIMEOUT * len(missing)
+        while not all(_served(redis, model) for model in missing):
             if process.poll() is not None:
                 raise BackendError(f"the local worker exited with status {process.returncode}")
             if time.monotonic() > deadline:

@@ -56,8 +56,7 @@ def _command(args: argparse.Namespace) -> int:
             if not specs:
                 source = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings)).spec(args.job)
                 specs = [_follow_up(args, source, catalog, user)]
-            for model in dict.fromkeys(spec.generation.model for spec in specs):
-                stack.enter_context(worker_for(url, model))
+            stack.enter_context(worker_for(url, [spec.generation.model for spec in specs]))
             return _run(redis, settings, specs, args.output)
     except (PromptError, UnknownModelError, ResolveError, UnknownJobError) as error:
         print(f"imagine: {error}", file=sys.stderr)

@@ -10,6 +10,7 @@ import pytest
 from broker.local_redis import free_port, reachable
 from broker.settings import BrokerSettings
 from cli.embedded import redis_url_for
+from playground.stack import start_worker
 from tests.helpers import grid_readings, image, matching
 
 
@@ -36,38 +37,51 @@ def env(redis, redis_server, model_cache) -> dict[str, str]:
     }
 
 
-def test_generate_draws_the_prompt_then_follow_ups(env, tmp_path):
-    """The README's example, on the default (shapes) model: the grid shows what was asked for."""
-    prompt = "a red circle on a blue background --seed 3"
-    made = _imagine("generate", prompt, "-o", "circle.png", env=env, cwd=tmp_path)
-    assert made.returncode == 0, made.stderr
-    grid = image((tmp_path / "circle.png").read_bytes())
-    assert grid.format == "PNG"
-    readings = grid_readings((tmp_path / "circle.png").read_bytes())
-    assert matching(readings, colour="red", shape="circle", background="blue") >= 3, readings
-    words = made.stdout.split()
-    job = words[words.index("job") + 1]
-    assert "seeds 3, 4, 5, 6" in made.stdout
+def test_generate_draws_the_prompt_then_follow_ups(env, tmp_path, model_cache):
+    """The README's example, on the default (shapes) model: the grid shows what was asked for.
+    The commands find a worker serving the model and start none of their own (the flow families'
+    test below runs the one `generate` starts)."""
+    worker = start_worker(env["IMAGINE_REDIS_URL"], model_cache, tmp_path / "worker.log")
+    try:
+        prompt = "a red circle on a blue background --seed 3"
+        made = _imagine("generate", prompt, "-o", "circle.png", env=env, cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        grid = image((tmp_path / "circle.png").read_bytes())
+        assert grid.format == "PNG"
+        readings = grid_readings((tmp_path / "circle.png").read_bytes())
+        assert matching(readings, colour="red", shape="circle", background="blue") >= 3, readings
+        words = made.stdout.split()
+        assert "seeds 3, 4, 5, 6" in made.stdout
+        _follow_ups(words[words.index("job") + 1], grid.size, env, tmp_path)
+    finally:
+        worker.stop()
 
+
+def _follow_ups(job: str, size: tuple[int, int], env: dict[str, str], tmp_path: Path) -> None:
     upscaled = _imagine("upscale", job, "2", "-o", "up.png", env=env, cwd=tmp_path)
     assert upscaled.returncode == 0, upscaled.stderr
-    assert image((tmp_path / "up.png").read_bytes()).size == (grid.width, grid.height)
+    assert image((tmp_path / "up.png").read_bytes()).size == size
 
     varied = _imagine("vary", job, "3", "--strong", "-o", "vary.png", env=env, cwd=tmp_path)
     assert varied.returncode == 0, varied.stderr
-    assert image((tmp_path / "vary.png").read_bytes()).size == grid.size
+    assert image((tmp_path / "vary.png").read_bytes()).size == size
 
     rerolled = _imagine("reroll", job, "-o", "again.png", env=env, cwd=tmp_path)
     assert rerolled.returncode == 0, rerolled.stderr
     assert (tmp_path / "again.png").read_bytes() != (tmp_path / "circle.png").read_bytes()
 
 
-def test_generate_draws_a_grid_with_the_tiny_flux_model(env, tmp_path):
-    made = _imagine(
-        "generate", "a lighthouse --model tiny-flux --ar 3:2", "-o", "flux.png", env=env, cwd=tmp_path
-    )
+FLOW_MODELS = ("tiny-flux", "tiny-sd3", "tiny-flux2-klein", "tiny-z-image", "tiny-qwen-image")
+
+
+def test_generate_draws_a_grid_with_each_flow_familys_tiny_model(env, tmp_path):
+    """One prompt, one job per model (`{…}`), and one local worker started to serve them all."""
+    models = ", ".join(FLOW_MODELS)
+    prompt = f"a lighthouse --model {{{models}}} --ar 3:2"
+    made = _imagine("generate", prompt, "-o", "flow.png", env=env, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-    assert image((tmp_path / "flux.png").read_bytes()).size == (2 * 72, 2 * 48)
+    for number, model in enumerate(FLOW_MODELS, start=1):
+        assert image((tmp_path / f"flow-{number}.png").read_bytes()).size == (2 * 72, 2 * 48), model
 
 
 @pytest.mark.parametrize(

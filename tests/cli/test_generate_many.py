@@ -27,7 +27,7 @@ def test_generate_writes_a_numbered_grid_per_combination_and_repeat(
     capsys: pytest.CaptureFixture[str],
 ):
     monkeypatch.setenv("IMAGINE_REDIS_URL", redis_server.url)
-    monkeypatch.setattr(cli.main, "worker_for", lambda url, model: contextlib.nullcontext())
+    monkeypatch.setattr(cli.main, "worker_for", lambda url, models: contextlib.nullcontext())
     output = tmp_path / "kite.png"
     prompt = "a {red, blue} kite --model tiny --steps 1 --seed 3 --r 2"
     status: list[int] = []
