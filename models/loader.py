@@ -18,6 +18,7 @@ from models.catalog import BuiltinSource, CatalogEntry, FolderSource, HubSource,
 from models.families import FamilyDefaults
 from models.pipelines import PIPELINES, PipelineFamily
 from models.safety import ComponentSource, own_checker_source
+from models.settings import Offload
 
 _DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
 
@@ -73,9 +74,15 @@ def pick_dtype(
 
 
 def load_model(
-    entry: CatalogEntry, *, cache_dir: Path, device: torch.device | None = None, dtype: str = "auto"
+    entry: CatalogEntry,
+    *,
+    cache_dir: Path,
+    device: torch.device | None = None,
+    dtype: str = "auto",
+    offload: Offload = "none",
 ) -> LoadedModel:
-    """Load `entry`'s weights onto `device` (default: `pick_device()`).
+    """Load `entry`'s weights onto `device` (default: `pick_device()`), or with `offload` into main
+    memory, from where diffusers' hooks move each part onto the GPU `device` while it runs.
 
     `cache_dir` holds the builtin models, built there on first use; hub weights use the standard
     Hugging Face cache, so `HF_HUB_OFFLINE=1` with a filled cache needs no network.
@@ -84,7 +91,9 @@ def load_model(
     family = PIPELINES[defaults.pipeline]
     device = pick_device() if device is None else device
     torch_dtype = pick_dtype(device, dtype, half=family.half_precision)
-    text2img = _load_text2img(entry, family, torch_dtype, cache_dir).to(device)
+    text2img = _load_text2img(entry, family, torch_dtype, cache_dir)
+    if offload == "none":
+        text2img.to(device)
     # diffusers picks SDPA by default when torch has it; setting it makes that a guarantee.
     for module in family.attention_modules(text2img):
         module.set_attn_processor(AttnProcessor2_0())
@@ -92,6 +101,11 @@ def load_model(
     inpaint = _derived(family.inpaint, text2img, torch_dtype)
     for pipeline in (text2img, img2img, inpaint):
         pipeline.set_progress_bar_config(disable=True)
+    # The hooks sit on the modules, which the three pipelines share: one call offloads them all.
+    if offload == "model":
+        text2img.enable_model_cpu_offload(device=device)
+    elif offload == "sequential":
+        text2img.enable_sequential_cpu_offload(device=device)
     safety_checker = own_checker_source(entry, cache_dir) if family.ships_safety_checker else None
     return LoadedModel(
         entry, defaults, family, text2img, img2img, inpaint, device, torch_dtype, safety_checker

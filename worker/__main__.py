@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     from worker.boot import load_engines, prepare
     from worker.metrics import worker_metrics
 
-    engines = load_engines(settings)
+    with startup.reported():
+        engines = load_engines(settings)
     redis = Redis.from_url(settings.redis_url)
     # Redis answered before the models loaded; an outage since (a restart) is waited out, not a
     # reason to throw the loaded models away.

@@ -7,6 +7,7 @@ from redis import Redis
 from broker.artifacts import ArtifactStore
 from broker.events import EventLog
 from broker.settings import BrokerSettings
+from broker.startup import StartupError
 from jobs import keys
 from models.catalog import load_catalog
 from models.loader import load_model, pick_device
@@ -28,12 +29,19 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
     names = settings.models or [catalog.default]
     safety = SafetyChecks(catalog.safety_classifier)  # one classifier for all models that need it
     engines = {}
+    device = pick_device(settings.device)
+    if settings.offload != "none" and device.type != "cuda":
+        raise StartupError(
+            f"IMAGINE_OFFLOAD={settings.offload} is not allowed on a worker without a GPU "
+            f"(it runs on the {device.type}): leave it unset, or none"
+        )
     for name in names:
         model = load_model(
             catalog.get(name),
             cache_dir=settings.model_cache,
-            device=pick_device(settings.device),
+            device=device,
             dtype=settings.dtype,
+            offload=settings.offload,
         )
         log.info(
             "loaded model %s on %s as %s; NSFW checks: %s",

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from broker.settings import BrokerSettings, CommaList, MetricsSettings
-from models.settings import CatalogSettings
+from models.settings import CatalogSettings, Offload
 from worker.speedups import Speedup
 
 
@@ -34,13 +34,18 @@ class WorkerSettings(BrokerSettings, CatalogSettings, MetricsSettings):
     device: str | None = Field(default=None, description="cuda, cuda:1, cpu; the first GPU if unset")
     dtype: Literal["auto", "fp16", "bf16", "fp32"] = Field(
         default="auto",
-        description="weights' precision; auto: fp16 on a GPU, fp32 on the CPU",
+        description="weights' precision; auto: fp16 on a GPU (bf16 for the flow families), fp32 on the CPU",
     )
     heartbeat_ttl: int = Field(
         default=30, ge=2, description="seconds before a silent worker's job is retried"
     )
     maintenance_interval: int = Field(default=30, ge=1, description="seconds between registry clean-ups")
     vae_tile_pixels: int = Field(default=1024 * 1024, gt=0, description="decode larger images in tiles")
+    offload: Offload = Field(
+        default="none",
+        description="for a model bigger than the GPU: model (each component on the GPU only while it"
+        " runs), sequential (layer by layer: least memory, slowest); none keeps it all on the GPU",
+    )
     previews: int = Field(default=8, ge=0, description="progress events with a preview per job")
     batch_jobs: int = Field(
         default=1,
