@@ -4,7 +4,7 @@ call when they share its settings), or img2img."""
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -78,12 +78,17 @@ class Engine:
         first = jobs[0][0]
         if any(shared_call_key(generation) != shared_call_key(first) for generation, _ in jobs):
             raise ValueError("only generations with the same shared_call_key can be rendered together")
-        return self._run(
+        steps = max(first.steps, self.model.pipeline.min_steps)
+        renders = self._run(
             self.model.text2img,
             [_Part(generation, limits.GRID_IMAGES, on_step) for generation, on_step in jobs],
-            {"width": first.width, "height": first.height, "num_inference_steps": first.steps},
+            {"width": first.width, "height": first.height, "num_inference_steps": steps},
             size=(first.width, first.height),
         )
+        if steps == first.steps:
+            return renders
+        note = f"`--steps {first.steps}` ran as {steps}: `{first.model}` needs at least {steps} steps"
+        return [replace(render, warnings=(*render.warnings, note)) for render in renders]
 
     def refine(
         self, generation: Generation, init: Image.Image, strength: float, count: int, on_step: StepCallback

@@ -108,6 +108,8 @@ class PipelineFamily(ABC):
     """Whether its checkpoints may carry a safety checker of their own (`models.safety`)."""
     negative_prompts: ClassVar[bool] = True
     """Whether it takes a negative prompt (`--no`)."""
+    min_steps: ClassVar[int] = 1
+    """The fewest steps its schedule is defined for."""
     half_precision: ClassVar[torch.dtype] = torch.float16
     """The dtype its weights run in on a GPU when the worker's `IMAGINE_DTYPE` is `auto`."""
 
