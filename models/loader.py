@@ -11,6 +11,7 @@ from typing import Any, assert_never
 
 import torch
 from diffusers import DiffusionPipeline, ModelMixin
+from diffusers.loaders.single_file_utils import SingleFileComponentError
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from models.builtins import builtin_folder
@@ -128,11 +129,27 @@ def _load_text2img(
             folder = builtin_folder(name, cache_dir)
             return cls.from_pretrained(str(folder), local_files_only=True, dtype=torch_dtype, **extra)
         case SingleFileSource(path=path, config=config):
+            where: dict[str, Any] = {}
             if isinstance(config, HubSource):
-                extra |= {"config": config.repo, "revision": config.revision}
+                where = {"config": config.repo, "revision": config.revision}
             elif isinstance(config, FolderSource):
-                extra |= {"config": str(config.path), "local_files_only": True}
-            return cls.from_single_file(str(path), dtype=torch_dtype, **extra)
+                where = {"config": str(config.path), "local_files_only": True}
+            try:
+                return cls.from_single_file(str(path), dtype=torch_dtype, **where, **extra)
+            except SingleFileComponentError:
+                if family.denoiser_file is None:
+                    raise
+            # The community's FLUX files hold the transformer alone: the rest comes from `config`.
+            if config is None:
+                raise ValueError(
+                    f"{path} holds only the model's transformer: give its source a `config` (the "
+                    "diffusers repository or folder) to take the text encoders and the VAE from"
+                ) from None
+            denoiser = family.denoiser_file.from_single_file(
+                str(path), subfolder="transformer", dtype=torch_dtype, **where
+            )
+            where["pretrained_model_name_or_path"] = where.pop("config")
+            return cls.from_pretrained(transformer=denoiser, dtype=torch_dtype, **where, **extra)
         case unknown:
             assert_never(unknown)
 

@@ -104,6 +104,9 @@ class PipelineFamily(ABC):
     """Likewise: repaints where a mask is white and keeps the rest."""
     vae: ClassVar[type[ModelMixin]] = AutoencoderKL
     """The class of its VAE, for a catalog entry's `vae` override."""
+    denoiser_file: ClassVar[type[ModelMixin] | None] = None
+    """The denoiser's class where the community ships the denoiser alone in a single file in the
+    original layout (FLUX's transformer): such a file loads into it, the rest from its config."""
     ships_safety_checker: ClassVar[bool] = False
     """Whether its checkpoints may carry a safety checker of their own (`models.safety`)."""
     negative_prompts: ClassVar[bool] = True

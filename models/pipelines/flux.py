@@ -5,7 +5,13 @@ Its latents are packed into 2×2 patches while denoising."""
 from typing import Any
 
 import torch
-from diffusers import DiffusionPipeline, FluxImg2ImgPipeline, FluxInpaintPipeline, FluxPipeline
+from diffusers import (
+    DiffusionPipeline,
+    FluxImg2ImgPipeline,
+    FluxInpaintPipeline,
+    FluxPipeline,
+    FluxTransformer2DModel,
+)
 
 from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
 
@@ -17,6 +23,7 @@ class Flux(PipelineFamily):
     text2img = FluxPipeline
     img2img = FluxImg2ImgPipeline
     inpaint = FluxInpaintPipeline
+    denoiser_file = FluxTransformer2DModel
     negative_prompts = False
     half_precision = torch.bfloat16  # FLUX's activations overflow fp16 (black or NaN images)
 
