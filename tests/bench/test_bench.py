@@ -21,9 +21,9 @@ def test_tiny_preset_ablation_and_queue_overhead_report_every_figure():
             "bench",
             *("--preset", "tiny", "--warmup", "1", "--runs", "2"),
             "--ablate",
-            # Each variant past the first compiled one compiles anew (another batch size): the
-            # first five are every kind of row, at a third of the time all seven take.
-            *("--rows", "1,2,3,4,5"),
+            # The compiled variants take a minute or more each on a CPU, and what compiling does
+            # is tested in tests/worker/test_acceleration.py: the eager rows cover the report.
+            *("--rows", "1,2,3,4"),
             *_QUEUE,
         ],
         capture_output=True,
@@ -51,7 +51,6 @@ def test_tiny_preset_ablation_and_queue_overhead_report_every_figure():
         "fp32, SDPA",
         "fp32, SDPA + channels_last",
         "fp32, SDPA + channels_last + fused_qkv",
-        "fp32, SDPA + channels_last + fused_qkv + compile",
     ]
     assert rows[0]["pixel_difference_max"] == 0 and rows[0]["speedup_over_previous"] is None
     for row in rows:
