@@ -96,7 +96,7 @@ def test_imagine_then_upscale_vary_and_info_in_a_browser(page) -> None:
     assert image.evaluate("img => img.naturalWidth") > 0
     shown = page.request.get(image.evaluate("img => img.src")).body()  # the picture the page shows
     assert matching(grid_readings(shown), colour="red", shape="circle", background="blue") >= 3
-    assert page.locator(".message").count() == 1  # the waiting message made way for the grid
+    expect(page.locator(".message")).to_have_count(1)  # the waiting message makes way for the grid
     _screenshot(page, "playground-grid.png")
 
     grid.get_by_role("button", name="U2").click()
