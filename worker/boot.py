@@ -29,20 +29,26 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
     names = settings.models or [catalog.default]
     safety = SafetyChecks(catalog.safety_classifier)  # one classifier for all models that need it
     engines = {}
-    device = pick_device(settings.device)
+    try:
+        device = pick_device(settings.device)
+    except ValueError as error:
+        raise StartupError(f"IMAGINE_DEVICE={settings.device} is not allowed: {error}") from None
     if settings.offload != "none" and device.type != "cuda":
         raise StartupError(
             f"IMAGINE_OFFLOAD={settings.offload} is not allowed on a worker without a GPU "
             f"(it runs on the {device.type}): leave it unset, or none"
         )
     for name in names:
-        model = load_model(
-            catalog.get(name),
-            cache_dir=settings.model_cache,
-            device=device,
-            dtype=settings.dtype,
-            offload=settings.offload,
-        )
+        try:
+            model = load_model(
+                catalog.get(name),
+                cache_dir=settings.model_cache,
+                device=device,
+                dtype=settings.dtype,
+                offload=settings.offload,
+            )
+        except ValueError as error:  # a dtype the device cannot run, a source missing its config
+            raise StartupError(f"model `{name}` cannot be loaded: {error}") from None
         log.info(
             "loaded model %s on %s as %s; NSFW checks: %s",
             name,

@@ -170,3 +170,21 @@ class PipelineFamily(ABC):
             if negative.pooled is not None:
                 kwargs["negative_pooled_prompt_embeds"] = negative.pooled
         return kwargs
+
+
+class TransformerFamily(PipelineFamily):
+    """The rectified-flow transformer families (FLUX.1, SD3, FLUX.2 klein, Z-Image, Qwen-Image):
+    bf16 on a GPU (their activations, and their T5 or Qwen encoders', overflow fp16), the
+    transformer run at every step with its own attention processors (they apply its RoPE), and
+    img2img told the output size (else the pipeline's default size, whatever the image)."""
+
+    half_precision = torch.bfloat16
+
+    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
+        return pipe.transformer
+
+    def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
+        return [pipe.vae]
+
+    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
+        return {"width": width, "height": height}

@@ -2,8 +2,6 @@
 plus CLIP's pooled embedding, guided by a distilled guidance embedding rather than a negative pass.
 Its latents are packed into 2×2 patches while denoising."""
 
-from typing import Any
-
 import torch
 from diffusers import (
     DiffusionPipeline,
@@ -13,28 +11,18 @@ from diffusers import (
     FluxTransformer2DModel,
 )
 
-from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
+from models.pipelines.base import Encoded, PromptWindow, TransformerFamily
 
 _LONGEST_T5_PROMPT = 512
 """Tokens FluxPipeline lets T5 read at most (FLUX.1-dev was trained with 512; schnell with 256)."""
 
 
-class Flux(PipelineFamily):
+class Flux(TransformerFamily):
     text2img = FluxPipeline
     img2img = FluxImg2ImgPipeline
     inpaint = FluxInpaintPipeline
     denoiser_file = FluxTransformer2DModel
     negative_prompts = False
-    half_precision = torch.bfloat16  # FLUX's activations overflow fp16 (black or NaN images)
-
-    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
-        return pipe.transformer
-
-    def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
-        return [pipe.vae]  # the transformer keeps its own (SDPA) processors: they apply its RoPE
-
-    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
-        return {"width": width, "height": height}  # else FLUX's 1024² default, whatever the image
 
     def classifier_free(self, guidance: float) -> bool:
         return False  # `guidance` is the distilled embedding's scale: one pass per step

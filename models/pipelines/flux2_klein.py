@@ -10,31 +10,24 @@ import torch
 from diffusers import AutoencoderKLFlux2, DiffusionPipeline, Flux2KleinInpaintPipeline, Flux2KleinPipeline
 from PIL import Image
 
-from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
+from models.pipelines.base import Encoded, PromptWindow, TransformerFamily
 from models.pipelines.chat import chat_window
 
 _LONGEST_PROMPT = 512
 """Tokens Flux2KleinPipeline lets Qwen3 read (chat template included, padded to this)."""
 
 
-class Flux2Klein(PipelineFamily):
+class Flux2Klein(TransformerFamily):
     text2img = Flux2KleinPipeline
     img2img = Flux2KleinInpaintPipeline
     inpaint = Flux2KleinInpaintPipeline
     vae = AutoencoderKLFlux2
-    half_precision = torch.bfloat16  # what Black Forest Labs runs it in
-
-    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
-        return pipe.transformer
-
-    def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
-        return [pipe.vae]  # the transformer keeps its own (SDPA) processors: they apply its RoPE
 
     def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
         return chat_window(pipe.tokenizer, _LONGEST_PROMPT, enable_thinking=False)
 
     def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
-        return {"width": width, "height": height, "mask_image": Image.new("L", (width, height), 255)}
+        return {**super().img2img_kwargs(width, height), "mask_image": Image.new("L", (width, height), 255)}
 
     def encode(
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool

@@ -13,22 +13,18 @@ from diffusers import (
     QwenImagePipeline,
 )
 
-from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
+from models.pipelines.base import Encoded, PromptWindow, TransformerFamily
 
 _LONGEST_PROMPT = 1024
 """Tokens of the prompt QwenImagePipeline reads after its template (its most)."""
 
 
-class QwenImage(PipelineFamily):
+class QwenImage(TransformerFamily):
     text2img = QwenImagePipeline
     img2img = QwenImageImg2ImgPipeline
     inpaint = QwenImageInpaintPipeline
     vae = AutoencoderKLQwenImage
     min_steps = 2  # its schedule is stretched to end at σ = 0.02, which one step cannot do
-    half_precision = torch.bfloat16  # what Qwen runs it in; fp16 overflows in its transformer
-
-    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
-        return pipe.transformer
 
     def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
         return []  # the transformer's processors apply its RoPE; the VAE's attention is its own
@@ -36,9 +32,6 @@ class QwenImage(PipelineFamily):
     def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
         # The template is dropped before the window is counted: all of it is the prompt's.
         return PromptWindow(pipe.tokenizer, _LONGEST_PROMPT, 0)
-
-    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
-        return {"width": width, "height": height}
 
     def guidance_kwargs(self, guidance: float) -> dict[str, Any]:
         # `true_cfg_scale` is the classifier-free scale; `guidance_scale` would be a distilled

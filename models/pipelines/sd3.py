@@ -1,9 +1,6 @@
 """Stable Diffusion 3 and 3.5: a rectified-flow transformer (MMDiT) on two CLIP encoders' and T5's
 token embeddings side by side plus both CLIPs' pooled embeddings, with classifier-free guidance."""
 
-from typing import Any
-
-import torch
 from diffusers import (
     DiffusionPipeline,
     StableDiffusion3Img2ImgPipeline,
@@ -11,32 +8,22 @@ from diffusers import (
     StableDiffusion3Pipeline,
 )
 
-from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
+from models.pipelines.base import Encoded, PromptWindow, TransformerFamily
 
 _LONGEST_T5_PROMPT = 256
 """Tokens T5 reads in SD3's pipelines by default (what the models were trained with)."""
 
 
-class StableDiffusion3(PipelineFamily):
+class StableDiffusion3(TransformerFamily):
     text2img = StableDiffusion3Pipeline
     img2img = StableDiffusion3Img2ImgPipeline
     inpaint = StableDiffusion3InpaintPipeline
-    half_precision = torch.bfloat16  # what Stability runs SD3.5 in; its T5 overflows fp16
-
-    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
-        return pipe.transformer
-
-    def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
-        return [pipe.vae]  # the transformer keeps its joint-attention (SDPA) processors
 
     def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
         # T5 reads the whole prompt; without it (SD3 runs without its third encoder) CLIP does.
         if pipe.text_encoder_3 is None:
             return super().prompt_window(pipe)
         return PromptWindow.of(pipe.tokenizer_3, _LONGEST_T5_PROMPT)
-
-    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
-        return {"width": width, "height": height}  # else the model's default size
 
     def encode(
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool

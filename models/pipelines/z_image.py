@@ -7,30 +7,20 @@ from typing import Any
 import torch
 from diffusers import DiffusionPipeline, ZImageImg2ImgPipeline, ZImageInpaintPipeline, ZImagePipeline
 
-from models.pipelines.base import Encoded, PipelineFamily, PromptWindow
+from models.pipelines.base import Encoded, PromptWindow, TransformerFamily
 from models.pipelines.chat import chat_window
 
 _LONGEST_PROMPT = 512
 """Tokens ZImagePipeline lets Qwen3 read (chat template included)."""
 
 
-class ZImage(PipelineFamily):
+class ZImage(TransformerFamily):
     text2img = ZImagePipeline
     img2img = ZImageImg2ImgPipeline
     inpaint = ZImageInpaintPipeline
-    half_precision = torch.bfloat16  # what Tongyi runs it in; Qwen3's activations overflow fp16
-
-    def denoiser(self, pipe: DiffusionPipeline) -> torch.nn.Module:
-        return pipe.transformer
-
-    def attention_modules(self, pipe: DiffusionPipeline) -> list[torch.nn.Module]:
-        return [pipe.vae]  # the transformer keeps its own (SDPA) processors: they apply its RoPE
 
     def prompt_window(self, pipe: DiffusionPipeline) -> PromptWindow:
         return chat_window(pipe.tokenizer, _LONGEST_PROMPT, enable_thinking=True)
-
-    def img2img_kwargs(self, width: int, height: int) -> dict[str, Any]:
-        return {"width": width, "height": height}  # else 1024², whatever the image
 
     def guidance_kwargs(self, guidance: float) -> dict[str, Any]:
         # Z-Image's guidance is `prompt + g × (prompt - negative)`, which is the usual scale less

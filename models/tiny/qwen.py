@@ -1,7 +1,6 @@
 """Qwen's tokenizer and language models in miniature: the text encoders of FLUX.2 klein and Z-Image
 (Qwen3) and of Qwen-Image (Qwen2.5-VL), with random weights and no download."""
 
-import torch
 from transformers import (
     Qwen2_5_VLConfig,
     Qwen2_5_VLForConditionalGeneration,
@@ -111,5 +110,4 @@ def tiny_qwen25_vl(tokenizer: Qwen2Tokenizer, *, width: int) -> Qwen2_5_VLForCon
             "fullatt_block_indexes": [0],
         },
     )
-    with torch.device("cpu"):
-        return Qwen2_5_VLForConditionalGeneration(config)
+    return Qwen2_5_VLForConditionalGeneration(config)

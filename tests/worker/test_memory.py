@@ -21,6 +21,15 @@ def test_offloading_without_a_gpu_is_one_line_naming_the_setting(worker_settings
     )
 
 
+def test_a_device_or_dtype_the_machine_lacks_is_one_line_too(worker_settings: WorkerSettings):
+    with pytest.raises(StartupError) as caught:
+        load_engines(worker_settings.model_copy(update={"dtype": "fp16"}))
+    [line] = caught.value.lines
+    assert line == "model `tiny` cannot be loaded: fp16 needs a GPU: on the CPU use fp32 (or bf16)"
+    with pytest.raises(StartupError, match="IMAGINE_DEVICE=cuda:7 is not allowed: device `cuda:7`"):
+        load_engines(worker_settings.model_copy(update={"device": "cuda:7"}))
+
+
 def test_a_mistyped_offload_says_what_is_allowed():
     with pytest.raises(ValidationError, match="'none', 'model' or 'sequential'"):
         WorkerSettings(offload="all")
