@@ -81,7 +81,7 @@ def _imagine(prompt: str, catalog: Catalog, user: str) -> list[JobSpec]:
     return [
         spec
         for _, parsed in parse_combinations(prompt, parse_prompt)
-        for spec in imagine_specs(parsed, catalog.profile, seed=seed, requested_by=user)
+        for spec in imagine_specs(parsed, catalog, seed=seed, requested_by=user)
     ]
 
 

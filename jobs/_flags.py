@@ -7,24 +7,14 @@ follow the member's own "`--flag value`" (the parser adds that part).
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from jobs import limits
+from jobs.lora_syntax import read_list
+from jobs.values import NUMBER, BadValue, format_number
 
 _WHOLE = re.compile(r"-?[0-9]+")
-NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-"""A decimal number as members write it (`2`, `-0.5`, `.5`); never nan, inf or an exponent."""
 _RATIO = re.compile(r"([0-9]+):([0-9]+)")
 _MODEL = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-
-
-class BadValue(ValueError):
-    """A flag's value was given but cannot be used; str() is the reason."""
-
-
-def format_number(x: float) -> str:
-    """`x` as a member would write it: 2, 0.5, -1, 4294967295 (never 2.0 or 1e-05)."""
-    return format(Decimal(repr(x + 0.0)).normalize(), "f")
 
 
 def _whole(low: int, high: int) -> Callable[[str], int]:
@@ -93,6 +83,13 @@ def _model(text: str) -> str:
     return name
 
 
+def _style(text: str) -> str:
+    name = text.lower()
+    if not _MODEL.fullmatch(name):
+        raise BadValue("isn't a style name: use letters, digits, `.`, `_` and `-` (64 at most)")
+    return name
+
+
 def _sampler(text: str) -> str:
     name = text.lower()
     if name not in limits.SAMPLERS:
@@ -112,6 +109,8 @@ class Flag:
     example: str = ""
     runs_on: bool = False
     """The value is every word up to the next flag (`--no`), not one word."""
+    repeats: bool = False
+    """It may be given more than once, each value adding to the others (`--lora`)."""
 
 
 FLAGS = (
@@ -128,5 +127,7 @@ FLAGS = (
     Flag("stop", ("stop",), _whole(limits.STOP_MIN, limits.STOP_MAX), "50"),
     Flag("repeat", ("repeat", "r"), _whole(1, limits.REPEAT_MAX), "4"),
     Flag("draft", ("draft",), None),
+    Flag("loras", ("lora",), read_list, "watercolor:0.8", runs_on=True, repeats=True),
+    Flag("style", ("style",), _style, "watercolor"),
 )
 BY_NAME = {name: flag for flag in FLAGS for name in flag.names}

@@ -32,6 +32,12 @@ ASPECT_MAX_RATIO: Final = 4.0
 ASPECT_TERM_MAX: Final = 10_000
 WEIGHT_MAX: Final = 1000.0
 """Largest absolute `::` multi-prompt weight."""
+EMPHASIS_MAX: Final = 3.0
+"""Largest A1111 emphasis weight, `(word:3)`; beyond about 2 the images break down anyway."""
+LORAS_MAX: Final = 8
+"""Most LoRAs one job may use (a server may allow fewer)."""
+LORA_WEIGHT_MAX: Final = 4.0
+"""Largest absolute LoRA weight, `<lora:name:-1.5>` to `<lora:name:4>`."""
 
 UNET_SAMPLERS: Final = (
     "euler",

@@ -1,6 +1,10 @@
 """What the contract needs to know about a served model, without loading it."""
 
+from typing import Protocol
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from jobs.lora_syntax import LoraRequest
 
 
 class ModelProfile(BaseModel):
@@ -26,3 +30,43 @@ class ModelProfile(BaseModel):
     """Largest width × height a job may ask for on this model."""
     draft: str | None = None
     """The catalog model `--draft` runs on instead (a fast, few-step one), if any."""
+
+
+class LoraProfile(BaseModel):
+    """A catalog LoRA, as the bot and the job contract see it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    families: tuple[str, ...] = Field(min_length=1)
+    """The model families whose models it was trained for."""
+    weight: float
+    """Its weight when a prompt gives none."""
+    triggers: tuple[str, ...] = ()
+    """Words it was trained to respond to: added to a prompt that lacks them."""
+
+
+class StyleProfile(BaseModel):
+    """A catalog style (`--style`): prompt text around the member's and LoRAs, under one name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    prompt: str
+    """The prompt it makes, `{prompt}` standing for the member's."""
+    negative: str = ""
+    """Added to the member's `--no`."""
+    loras: tuple[LoraRequest, ...] = ()
+
+
+class Profiles(Protocol):
+    """The profiles of what a catalog serves, by name; each raises a MemberError naming what it
+    serves when the name is unknown."""
+
+    def profile(self, name: str | None = None) -> ModelProfile:
+        """A model's; None for the default model's."""
+        ...
+
+    def lora_profile(self, name: str) -> LoraProfile: ...
+
+    def style_profile(self, name: str) -> StyleProfile: ...

@@ -3,12 +3,16 @@
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jobs import limits
-from jobs._flags import BY_NAME, FLAGS, NUMBER, BadValue, Flag, format_number
+from jobs._flags import BY_NAME, FLAGS, Flag
+from jobs.attention import EmphasisError, fragments
 from jobs.errors import MemberError
+from jobs.lora_syntax import LoraRequest, take_tags
+from jobs.values import NUMBER, BadValue, format_number
 
 # Phones turn a typed "--" into an em or en dash; one at the start of a word is taken as "--".
 _PHONE_DASH = re.compile("^[\N{EM DASH}\N{EN DASH}](?=[A-Za-z])")
@@ -58,12 +62,18 @@ class PromptError(MemberError, ValueError):
     preface = "That prompt needs a change: "
 
 
+def _readable(text: str) -> str:
+    """`text`, once its `(word:1.3)` emphasis is known to be weights the worker applies."""
+    fragments(text)
+    return text
+
+
 class PromptPart(BaseModel):
     """One part of a `::` multi-prompt."""
 
     model_config = ConfigDict(frozen=True)
 
-    text: str = Field(min_length=1, max_length=limits.MAX_PROMPT_CHARS)
+    text: Annotated[str, Field(min_length=1, max_length=limits.MAX_PROMPT_CHARS), AfterValidator(_readable)]
     weight: float = Field(default=1.0, ge=-limits.WEIGHT_MAX, le=limits.WEIGHT_MAX)
 
 
@@ -90,6 +100,10 @@ class ParsedPrompt(BaseModel):
     """How many grids, each its own job (`--repeat`)."""
     draft: bool = False
     """Run on the model's draft model, with that model's defaults (`--draft`)."""
+    loras: tuple[LoraRequest, ...] = Field(default=(), max_length=limits.LORAS_MAX)
+    """`<lora:…>` tags in the text, then `--lora`'s, in that order."""
+    style: str | None = None
+    """A catalog style (`--style`): its LoRAs and prompt text."""
 
     @property
     def text(self) -> str:
@@ -125,8 +139,15 @@ def parse_prompt(text: str) -> ParsedPrompt:
     first_flag = _next_flag(words, 0)
     if not any(map(_visible, words[:first_flag])):
         raise PromptError("Write something to draw before the parameters, like `a red fox --ar 3:2`")
-    parts = _parse_parts(" ".join(words[:first_flag]))
-    return ParsedPrompt.model_validate({"parts": parts, **_parse_parameters(words[first_flag:])})
+    try:
+        text, tagged = take_tags(" ".join(words[:first_flag]))
+    except BadValue as error:
+        raise PromptError(str(error), flag="<lora>") from None
+    if not _visible(text):
+        raise PromptError("Write something to draw besides the LoRAs, like `a red fox <lora:ink:0.8>`")
+    parameters = _parse_parameters(words[first_flag:])
+    loras = _distinct((*tagged, *parameters.pop("loras", ())))
+    return ParsedPrompt.model_validate({"parts": _parse_parts(text), "loras": loras, **parameters})
 
 
 def parse_flags(text: str) -> dict[str, object]:
@@ -138,9 +159,27 @@ def parse_flags(text: str) -> dict[str, object]:
 
 
 def with_defaults(parsed: ParsedPrompt, defaults: Mapping[str, object]) -> ParsedPrompt:
-    """`parsed` with the parameters it leaves unset taken from `defaults` (what the prompt says wins)."""
+    """`parsed` with the parameters it leaves unset taken from `defaults` (what the prompt says wins).
+    LoRAs add up: those of `defaults` that the prompt does not name come after the prompt's own."""
     given = parsed.model_dump(include=parsed.model_fields_set)
-    return ParsedPrompt.model_validate({**defaults, **given})
+    named = {lora.name for lora in parsed.loras}
+    extra = [lora for lora in defaults.get("loras", ()) if LoraRequest.model_validate(lora).name not in named]
+    loras = _distinct((*parsed.loras, *map(LoraRequest.model_validate, extra)))
+    return ParsedPrompt.model_validate({**defaults, **given, "loras": loras})
+
+
+def _distinct(loras: Sequence[LoraRequest]) -> tuple[LoraRequest, ...]:
+    """`loras`, refused if one is named twice or there are more than any job may use."""
+    seen: set[str] = set()
+    for lora in loras:
+        if lora.name in seen:
+            raise PromptError(f"The LoRA `{lora.name}` is named twice: name it once", flag="--lora")
+        seen.add(lora.name)
+    if len(loras) > limits.LORAS_MAX:
+        raise PromptError(
+            f"That prompt names {len(loras)} LoRAs: use at most {limits.LORAS_MAX}", flag="--lora"
+        )
+    return tuple(loras)
 
 
 def _parse_parts(text: str) -> tuple[PromptPart, ...]:
@@ -162,10 +201,10 @@ def _parse_parts(text: str) -> tuple[PromptPart, ...]:
                 flag="::",
                 value=separator[1],
             )
-        parts.append(PromptPart(text=part, weight=weight))
+        parts.append(_part(part, weight))
         start = separator.end()
     if _visible(rest := text[start:].strip()):
-        parts.append(PromptPart(text=rest))
+        parts.append(_part(rest, 1.0))
     total = sum(part.weight for part in parts)
     if total <= 0:
         raise PromptError(
@@ -174,6 +213,14 @@ def _parse_parts(text: str) -> tuple[PromptPart, ...]:
             value=format_number(total),
         )
     return tuple(parts)
+
+
+def _part(text: str, weight: float) -> PromptPart:
+    try:
+        fragments(text)  # its `(word:1.3)` emphasis must be weights the worker applies
+    except EmphasisError as error:
+        raise PromptError(str(error), flag="()") from None
+    return PromptPart(text=text, weight=weight)
 
 
 def _visible(text: str) -> bool:
@@ -188,7 +235,7 @@ def _parse_parameters(words: list[str]) -> dict[str, object]:
     while start < len(words):
         written = words[start].lower()
         flag = _find_flag(written)
-        if flag.field in given:
+        if flag.field in given and not flag.repeats:
             same = "" if given[flag.field] == written else f" (`{given[flag.field]}` is the same parameter)"
             raise PromptError(f"`{written}` is given twice{same}: give it once", flag=written)
         given[flag.field] = written
@@ -200,7 +247,8 @@ def _parse_parameters(words: list[str]) -> dict[str, object]:
         else:
             value = " ".join(words[start + 1 : end])
             try:
-                values[flag.field] = flag.read(value)
+                read = flag.read(value)
+                values[flag.field] = (*values.get(flag.field, ()), *read) if flag.repeats else read
             except BadValue as error:
                 raise PromptError(f"`{written} {value}` {error}", flag=written, value=value) from None
         if (stray_end := _next_flag(words, end)) > end:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from jobs import limits
 from jobs.errors import MemberError
-from jobs.profile import ModelProfile
+from jobs.loras import styled, with_loras
+from jobs.profile import ModelProfile, Profiles
 from jobs.prompt import ParsedPrompt, PromptError
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
@@ -14,6 +15,7 @@ from jobs.specs import (
     ImageRef,
     ImagineSpec,
     JobSpec,
+    LoraUse,
     RerollSpec,
     Strength,
     UpscaleSpec,
@@ -37,8 +39,11 @@ ProfileLookup = Callable[[str | None], ModelProfile]
 """A catalog model's profile by name; None for the catalog's default model."""
 
 
-def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
-    """The sampling parameters for `parsed` on `profile`'s model, with its defaults filled in.
+def generation_for(
+    parsed: ParsedPrompt, profile: ModelProfile, loras: tuple[LoraUse, ...] = ()
+) -> Generation:
+    """The sampling parameters for `parsed` on `profile`'s model, with its defaults filled in, and
+    `loras` (see `jobs.loras.with_loras`).
 
     With `--draft`, `profile` is the draft model's, and its own steps, guidance and sampler are
     used whatever the prompt asks (see `draft_notes`)."""
@@ -64,6 +69,7 @@ def generation_for(parsed: ParsedPrompt, profile: ModelProfile) -> Generation:
         chaos=parsed.chaos,
         tile=parsed.tile,
         stop=parsed.stop,
+        loras=loras,
     )
 
 
@@ -109,29 +115,40 @@ def _sampler(parsed: ParsedPrompt, profile: ModelProfile) -> str:
 
 
 def imagine_spec(
-    parsed: ParsedPrompt, profile: ModelProfile, *, requested_by: str | None = None
+    parsed: ParsedPrompt,
+    profile: ModelProfile,
+    *,
+    requested_by: str | None = None,
+    loras: tuple[LoraUse, ...] = (),
+    notes: tuple[str, ...] = (),
 ) -> ImagineSpec:
+    """One grid of `parsed` on `profile`'s model, with `loras` and the resolver's `notes`."""
     return ImagineSpec(
         job_id=new_job_id(),
-        generation=generation_for(parsed, profile),
+        generation=generation_for(parsed, profile, loras),
         requested_by=requested_by,
-        warnings=draft_notes(parsed),
+        warnings=(*draft_notes(parsed), *notes),
     )
 
 
 def imagine_specs(
-    parsed: ParsedPrompt, profiles: ProfileLookup, *, seed: int, requested_by: str | None = None
+    parsed: ParsedPrompt, profiles: Profiles, *, seed: int, requested_by: str | None = None
 ) -> list[ImagineSpec]:
-    """One job per `--repeat`. The first uses the prompt's `--seed`, else `seed` (so a permutation
-    prompt's combinations share one); job k's is 4k further on, so no two images share a seed and
-    `--seed 7 --repeat 3` always makes seeds 7, 11 and 15 (wrapping at the seed limit)."""
-    profile = profile_for(parsed, profiles)
+    """One job per `--repeat`, with the prompt's `--style` and LoRAs resolved. The first uses the
+    prompt's `--seed`, else `seed` (so a permutation prompt's combinations share one); job k's is
+    4k further on, so no two images share a seed and `--seed 7 --repeat 3` always makes seeds 7,
+    11 and 15 (wrapping at the seed limit)."""
+    parsed = styled(parsed, profiles)
+    profile = profile_for(parsed, profiles.profile)
+    parsed, loras, lora_notes = with_loras(parsed, profile, profiles)
     first = seed if parsed.seed is None else parsed.seed
     return [
         imagine_spec(
             parsed.model_copy(update={"seed": (first + k * limits.GRID_IMAGES) % (limits.SEED_MAX + 1)}),
             profile,
             requested_by=requested_by,
+            loras=loras,
+            notes=lora_notes,
         )
         for k in range(parsed.repeat)
     ]

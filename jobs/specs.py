@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from jobs import limits
+from jobs.lora_syntax import LORA_NAME_PATTERN
 from jobs.prompt import PromptPart
 
 JOB_ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -48,6 +49,22 @@ class Safety(StrEnum):
     """Flagged images are kept; the result lists them, for the bot to mark as spoilers."""
 
 
+class LoraUse(BaseModel):
+    """A LoRA applied to a job, at this weight."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=LORA_NAME_PATTERN)
+    weight: float = Field(ge=-limits.LORA_WEIGHT_MAX, le=limits.LORA_WEIGHT_MAX)
+
+
+def _distinct_loras(loras: tuple[LoraUse, ...]) -> tuple[LoraUse, ...]:
+    names = [lora.name for lora in loras]
+    if len(set(names)) < len(names):
+        raise ValueError(f"a LoRA is named twice: {', '.join(names)}")
+    return loras
+
+
 class Generation(BaseModel):
     """Resolved sampling parameters: what the pipeline is called with."""
 
@@ -70,6 +87,10 @@ class Generation(BaseModel):
     tile: bool = False
     stop: int = Field(default=limits.STOP_MAX, ge=limits.STOP_MIN, le=limits.STOP_MAX)
     """The percentage of `steps` to run before decoding (`--stop`): 100 runs them all."""
+    loras: Annotated[
+        tuple[LoraUse, ...], Field(max_length=limits.LORAS_MAX), AfterValidator(_distinct_loras)
+    ] = ()
+    """Applied in this order, each at its weight."""
 
     @property
     def seeds(self) -> list[int]:

@@ -23,8 +23,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from jobs import limits
 from jobs.errors import MemberError
-from jobs.profile import ModelProfile
+from jobs.lora_syntax import LORA_NAME_PATTERN, LoraRequest
+from jobs.profile import LoraProfile, ModelProfile, StyleProfile
 from models.families import FAMILY_DEFAULTS, RGB, Family, FamilyDefaults
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
@@ -53,7 +55,7 @@ class CatalogError(ValueError):
 
 
 class UnknownModelError(MemberError, ValueError):
-    """A model name that is not in the catalog."""
+    """A model, LoRA or style name that is not in the catalog."""
 
     preface = "That prompt needs a change: "
 
@@ -126,6 +128,70 @@ class BuiltinSource(_Source):
 
 
 Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]
+
+
+class LoraHubSource(HubSource):
+    """A LoRA on the Hugging Face Hub: `weight_name` picks the file when the repository holds several."""
+
+    weight_name: str | None = Field(default=None, pattern=r"^[\w./-]+\.safetensors$")
+
+
+class LoraFolderSource(FolderSource):
+    """A folder holding the LoRA (`pytorch_lora_weights.safetensors`, or the file `weight_name`)."""
+
+    weight_name: str | None = Field(default=None, pattern=r"^[\w.-]+\.safetensors$")
+
+
+class LoraFileSource(_Source):
+    """One `.safetensors` file, as civitai ships LoRAs (kohya's key layout or diffusers')."""
+
+    kind: Literal["file"] = "file"
+    path: Annotated[LocalPath, AfterValidator(_safetensors_only)]
+
+
+LoraSource = Annotated[LoraHubSource | LoraFolderSource | LoraFileSource, Field(discriminator="kind")]
+
+
+def _lowercase(name: str) -> str:
+    return name.lower()
+
+
+class LoraEntry(BaseModel):
+    """One LoRA the workers may apply: the families it fits, its file, its trigger words and weight."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, AfterValidator(_lowercase), Field(pattern=LORA_NAME_PATTERN)]
+    """What prompts call it (`<lora:name>`, `--lora name`), matched without regard to case."""
+    families: tuple[Family, ...] = Field(min_length=1)
+    source: LoraSource
+    triggers: tuple[Annotated[str, Field(min_length=1, max_length=100)], ...] = ()
+    """Words it was trained on; a prompt that uses the LoRA without them gets them added."""
+    weight: float = Field(default=1.0, ge=-limits.LORA_WEIGHT_MAX, le=limits.LORA_WEIGHT_MAX)
+    """Its weight when a prompt gives none."""
+    description: str = ""
+
+    def profile(self) -> LoraProfile:
+        families = tuple(family.value for family in self.families)
+        return LoraProfile(name=self.name, families=families, weight=self.weight, triggers=self.triggers)
+
+
+class StyleEntry(BaseModel):
+    """A named preset (`--style name`): prompt text around the member's, a negative and LoRAs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    prompt: str = Field(default="{prompt}", max_length=1000)
+    """The prompt it makes, `{prompt}` standing for the member's; without `{prompt}` it is added
+    after the member's, as A1111's styles are."""
+    negative: str = Field(default="", max_length=1000)
+    loras: tuple[LoraRequest, ...] = Field(default=(), max_length=limits.LORAS_MAX)
+    description: str = ""
+
+    def profile(self) -> StyleProfile:
+        prompt = self.prompt if "{prompt}" in self.prompt else f"{{prompt}}, {self.prompt}"
+        return StyleProfile(name=self.name, prompt=prompt, negative=self.negative, loras=self.loras)
 
 
 class SafetyClassifier(BaseModel):
@@ -212,6 +278,8 @@ class Catalog(BaseModel):
     models: tuple[CatalogEntry, ...]
     safety_classifier: SafetyClassifier | None = None
     """Checks the images of every model that has no safety checker of its own (see `CatalogEntry`)."""
+    loras: tuple[LoraEntry, ...] = ()
+    styles: tuple[StyleEntry, ...] = ()
 
     @model_validator(mode="after")
     def _names_fit(self) -> Self:
@@ -243,9 +311,50 @@ class Catalog(BaseModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _adapters_fit(self) -> Self:
+        for kind, names in (("LoRA", self.lora_names), ("style", self.style_names)):
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise ValueError(f"{kind} names must be unique; repeated: {', '.join(repeated)}")
+        for style in self.styles:
+            for lora in style.loras:
+                if lora.name not in self.lora_names:
+                    raise ValueError(
+                        f"style `{style.name}` uses the LoRA `{lora.name}`, which is not one of the loras:"
+                        f" {', '.join(self.lora_names) or 'none'}"
+                    )
+        return self
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(entry.name for entry in self.models)
+
+    @property
+    def lora_names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.loras)
+
+    @property
+    def style_names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.styles)
+
+    def lora(self, name: str) -> LoraEntry:
+        """The LoRA called `name` (any case)."""
+        for entry in self.loras:
+            if entry.name == name.lower():
+                return entry
+        served = ", ".join(f"`{name}`" for name in self.lora_names) or "none"
+        raise UnknownModelError(f"There is no LoRA `{name}`. Available: {served}")
+
+    def lora_profile(self, name: str) -> LoraProfile:
+        return self.lora(name).profile()
+
+    def style_profile(self, name: str) -> StyleProfile:
+        for entry in self.styles:
+            if entry.name == name.lower():
+                return entry.profile()
+        served = ", ".join(f"`{name}`" for name in self.style_names) or "none"
+        raise UnknownModelError(f"There is no style `{name}`. Available: {served}")
 
     def get(self, name: str | None = None) -> CatalogEntry:
         """The entry called `name`, or the default one when `name` is None."""

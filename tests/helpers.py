@@ -17,6 +17,12 @@ from jobs.events import EVENT, Event
 from models.catalog import DEFAULT_CATALOG, load_catalog
 from training.shapes.measure import Reading, read
 
+SEED_ARTICLE = (
+    "(8k, RAW photo:1.2), best quality, ultra high res, (photorealistic:1.4), [blurry], ((masterpiece)),"
+    " a girl in a \\(yellow\\) raincoat, <lora:cuteGirlMix4_v10:0.3>"
+)
+"""A prompt as A1111 and civitai members write them: emphasis, escapes and a LoRA tag."""
+
 
 def job_events(redis: Redis, job_id: str) -> list[Event]:
     """Every event of `job_id` in the stream, oldest first."""

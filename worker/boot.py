@@ -57,7 +57,13 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
             safety.describe(model),
         )
         accelerate(model, settings.speedups)
-        engine = Engine(model, vae_tile_pixels=settings.vae_tile_pixels, safety=safety)
+        engine = Engine(
+            model,
+            vae_tile_pixels=settings.vae_tile_pixels,
+            safety=safety,
+            loras={lora.name: lora for lora in catalog.loras},
+            loras_resident=settings.loras_resident,
+        )
         if Speedup.COMPILE in settings.speedups:
             native = (model.defaults.native_width, model.defaults.native_height)
             warm_up(engine, dict.fromkeys([native, *settings.warm_up_sizes]), jobs=settings.batch_jobs)

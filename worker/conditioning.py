@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 import torch
 from diffusers import DiffusionPipeline
 
+from jobs.attention import emphasised, plain
 from jobs.prompt import PromptPart
 from jobs.specs import Generation
 from models.pipelines import Encoded, PipelineFamily, PromptWindow
@@ -32,11 +33,12 @@ def condition(
     total_weight = sum(part.weight for part in generation.prompt)
     combined: Encoded | None = None
     negatives: Encoded | None = None
+    read = (lambda text: text) if family.emphasis else plain
     for index, part in enumerate(generation.prompt):
         # The negative (or unconditional) embedding is the same for every part: encode it once.
         with_negative = guided and index == 0
         encoded, negative = family.encode(
-            pipe, part.text, negative=generation.negative or None, with_negative=with_negative
+            pipe, read(part.text), negative=read(generation.negative) or None, with_negative=with_negative
         )
         if with_negative:
             negatives = negative
@@ -45,10 +47,23 @@ def condition(
     assert combined is not None  # Generation.prompt has at least one part
     prompt = replace(combined.repeated(batch), sequence=_spread(combined.sequence, batch, generation))
     negative_batch = negatives.repeated(batch) if negatives is not None else None
-    notes = truncation_warnings(family.prompt_window(pipe), generation.prompt)
+    notes = (
+        ()
+        if family.chunks_long_prompts
+        else truncation_warnings(family.prompt_window(pipe), generation.prompt)
+    )
+    if not family.emphasis and any(emphasised(text) for text in (*_texts(generation), generation.negative)):
+        notes += (
+            f"`(word:1.2)` weights were read as plain words: `{generation.model}`'s text encoder"
+            " takes none (weight with `::` instead)",
+        )
     if generation.negative and not family.negative_prompts:
         notes += (f"`--no` was left out: `{generation.model}` takes no negative prompt",)
     return Conditioning(prompt, negative_batch, notes)
+
+
+def _texts(generation: Generation) -> list[str]:
+    return [part.text for part in generation.prompt]
 
 
 def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.Tensor:
@@ -73,7 +88,7 @@ def truncation_warnings(window: PromptWindow, prompt: tuple[PromptPart, ...]) ->
     room = window.room  # less CLIP's start and end, T5's end, a chat template's opening
     over = []  # (part number, its token count, the end that was left out)
     for number, part in enumerate(prompt, start=1):
-        ids = tokenizer(part.text, add_special_tokens=False).input_ids
+        ids = tokenizer(plain(part.text), add_special_tokens=False).input_ids
         if len(ids) > room:
             over.append((number, len(ids), tokenizer.decode(ids[room:]).strip()))
     if not over:

@@ -2,7 +2,7 @@
 call when they share its settings), or img2img."""
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -12,11 +12,13 @@ from diffusers import AutoencoderKL, DiffusionPipeline
 from PIL import Image
 
 from jobs import limits
-from jobs.specs import Generation
+from jobs.specs import Generation, LoraUse
+from models.catalog import LoraEntry
 from models.loader import LoadedModel
 from models.pipelines import Encoded
 from models.safety import ImageChecker
 from worker.conditioning import condition
+from worker.loras import LoraSlots
 from worker.preview import LatentPreviewer
 from worker.safety import SafetyChecks
 from worker.schedulers import SchedulerCache
@@ -33,14 +35,14 @@ class Render:
     warnings: tuple[str, ...]
 
 
-SharedCallKey = tuple[str, int, int, int, str, float, bool, int]
+SharedCallKey = tuple[str, int, int, int, str, float, bool, int, tuple[LoraUse, ...]]
 
 
 def shared_call_key(generation: Generation) -> SharedCallKey:
     """What generations must have in common for their images to come from one pipeline call: the
-    prompts, negatives, seeds and chaos of each may differ."""
+    prompts, negatives, seeds and chaos of each may differ; their LoRAs and weights may not."""
     g = generation
-    return (g.model, g.width, g.height, g.steps, g.sampler, g.guidance, g.tile, g.stop)
+    return (g.model, g.width, g.height, g.steps, g.sampler, g.guidance, g.tile, g.stop, g.loras)
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,18 @@ class Engine:
     """One resident model and the settings of how it is run."""
 
     def __init__(
-        self, model: LoadedModel, *, vae_tile_pixels: int, safety: SafetyChecks | None = None
+        self,
+        model: LoadedModel,
+        *,
+        vae_tile_pixels: int,
+        safety: SafetyChecks | None = None,
+        loras: Mapping[str, LoraEntry] | None = None,
+        loras_resident: int = 8,
     ) -> None:
         self.model = model
         self.safety = SafetyChecks() if safety is None else safety  # shared by the worker's engines
+        self.loras = LoraSlots(model.text2img, loras or {}, resident=loras_resident)
+        """The catalog's LoRAs, loaded into this model as jobs ask for them."""
         self.previewer = LatentPreviewer(model.defaults.latent_rgb_factors, model.defaults.latent_rgb_bias)
         self._schedulers = SchedulerCache(dict(model.text2img.scheduler.config))
         self._vae_tile_pixels = vae_tile_pixels
@@ -118,6 +128,7 @@ class Engine:
         width, height = size
         with (
             torch.inference_mode(),
+            self.loras.active(generation.loras),  # the text encoders' LoRA layers too
             seamless(self.model.pipeline.denoiser(pipe), pipe.vae, enabled=generation.tile),
             _vae_decoding(pipe.vae, tiles=width * height > self._vae_tile_pixels, slices=len(parts) > 1),
         ):
@@ -126,10 +137,14 @@ class Engine:
             ]
             family = self.model.pipeline
             # The parts share their guidance: each has a negative encoding, or none has.
+            prompts = [conditioning.prompt for conditioning in conditionings]
             negatives = [part.negative for part in conditionings if part.negative is not None]
+            # Chunked encodings go into one batch with their negatives: all as long as the longest.
+            length = (
+                max(encoded.length for encoded in prompts + negatives) if prompts[0].filler is not None else 0
+            )
             embeddings = family.call_kwargs(
-                Encoded.stacked([conditioning.prompt for conditioning in conditionings]),
-                Encoded.stacked(negatives) if negatives else None,
+                Encoded.stacked(prompts, length), Encoded.stacked(negatives, length) if negatives else None
             )
 
             previous: list[torch.Tensor] = []  # the latents one step back, for `--stop`

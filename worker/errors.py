@@ -25,6 +25,14 @@ class ModelNotServedError(JobError):
     """The job is for a model this worker did not load."""
 
 
+class LoraNotServedError(JobError):
+    """The job asks for a LoRA this worker does not serve, or one for another family."""
+
+
+class LoraLoadError(JobError):
+    """A LoRA the worker serves could not be loaded into the model."""
+
+
 class SourceExpiredError(JobError):
     """The image a follow-up starts from is no longer stored."""
 

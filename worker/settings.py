@@ -47,6 +47,12 @@ class WorkerSettings(BrokerSettings, CatalogSettings, MetricsSettings):
         " runs), sequential (layer by layer: least memory, slowest); none keeps it all on the GPU",
     )
     previews: int = Field(default=8, ge=0, description="progress events with a preview per job")
+    loras_resident: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="LoRAs kept loaded per model; past it the least recently used is unloaded",
+    )
     batch_jobs: int = Field(
         default=1,
         ge=1,

@@ -23,6 +23,7 @@ from worker import batching, runtime
 from worker.checks import check_fits, check_pixels
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
+from worker.loras import check_loras
 from worker.safety import Screened, screen
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
     if state.events.is_done(spec.job_id):
         return {"job_id": spec.job_id, "already_done": True}  # a retry after the result was announced
     engine = state.engine(spec.generation.model)
-    check_fits(spec, engine.model.entry.profile())  # before anything is announced or rendered
+    entry = engine.model.entry
+    check_fits(spec, entry.profile())  # before anything is announced or rendered
+    check_loras(spec.generation.loras, engine.loras.served, entry.name, entry.family.value)
     batch = batching.current()
     rendered = batch.take(spec.job_id) if batch else None  # made by an earlier job's shared call
     if rendered is None:

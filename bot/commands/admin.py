@@ -19,6 +19,7 @@ from bot.rules.guild import GuildConfig
 from bot.rules.moderation import fold
 from bot.rules.policy import Policy
 from bot.rules.store import ConfigError, ConfigStore, read_import
+from jobs.limits import LORAS_MAX
 from jobs.specs import Safety
 from models.catalog import Catalog
 
@@ -33,6 +34,7 @@ class AdminCommands(app_commands.Group):
     channels = app_commands.Group(name="channels", description="Where /imagine works")
     limits = app_commands.Group(name="limits", description="How much each member may ask for")
     models = app_commands.Group(name="models", description="Which models members may use")
+    loras = app_commands.Group(name="loras", description="Which LoRAs members may use")
     roles = app_commands.Group(name="roles", description="Who may use the bot")
     moderation = app_commands.Group(name="moderation", description="What may be drawn")
 
@@ -58,9 +60,16 @@ class AdminCommands(app_commands.Group):
     @app_commands.command(name="show", description="The whole configuration")
     async def show(self, interaction: discord.Interaction) -> None:
         config = await self._config(interaction)
-        offered = self._policy.offered(config)
+        policy = self._policy
         # Off the event loop: the summary compiles the server's patterns to say which are in use.
-        text = await asyncio.to_thread(summary.guild, config, offered, self._policy.default_model(config))
+        text = await asyncio.to_thread(
+            summary.guild,
+            config,
+            policy.offered(config),
+            policy.default_model(config),
+            policy.offered_loras(config),
+            len(self._catalog.loras),
+        )
         await tell(interaction, summary.cut(text))
 
     @channels.command(name="allow", description="Turn /imagine on in a channel, or everywhere")
@@ -90,6 +99,7 @@ class AdminCommands(app_commands.Group):
         hourly="jobs started per hour (0: no limit)",
         max_side="largest image width or height in pixels (0: the model's own limit)",
         max_steps="most sampling steps (0: the model's own limit)",
+        loras="LoRAs one job may use (0: LoRAs off)",
     )
     async def limits_set(
         self,
@@ -99,10 +109,12 @@ class AdminCommands(app_commands.Group):
         hourly: app_commands.Range[int, 0, 10_000] | None = None,
         max_side: app_commands.Range[int, 0, 16_384] | None = None,
         max_steps: app_commands.Range[int, 0, 300] | None = None,
+        loras: app_commands.Range[int, 0, LORAS_MAX] | None = None,
     ) -> None:
-        given = {"running": running, "waiting": waiting, "hourly": hourly}
-        given |= {"max_side": max_side, "max_steps": max_steps}
-        update = {name: (value or None) for name, value in given.items() if value is not None}
+        given = {"running": running, "waiting": waiting, "loras": loras}
+        unset_by_zero = {"hourly": hourly, "max_side": max_side, "max_steps": max_steps}
+        update = {name: value for name, value in given.items() if value is not None}
+        update |= {name: (value or None) for name, value in unset_by_zero.items() if value is not None}
         if not update:
             await tell(interaction, "Give at least one limit to change.")
             return
@@ -176,6 +188,44 @@ class AdminCommands(app_commands.Group):
     ) -> list[app_commands.Choice[str]]:
         names = [name for name in self._catalog.names if typed.lower() in name][:25]
         return [app_commands.Choice(name=name, value=name) for name in names]
+
+    @loras.command(name="offer", description="Let members use a LoRA")
+    async def loras_offer(self, interaction: discord.Interaction, lora: str) -> None:
+        name = await self._known_lora(interaction, lora)
+        if name is None:
+            return
+        await self._change(
+            interaction, _loras(lambda c: None if c.loras.offered is None else c.loras.offered | {name})
+        )
+
+    @loras.command(name="withdraw", description="Stop offering a LoRA")
+    async def loras_withdraw(self, interaction: discord.Interaction, lora: str) -> None:
+        name = await self._known_lora(interaction, lora)
+        if name is None:
+            return
+        every = frozenset(self._catalog.lora_names)
+        await self._change(
+            interaction, _loras(lambda c: (every if c.loras.offered is None else c.loras.offered) - {name})
+        )
+
+    @loras.command(name="all", description="Offer every LoRA in the catalog")
+    async def loras_all(self, interaction: discord.Interaction) -> None:
+        await self._change(interaction, _loras(lambda _: None))
+
+    @loras_offer.autocomplete("lora")
+    @loras_withdraw.autocomplete("lora")
+    async def _lora_names(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = typed.lower()
+        found = [lora for lora in self._catalog.loras if typed in f"{lora.name} {lora.description.lower()}"]
+        return [
+            app_commands.Choice(
+                name=summary.cut(" · ".join(filter(None, (lora.name, lora.description))), 100),
+                value=lora.name,
+            )
+            for lora in found[:25]
+        ]
 
     @roles.command(name="allow", description="Members with this role may use the bot (then only they may)")
     async def roles_allow(self, interaction: discord.Interaction, role: discord.Role) -> None:
@@ -272,7 +322,9 @@ class AdminCommands(app_commands.Group):
             return
         try:
             # Off the event loop: parsing compiles the file's patterns.
-            imported = await asyncio.to_thread(read_import, await file.read(), self._catalog.names)
+            raw = await file.read()
+            catalog = self._catalog
+            imported = await asyncio.to_thread(read_import, raw, catalog.names, catalog.lora_names)
         except (ConfigError, discord.HTTPException) as error:
             await tell(interaction, summary.cut(f"I can't import `{file.filename[:100]}`: {error}"))
             return
@@ -310,9 +362,23 @@ class AdminCommands(app_commands.Group):
         await tell(interaction, f"The workers serve no model `{model}`. They serve: {names}")
         return False
 
+    async def _known_lora(self, interaction: discord.Interaction, lora: str) -> str | None:
+        """The catalog's name for `lora` (any case), or None once the admin is told it has no such LoRA."""
+        if lora.lower() in self._catalog.lora_names:
+            return lora.lower()
+        names = ", ".join(f"`{name}`" for name in self._catalog.lora_names)
+        has = f"It has: {names}" if names else "It has none: the operator adds them as `[[loras]]`."
+        await tell(interaction, f"The catalog has no LoRA `{lora[:100]}`. {has}")
+        return None
+
 
 def _roles(update: Callable[..., dict]) -> Change:
     return lambda c: c.model_copy(update={"roles": c.roles.model_copy(update=update(c.roles))})
+
+
+def _loras(offered: Callable[[GuildConfig], frozenset[str] | None]) -> Change:
+    """The LoRAs offered as `offered(config)` says; None: every one in the catalog."""
+    return lambda c: c.model_copy(update={"loras": c.loras.model_copy(update={"offered": offered(c)})})
 
 
 def _moderation(update: Callable[..., dict]) -> Change:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from redis import Redis
 
 from jobs import keys
-from jobs.specs import Safety
+from jobs.specs import LoraUse, Safety
 
 INTERACTION_TOKEN_LIFETIME = 15 * 60
 """Seconds an interaction token works; after that only the bot's own channel messages do."""
@@ -50,6 +50,8 @@ class Delivery(BaseModel):
     """The result goes to the requester's DMs, and the waiting message is ephemeral."""
     safety: Safety = Safety.OFF
     """What the job does with images the NSFW check flags."""
+    loras: tuple[LoraUse, ...] = ()
+    """The LoRAs the job applies, which its result names."""
 
     def token_usable(self) -> bool:
         """Whether the interaction webhook still works (with a margin for slow requests)."""

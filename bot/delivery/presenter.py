@@ -128,7 +128,7 @@ class Presenter:
         )
         notes = render.flag_notes(delivery.safety, done.flagged, len(done.images))
         return {
-            "content": render.finished(delivery, done.warnings + notes),
+            "content": render.finished(delivery, done.warnings + notes, delivery.loras),
             "file": discord.File(io.BytesIO(encoded.data), name),
             "view": view,
         }

@@ -4,7 +4,8 @@ import discord
 
 from bot.delivery.deliveries import Delivery
 from bot.replies import MESSAGE_LIMIT
-from jobs.specs import Safety
+from jobs.specs import LoraUse, Safety
+from jobs.values import format_number
 
 DMS_CLOSED = "Your DMs are closed to me, so your result is here instead of in a direct message."
 
@@ -34,10 +35,11 @@ def running(delivery: Delivery, percent: int) -> str:
     return _with_headline(delivery, f" ({percent}%)")
 
 
-def finished(delivery: Delivery, warnings: tuple[str, ...] = ()) -> str:
-    """The result's text: the headline, then each note in small print. Repeated notes are shown
-    once, and notes past a share of the message are counted instead of shown."""
-    lines, used = [], 0
+def finished(delivery: Delivery, warnings: tuple[str, ...] = (), loras: tuple[LoraUse, ...] = ()) -> str:
+    """The result's text: the headline, the LoRAs used, then each note in small print. Repeated
+    notes are shown once, and notes past a share of the message are counted instead of shown."""
+    lines = [f"\n-# {_lora_line(loras)}"] if loras else []
+    used = 0
     notes = list(dict.fromkeys(warnings))
     for index, note in enumerate(notes):
         line = f"\n-# note: {_clip(note, _NOTE_LIMIT)}"
@@ -81,6 +83,11 @@ def _escaped_prefix(text: str, room: int) -> str:
         cut = cut[: len(cut) - max(1, (len(escaped) - room + 1) // 2)]
         escaped = discord.utils.escape_markdown(cut)
     return escaped
+
+
+def _lora_line(loras: tuple[LoraUse, ...]) -> str:
+    """`LoRA `ink` 0.6 · `paper` 1`."""
+    return "LoRA " + " · ".join(f"`{lora.name}` {format_number(lora.weight)}" for lora in loras)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -71,7 +71,7 @@ class Actions:
         made = [
             (title, spec)
             for title, parsed in self._policy.prompts(terms, prompt)
-            for spec in imagine_specs(parsed, self._catalog.profile, seed=seed, requested_by=member)
+            for spec in imagine_specs(parsed, self._catalog, seed=seed, requested_by=member)
         ]
         shaped = await asyncio.to_thread(  # banned terms: a few ms a job
             lambda: [(title, self._policy.shape(terms, spec)) for title, spec in made]
@@ -179,6 +179,7 @@ class Actions:
             followup=followup,
             direct=interaction.guild_id is not None and terms.preferences.posting is Posting.DM,
             safety=spec.safety,
+            loras=spec.generation.loras,
         )
 
     async def _start(

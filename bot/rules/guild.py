@@ -100,11 +100,19 @@ class Limits(_Part):
     hourly: int | None = Field(default=None, ge=1, le=10_000, description="jobs a member may start an hour")
     max_side: int | None = Field(default=None, ge=64, le=16_384, description="largest image width or height")
     max_steps: int | None = Field(default=None, ge=limits.STEPS_MIN, le=limits.STEPS_MAX * 2)
+    loras: int = Field(default=4, ge=0, le=limits.LORAS_MAX, description="LoRAs one job may use (0: none)")
 
 
 class Models(_Part):
     offered: frozenset[str] | None = Field(default=None, description="None: every model in the catalog")
     default: str | None = Field(default=None, description="None: the catalog's default")
+
+    def offers(self, name: str) -> bool:
+        return self.offered is None or name in self.offered
+
+
+class Loras(_Part):
+    offered: frozenset[str] | None = Field(default=None, description="None: every LoRA in the catalog")
 
     def offers(self, name: str) -> bool:
         return self.offered is None or name in self.offered
@@ -155,6 +163,7 @@ class GuildConfig(_Part):
     channels: ChannelRules = ChannelRules()
     limits: Limits = Limits()
     models: Models = Models()
+    loras: Loras = Loras()
     roles: Roles = Roles()
     moderation: Moderation = Moderation()
 

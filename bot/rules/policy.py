@@ -101,13 +101,15 @@ class Policy:
         return parse_combinations(text, parse)
 
     def shape(self, terms: Terms, spec: JobSpec) -> JobSpec:
-        """`spec` as this server allows it: an offered model, no banned terms, steps and size
-        within the limits (lowered, with a note, for a new grid), and its NSFW check."""
+        """`spec` as this server allows it: an offered model, offered LoRAs within the limit, no banned
+        terms, steps and size within the limits (lowered, with a note, for a new grid), and its NSFW
+        check."""
         config = terms.config
         model = spec.generation.model
         if not config.models.offers(model):
             offered = ", ".join(f"`{name}`" for name in self.offered(config))
             raise Refusal(f"The model `{model}` isn't offered on this server. Use one of: {offered}")
+        self._check_loras(config, [lora.name for lora in spec.generation.loras])
         terms_text = f"{prompt_text(spec.generation.prompt)} {spec.generation.negative}"
         moderation = config.moderation
         if banned_terms(moderation.words, moderation.patterns, moderation.strict).found_in(terms_text):
@@ -126,6 +128,24 @@ class Policy:
 
     def offered(self, config: GuildConfig) -> list[str]:
         return [name for name in self._catalog.names if config.models.offers(name)]
+
+    def offered_loras(self, config: GuildConfig) -> list[str]:
+        return [name for name in self._catalog.lora_names if config.loras.offers(name)]
+
+    def _check_loras(self, config: GuildConfig, names: list[str]) -> None:
+        """Refuses more LoRAs than the server allows a job, or one it does not offer."""
+        most = config.limits.loras
+        if names and not most:
+            raise Refusal(f"LoRAs are off on this server: leave out `{names[0]}` and try again.")
+        if len(names) > most:
+            raise Refusal(
+                f"That prompt uses {len(names)} LoRAs, and this server allows {most} a job. Leave some out."
+            )
+        refused = [name for name in names if not config.loras.offers(name)]
+        if refused:
+            offered = ", ".join(f"`{name}`" for name in self.offered_loras(config))
+            use = f"Use one of: {offered}" if offered else "It offers none: leave it out."
+            raise Refusal(f"The LoRA `{refused[0]}` isn't offered on this server. {use}")
 
     def default_model(self, config: GuildConfig) -> str:
         """The server's default, else the catalog's if offered, else the first model offered."""

@@ -123,9 +123,10 @@ def read_document(kind: type[Document], raw: bytes | str) -> Document:
         raise ConfigError(_problems(error)) from None
 
 
-def read_import(raw: bytes | str, models: Sequence[str]) -> GuildConfig:
+def read_import(raw: bytes | str, models: Sequence[str], loras: Sequence[str]) -> GuildConfig:
     """An admin's file for `/admin import`, or ConfigError saying what is wrong. Strict: JSON types
-    as exported (`"3"` is no number), every item checked, models among the catalog's `models`."""
+    as exported (`"3"` is no number), every item checked, models and LoRAs among the catalog's
+    `models` and `loras`."""
     try:
         config = GuildConfig.model_validate_json(raw, strict=True)
     except ValidationError as error:
@@ -138,6 +139,10 @@ def read_import(raw: bytes | str, models: Sequence[str]) -> GuildConfig:
     default = config.models.default
     if default and not config.models.offers(default):
         raise ConfigError(f"models.default: `{default}` isn't offered: add it to models.offered")
+    unknown = [name for name in sorted(config.loras.offered or ()) if name not in loras]
+    if unknown:
+        listed = ", ".join(f"`{name}`" for name in loras) or "none"
+        raise ConfigError(f"loras.offered: the catalog has no LoRA `{unknown[0]}`. It has: {listed}")
     return config
 
 

@@ -20,8 +20,11 @@ _NSFW = {
 }
 
 
-def guild(config: GuildConfig, offered: list[str], default_model: str) -> str:
-    """`/admin show`. Compiles the server's patterns (once per list): call it off the event loop."""
+def guild(
+    config: GuildConfig, offered: list[str], default_model: str, loras: list[str], catalog_loras: int
+) -> str:
+    """`/admin show`, with the `offered` models and `loras` of the `catalog_loras` in the catalog.
+    Compiles the server's patterns (once per list): call it off the event loop."""
     channels, limits, roles, moderation = config.channels, config.limits, config.roles, config.moderation
     unusable = len(_terms(config).unusable)
     where = "every channel" if channels.everywhere else "only the channels allowed below"
@@ -36,6 +39,7 @@ def guild(config: GuildConfig, offered: list[str], default_model: str) -> str:
         f" · most steps: {limits.max_steps or 'the model’s own limit'}",
         f"**Models offered:** {', '.join(f'`{name}`' for name in offered) or 'none'}"
         f" · default `{default_model}`",
+        f"**LoRAs offered:** {_loras(loras, catalog_loras)} · {_lora_limit(limits.loras)}",
         f"**Roles that may use me:** {_roles(roles.allowed) if roles.allowed else 'everyone'}",
         f"**Roles exempt from the hourly limit:** {_roles(roles.exempt)}",
         f"**Moderation:** {len(moderation.words)} banned words · {len(moderation.patterns)} patterns"
@@ -129,6 +133,18 @@ def preferences(preferences: MemberPreferences, fallback_strength: str) -> str:
 
 def prompt_problem(error: PromptError) -> str:
     return f"Those flags need a change: {error}"
+
+
+def _loras(offered: list[str], catalog_loras: int) -> str:
+    """At most `_IDS_SHOWN`, so that /admin show fits in a message."""
+    if not catalog_loras:
+        return "none in the catalog"
+    more = f" and {len(offered) - _IDS_SHOWN} more" if len(offered) > _IDS_SHOWN else ""
+    return ", ".join(f"`{name}`" for name in offered[:_IDS_SHOWN]) + more or "none"
+
+
+def _lora_limit(most: int) -> str:
+    return f"at most {most} a job" if most else "off (the limit is 0 a job)"
 
 
 def _channels(ids: frozenset[int]) -> str:

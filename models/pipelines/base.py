@@ -22,12 +22,16 @@ class Encoded:
     """(1 or batch, width)."""
     mask: torch.Tensor | None = None
     """(1 or batch, tokens), bool: False where shorter encodings were padded to a longer one's length."""
+    filler: torch.Tensor | None = None
+    """(1, chunk, width), for encodings made of fixed-length chunks (CLIP read 77 tokens at a time):
+    an empty chunk's encoding, which pads a shorter encoding to a longer one's length."""
 
     def scaled(self, weight: float) -> "Encoded":
         return replace(
             self,
             sequence=self.sequence * weight,
             pooled=None if self.pooled is None else self.pooled * weight,
+            filler=None if self.filler is None else self.filler * weight,
         )
 
     def __add__(self, other: "Encoded") -> "Encoded":
@@ -35,7 +39,8 @@ class Encoded:
         first, second = _padded(self, other.length), _padded(other, self.length)
         pooled = None if first.pooled is None or second.pooled is None else first.pooled + second.pooled
         mask = None if first.mask is None else first.mask | second.mask
-        return Encoded(first.sequence + second.sequence, pooled, mask)
+        filler = None if first.filler is None or second.filler is None else first.filler + second.filler
+        return Encoded(first.sequence + second.sequence, pooled, mask, filler)
 
     @property
     def length(self) -> int:
@@ -47,25 +52,34 @@ class Encoded:
             self.sequence.repeat(batch, 1, 1),
             None if self.pooled is None else self.pooled.repeat(batch, 1),
             None if self.mask is None else self.mask.repeat(batch, 1),
+            self.filler,
         )
 
     @staticmethod
-    def stacked(encodings: Sequence["Encoded"]) -> "Encoded":
-        """One batch of every encoding's images, in order (several jobs in one pipeline call)."""
-        longest = max(encoded.length for encoded in encodings)
+    def stacked(encodings: Sequence["Encoded"], length: int = 0) -> "Encoded":
+        """One batch of every encoding's images, in order (several jobs in one pipeline call), each
+        padded to the longest one's length, or to `length` if that is longer."""
+        longest = max(length, *(encoded.length for encoded in encodings))
         padded = [_padded(encoded, longest) for encoded in encodings]
         pooled = None if padded[0].pooled is None else torch.cat([encoded.pooled for encoded in padded])
         mask = None if padded[0].mask is None else torch.cat([encoded.mask for encoded in padded])
-        return Encoded(torch.cat([encoded.sequence for encoded in padded]), pooled, mask)
+        return Encoded(torch.cat([encoded.sequence for encoded in padded]), pooled, mask, padded[0].filler)
 
 
 def _padded(encoded: Encoded, length: int) -> Encoded:
-    """`encoded` with zeros appended up to `length` tokens (unchanged when as long or longer)."""
+    """`encoded` padded up to `length` tokens (unchanged when as long or longer): with empty chunks
+    where it has a filler, else with zeros its mask leaves out."""
     missing = length - encoded.length
     if missing <= 0:
         return encoded
+    if encoded.filler is not None:
+        chunk = encoded.filler.shape[1]
+        if missing % chunk:
+            raise ValueError(f"chunked encodings differ by {missing} tokens, not whole chunks of {chunk}")
+        filler = encoded.filler.to(encoded.sequence).repeat(encoded.sequence.shape[0], missing // chunk, 1)
+        return replace(encoded, sequence=torch.cat([encoded.sequence, filler], dim=1))
     if encoded.mask is None:
-        raise ValueError("only encodings with a mask can differ in length")
+        raise ValueError("only encodings with a mask or a filler can differ in length")
     return Encoded(
         torch.nn.functional.pad(encoded.sequence, (0, 0, 0, missing)),
         encoded.pooled,
@@ -115,6 +129,12 @@ class PipelineFamily(ABC):
     """The fewest steps its schedule is defined for."""
     half_precision: ClassVar[torch.dtype] = torch.float16
     """The dtype its weights run in on a GPU when the worker's `IMAGINE_DTYPE` is `auto`."""
+    emphasis: ClassVar[bool] = False
+    """Whether `encode` applies A1111's `(word:1.3)` weights (`jobs.attention`); a family that does
+    not is given the prompt's plain words, and the result says so."""
+    chunks_long_prompts: ClassVar[bool] = False
+    """Whether `encode` reads a prompt longer than the text encoder's window in chunks (nothing is
+    left out); else the window's end is where the prompt is cut."""
 
     def load_options(self) -> dict[str, Any]:
         """Keyword arguments for `from_pretrained` / `from_single_file` beyond the weights' source."""
@@ -157,7 +177,7 @@ class PipelineFamily(ABC):
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
     ) -> tuple[Encoded, Encoded | None]:
         """`text` encoded for one image, and with `with_negative` the negative prompt's (or the
-        unconditional) encoding beside it."""
+        unconditional) encoding beside it. With `emphasis`, both are in A1111's syntax."""
 
     def call_kwargs(self, prompt: Encoded, negative: Encoded | None) -> dict[str, Any]:
         """The pipeline call's keyword arguments for these encodings (in place of `prompt`), by

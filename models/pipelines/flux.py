@@ -11,7 +11,9 @@ from diffusers import (
     FluxTransformer2DModel,
 )
 
+from jobs.attention import emphasised, plain
 from models.pipelines.base import Encoded, PromptWindow, TransformerFamily
+from models.pipelines.emphasis import WeightedReader
 
 _LONGEST_T5_PROMPT = 512
 """Tokens FluxPipeline lets T5 read at most (FLUX.1-dev was trained with 512; schnell with 256)."""
@@ -23,6 +25,7 @@ class Flux(TransformerFamily):
     inpaint = FluxInpaintPipeline
     denoiser_file = FluxTransformer2DModel
     negative_prompts = False
+    emphasis = True  # on T5's tokens; CLIP's pooled embedding reads the plain words
 
     def classifier_free(self, guidance: float) -> bool:
         return False  # `guidance` is the distilled embedding's scale: one pass per step
@@ -33,13 +36,17 @@ class Flux(TransformerFamily):
     def encode(
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
     ) -> tuple[Encoded, Encoded | None]:
+        device, window = pipe._execution_device, self.prompt_window(pipe).length
         embeds, pooled, _ = pipe.encode_prompt(
-            prompt=text,
+            prompt=plain(text),
             prompt_2=None,
-            device=pipe._execution_device,
+            device=device,
             num_images_per_prompt=1,
-            max_sequence_length=self.prompt_window(pipe).length,
+            max_sequence_length=window,
         )
+        if emphasised(text):
+            reader = WeightedReader(pipe.tokenizer_2, pipe.text_encoder_2, device, window=window)
+            embeds = reader.tokens(text).to(embeds.dtype)
         return Encoded(embeds, pooled), None
 
     def spatial_latents(

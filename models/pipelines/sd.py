@@ -10,6 +10,7 @@ from diffusers import (
 )
 
 from models.pipelines.base import Encoded, PipelineFamily
+from models.pipelines.emphasis import WeightedReader, read
 
 
 class StableDiffusion(PipelineFamily):
@@ -17,6 +18,8 @@ class StableDiffusion(PipelineFamily):
     img2img = StableDiffusionImg2ImgPipeline
     inpaint = StableDiffusionInpaintPipeline
     ships_safety_checker = True
+    emphasis = True
+    chunks_long_prompts = True
 
     def load_options(self) -> dict[str, Any]:
         # No safety checker in the pipeline: the worker runs it (or a classifier) as its own step,
@@ -26,7 +29,5 @@ class StableDiffusion(PipelineFamily):
     def encode(
         self, pipe: DiffusionPipeline, text: str, *, negative: str | None, with_negative: bool
     ) -> tuple[Encoded, Encoded | None]:
-        embeds, negative_embeds = pipe.encode_prompt(
-            text, pipe._execution_device, 1, with_negative, negative_prompt=negative
-        )
-        return Encoded(embeds), Encoded(negative_embeds) if with_negative else None
+        reader = WeightedReader(pipe.tokenizer, pipe.text_encoder, pipe._execution_device)
+        return read([reader], text), read([reader], negative or "") if with_negative else None

@@ -16,6 +16,14 @@ def test_a_new_server_gets_the_defaults(redis: Redis) -> None:
     assert config == GuildConfig()
     assert (config.limits.running, config.limits.waiting, config.limits.hourly) == (3, 10, None)
     assert config.channels.allows([123])
+    assert config.limits.loras == 4 and config.loras.offers("ink")
+
+
+def test_a_document_saved_before_loras_loads_with_every_lora_offered() -> None:
+    config = read_document(
+        GuildConfig, _document(revision=2, limits={"waiting": 4}, models={"offered": ["tiny"]})
+    )
+    assert (config.limits.waiting, config.limits.loras, config.loras.offered) == (4, 4, None)
 
 
 def test_a_change_bumps_the_revision_and_is_audited(redis: Redis) -> None:
@@ -92,7 +100,7 @@ def test_documents_from_newer_versions_or_with_unknown_fields_are_refused() -> N
     with pytest.raises(ConfigError, match=r"limits\.burst"):
         read_document(GuildConfig, '{"limits": {"burst": 2}}')
     with pytest.raises(ConfigError, match="not a pattern I can use"):
-        read_import('{"moderation": {"patterns": ["("]}}', CATALOG)
+        read_import('{"moderation": {"patterns": ["("]}}', CATALOG, LORAS)
 
 
 def _document(**parts: object) -> str:
@@ -100,6 +108,7 @@ def _document(**parts: object) -> str:
 
 
 CATALOG = ("tiny", "shapes")
+LORAS = ("ink", "paper")
 
 
 @pytest.mark.parametrize(
@@ -120,11 +129,13 @@ CATALOG = ("tiny", "shapes")
         (_document(channels={"allowed": [0]}), r"channels\.allowed"),
         (_document(roles={"exempt": [2**63]}), r"roles\.exempt"),
         (_document(roles={"allowed": ["123"]}), r"roles\.allowed"),
+        (_document(loras={"offered": ["ink", "gouache"]}), "no LoRA `gouache`. It has: `ink`, `paper`"),
+        (_document(limits={"loras": 9}), r"limits\.loras"),
     ],
 )
 def test_an_import_is_strict_and_names_what_is_wrong(document: str, reason: str) -> None:
     with pytest.raises(ConfigError, match=reason):
-        read_import(document, CATALOG)
+        read_import(document, CATALOG, LORAS)
 
 
 def test_an_export_imports_back_unchanged() -> None:
@@ -133,10 +144,12 @@ def test_an_export_imports_back_unchanged() -> None:
         _document(
             channels={"denied": [2**63 - 1, 5]},
             models={"offered": ["tiny"], "default": "tiny"},
+            loras={"offered": ["paper"]},
+            limits={"loras": 0},
             moderation={"words": ["Spider"], "patterns": [r"d[o0]g"], "nsfw": "spoiler", "strict": True},
         ),
     )
-    assert read_import(config.model_dump_json(), CATALOG) == config
+    assert read_import(config.model_dump_json(), CATALOG, LORAS) == config
     assert config.moderation.words == ("spider",) and config.moderation.strict
 
 

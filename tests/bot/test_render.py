@@ -9,7 +9,7 @@ from bot.commands.info import MemberJob, Overview
 from bot.delivery import render
 from bot.delivery.deliveries import Delivery
 from bot.requests import buttons
-from jobs.specs import Safety
+from jobs.specs import LoraUse, Safety
 
 JOB = "0123456789abcdef0123456789abcdef"
 
@@ -129,3 +129,10 @@ def test_repeated_notes_are_shown_once_and_too_many_are_counted():
     assert lines[1] == "-# note: cut"
     assert lines.count("-# note: cut") == 1
     assert lines[-1].startswith("-# … and ") and lines[-1].endswith(" more notes")
+
+
+def test_a_result_names_its_loras_and_weights_before_its_notes():
+    loras = (LoraUse(name="ink", weight=0.6), LoraUse(name="paper", weight=1.0))
+    text = render.finished(_delivery(), ("cut",), loras)
+    assert text.splitlines()[1:] == ["-# LoRA `ink` 0.6 · `paper` 1", "-# note: cut"]
+    assert "LoRA" not in render.finished(_delivery(), ("cut",))

@@ -15,7 +15,7 @@ from bot.delivery.deliveries import DeliveryBook
 from emulator import BackgroundEmulator, Upload
 from emulator.commands import SUB_COMMAND, SUB_COMMAND_GROUP
 from jobs import keys
-from jobs.specs import JOB_SPEC, JobSpec
+from jobs.specs import JOB_SPEC, JobSpec, LoraUse
 from models.catalog import load_catalog
 from playground import stack
 from tests.bot.conftest import BotStarter
@@ -113,7 +113,7 @@ def test_only_members_with_manage_server_change_settings_even_by_hand(
     role = discord.call(lambda emulator: emulator.add_role("artists", 0))
     general = discord.call(lambda emulator: emulator.channel_id("general"))
     subcommands = list(_subcommands(admin, role=role, channel=general))
-    assert len(subcommands) == 23
+    assert len(subcommands) == 26
     for command, options in subcommands:
         answer = ask(discord, command, options, user=member, forged=True)
         assert "Manage Server" in answer["content"], command
@@ -369,6 +369,51 @@ def test_a_model_not_offered_is_refused(
     assert "last model offered" in last["content"]
 
 
+LORAS = """
+[[loras]]
+name = "ink"
+families = ["sd15"]
+source = { kind = "file", path = "loras/ink.safetensors" }
+
+[[loras]]
+name = "paper"
+families = ["sd15"]
+source = { kind = "file", path = "loras/paper.safetensors" }
+"""
+"""Two LoRAs for the tiny model; the bot never opens their files."""
+
+
+def test_admins_offer_and_withdraw_loras_and_jobs_keep_to_them_and_the_limit(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, tmp_path: Path, redis: Redis
+):
+    catalog = catalog_defaulting_to("tiny", tmp_path)
+    catalog.write_text(catalog.read_text() + LORAS)
+    start_bot(catalog=str(catalog))
+    unknown = ask(discord, "admin loras offer", {"lora": "gouache"}, user=owner)["content"]
+    assert unknown == "The catalog has no LoRA `gouache`. It has: `ink`, `paper`"
+    saved = ask(discord, "admin loras withdraw", {"lora": "Ink"}, user=owner)["content"]
+    assert "loras.offered: unset → ['paper']" in saved
+    refused = imagine(discord, "a heron <lora:ink>", user=member)
+    assert "The LoRA `ink` isn't offered on this server. Use one of: `paper`" in refused["content"]
+    assert (
+        "loras.offered: -['paper']"
+        in ask(discord, "admin loras withdraw", {"lora": "paper"}, user=owner)["content"]
+    )
+    assert "**LoRAs offered:** none · at most 4 a job" in ask(discord, "admin show", user=owner)["content"]
+
+    ask(discord, "admin loras all", user=owner)
+    ask(discord, "admin limits set", {"loras": 1}, user=owner)
+    refused = imagine(discord, "a heron <lora:ink> --lora paper", user=member)
+    assert "That prompt uses 2 LoRAs, and this server allows 1 a job" in refused["content"]
+    assert queued(imagine(discord, "a heron <lora:ink:0.8>", user=member))
+    [spec] = member_specs(redis, member)
+    assert spec.generation.loras == (LoraUse(name="ink", weight=0.8),)
+    assert DeliveryBook(redis, 3600).get(spec.job_id).loras == spec.generation.loras  # for its result
+    audit = ask(discord, "admin audit", user=owner)["content"]
+    assert audit.count(f"<@{owner}>") == 4
+    assert "loras.offered: [] → unset" in audit and "limits.loras: 4 → 1" in audit
+
+
 def test_shortcuts_and_the_suffix_expand_in_prompts(
     discord: BackgroundEmulator, start_bot: BotStarter, member: int, redis: Redis
 ):
@@ -465,6 +510,7 @@ def test_a_bad_or_huge_import_is_refused_and_changes_nothing(
         ),
         (Upload("c.json", b'{"moderation": {"words": ["%s"]}}' % (b"x" * 400)), "over 100 characters"),
         (Upload("c.json", b'{"channels": {"denied": [0]}}'), "0 is not a Discord id"),
+        (Upload("c.json", b'{"loras": {"offered": ["ink"]}}'), "the catalog has no LoRA `ink`. It has: none"),
         (Upload("c.json", b'{"moderation": {"patterns": ["(?:a{3000}){3000}"]}}'), "repeats too much"),
     ]:
         assert reason in ask(discord, "admin import", {"file": upload}, user=owner)["content"]

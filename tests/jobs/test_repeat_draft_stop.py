@@ -3,7 +3,7 @@
 import pytest
 
 from jobs import limits
-from jobs.profile import ModelProfile
+from jobs.profile import LoraProfile, ModelProfile, StyleProfile
 from jobs.prompt import PromptError, parse_prompt
 from jobs.resolve import imagine_specs, reroll_spec, upscale_spec, vary_spec
 from jobs.specs import Strength
@@ -18,8 +18,20 @@ PROFILES = {
 }
 
 
-def profiles(name: str | None) -> ModelProfile:
-    return PROFILES[name or "tiny"]
+class Profiles:
+    """The profiles above, as a catalog serves them (no LoRAs or styles)."""
+
+    def profile(self, name: str | None = None) -> ModelProfile:
+        return PROFILES[name or "tiny"]
+
+    def lora_profile(self, name: str) -> LoraProfile:
+        raise AssertionError(f"no LoRA expected, got {name}")
+
+    def style_profile(self, name: str) -> StyleProfile:
+        raise AssertionError(f"no style expected, got {name}")
+
+
+profiles = Profiles()
 
 
 def test_repeats_are_jobs_whose_seeds_follow_on_from_the_given_one() -> None:

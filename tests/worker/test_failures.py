@@ -80,3 +80,23 @@ def test_undecodable_job_data_fails_and_the_worker_goes_on(redis, submitter, run
     run_worker()
     assert Job.fetch(job.id, connection=redis, serializer=JSONSerializer).get_status() == JobStatus.FAILED
     assert kinds(job_events(redis, follower))[-1] == "done"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"loras": [{"name": "sneaky", "weight": 1}]}, "this worker serves no LoRA `sneaky`"),
+        ({"loras": [{"name": "ink", "weight": 99}]}, "not valid"),
+        ({"prompt": [{"text": "a (red:40) circle", "weight": 1}]}, "is out of range"),
+    ],
+    ids=["unknown-lora", "lora-weight", "emphasis"],
+)
+def test_a_job_the_bot_would_have_refused_fails_naming_why(redis, submitter, run_worker, change, reason):
+    # Redis is a trust boundary: LoRAs and emphasis are checked again by the worker.
+    spec = imagine_spec(parse_prompt("a red circle --steps 2"), load_catalog().get("tiny").profile())
+    payload = spec.model_dump(mode="json")
+    payload["generation"] |= change
+    job = _queue(redis).enqueue(
+        "worker.tasks.imagine", kwargs={"spec": payload}, retry=Retry(max=2), job_id=spec.job_id
+    )
+    _assert_failed_then_served(redis, submitter, run_worker, job, reason)

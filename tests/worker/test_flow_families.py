@@ -18,7 +18,8 @@ from jobs.events import Done, Progress
 from jobs.profile import ModelProfile
 from jobs.prompt import parse_prompt
 from jobs.resolve import generation_for, imagine_spec, reroll_spec, upscale_spec, vary_spec
-from jobs.specs import Generation, JobSpec, Strength
+from jobs.specs import Generation, JobSpec, LoraUse, Strength
+from models.catalog import LoraEntry, LoraFileSource
 from models.pipelines.base import PipelineFamily
 from models.pipelines.flux import Flux
 from models.pipelines.flux2_klein import Flux2Klein
@@ -26,6 +27,7 @@ from models.pipelines.qwen_image import QwenImage
 from models.pipelines.sd3 import StableDiffusion3
 from models.pipelines.z_image import ZImage
 from tests.helpers import image, job_events, kinds
+from tests.lora_files import save_diffusers_lora
 from worker.boot import load_engines, prepare
 from worker.engine import Engine
 from worker.settings import WorkerSettings
@@ -172,3 +174,34 @@ def test_token_limit_notes_count_what_the_long_encoder_reads(engine: Engine, mod
     past = engine.imagine(_generation(engine, text + "--steps 2"), lambda *_: None)
     [note] = past.warnings
     assert note.startswith("The prompt is ") and f" tokens long and the model reads {room}, " in note
+
+
+def test_a1111_weights_are_applied_where_the_family_reads_them_and_noted_where_not(engine, model):
+    profile = engine.model.entry.profile()
+
+    def run(text: str):
+        generation = generation_for(parse_prompt(f"{text} --steps 2 --seed 3"), profile)
+        return engine.imagine(generation, lambda *_: None)
+
+    weighted, unweighted = run("a (lighthouse:1.4) at [dusk]"), run("a lighthouse at dusk")
+    same = weighted.images[0].tobytes() == unweighted.images[0].tobytes()
+    if FAMILIES[model].emphasis:  # FLUX: on T5's tokens
+        assert weighted.warnings == () and not same
+    else:
+        [note] = weighted.warnings
+        assert "weights were read as plain words" in note and same
+
+
+def test_a_lora_changes_the_familys_pixels_and_leaves_no_trace(engine: Engine, model, tmp_path):
+    path = save_diffusers_lora(engine.model.text2img, tmp_path / "lora.safetensors", seed=3)
+    lora = LoraEntry(name="lora", families=(engine.model.entry.family,), source=LoraFileSource(path=path))
+    with_lora = Engine(engine.model, vae_tile_pixels=1 << 20, loras={"lora": lora})
+    generation = generation_for(parse_prompt("a lighthouse --steps 2 --seed 3"), engine.model.entry.profile())
+
+    def pixels(generation: Generation) -> np.ndarray:
+        return np.asarray(with_lora.imagine(generation, lambda *_: None).images[0], dtype=np.int16)
+
+    before = pixels(generation)
+    changed = pixels(generation.model_copy(update={"loras": (LoraUse(name="lora", weight=1.0),)}))
+    assert np.abs(changed - before).mean() > 0.5
+    assert np.array_equal(pixels(generation), before)

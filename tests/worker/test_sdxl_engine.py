@@ -4,9 +4,7 @@ time embeddings), saved and loaded back through the production loader."""
 import numpy as np
 import pytest
 import torch
-from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 from PIL import Image
-from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
 from jobs.prompt import parse_prompt
 from jobs.resolve import generation_for
@@ -14,60 +12,17 @@ from jobs.specs import Generation
 from models.catalog import CatalogEntry, FolderSource
 from models.families import Family
 from models.loader import load_model
-from models.tiny.parts import SD_NOISE_SCHEDULE, byte_level_tokenizer, small_text_config
+from models.tiny.parts import TINY_SIZE
+from models.tiny.sdxl import build_tiny_sdxl
 from worker.engine import Engine
 
-SIZE = 64
-TEXT_WIDTH = 16  # each encoder's; the UNet's cross-attention reads both side by side
-TIME_EMBED = 8
-
-
-def _tiny_sdxl() -> StableDiffusionXLPipeline:
-    tokenizer = byte_level_tokenizer()
-    text_config = small_text_config(tokenizer, width=TEXT_WIDTH, intermediate=32, layers=2, heads=2)
-    unet = UNet2DConditionModel(
-        sample_size=SIZE // 4,
-        in_channels=4,
-        out_channels=4,
-        layers_per_block=1,
-        block_out_channels=(16, 32),
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        attention_head_dim=(2, 4),
-        norm_num_groups=8,
-        use_linear_projection=True,
-        cross_attention_dim=2 * TEXT_WIDTH,
-        addition_embed_type="text_time",
-        addition_time_embed_dim=TIME_EMBED,
-        # the second encoder's pooled projection and six time ids (sizes and crop), each embedded
-        projection_class_embeddings_input_dim=TEXT_WIDTH + 6 * TIME_EMBED,
-    )
-    vae = AutoencoderKL(
-        down_block_types=("DownEncoderBlock2D",) * 3,
-        up_block_types=("UpDecoderBlock2D",) * 3,
-        block_out_channels=(8, 16, 16),
-        layers_per_block=1,
-        latent_channels=4,
-        norm_num_groups=8,
-        sample_size=SIZE,
-    )
-    return StableDiffusionXLPipeline(
-        vae=vae,
-        text_encoder=CLIPTextModel(text_config),
-        text_encoder_2=CLIPTextModelWithProjection(text_config),
-        tokenizer=tokenizer,
-        tokenizer_2=byte_level_tokenizer(),
-        unet=unet,
-        scheduler=EulerDiscreteScheduler(**SD_NOISE_SCHEDULE, steps_offset=1),
-    )
+SIZE = TINY_SIZE
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     folder = tmp_path_factory.mktemp("tiny-sdxl") / "model"
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        _tiny_sdxl().save_pretrained(folder)
+    build_tiny_sdxl(0).save_pretrained(folder)
     entry = CatalogEntry(
         name="tiny-xl",
         family=Family.SDXL,
