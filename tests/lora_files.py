@@ -1,6 +1,6 @@
-"""LoRA files for the tiny models, made with peft and saved as `.safetensors` the way trainers ship
-them: in diffusers' key layout (`save_lora_weights`) or in kohya-ss's (civitai's, as A1111 and
-ComfyUI read them). The same `seed` makes the same LoRA in either layout."""
+"""LoRA files for the tiny pipelines, made with peft and random weights, in the two layouts found in
+the wild: diffusers' own (what its training scripts save) and kohya-ss's (what civitai serves, and
+A1111 and ComfyUI load). Loaded with `pipe.load_lora_weights`, they change the models for real."""
 
 import copy
 import re
@@ -10,11 +10,17 @@ import torch
 from diffusers import DiffusionPipeline, StableDiffusionPipeline, StableDiffusionXLPipeline
 from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
 from safetensors.torch import save_file
+from torch import nn
+from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
-_DENOISER_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
-_CLIP_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
-_CLIP_ENCODERS = {"text_encoder": "lora_te", "text_encoder_2": "lora_te2"}
-"""The CLIP text encoders a LoRA may touch, and kohya's key prefix for each (SDXL: te1 and te2)."""
+DENOISER_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
+"""The denoisers' attention projections the LoRAs adapt (UNets' and every transformer family's)."""
+TEXT_ENCODER_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj")
+"""The CLIP text encoders' attention projections the LoRAs adapt."""
+KOHYA_ALPHA = 1.0
+"""The `.alpha` of kohya files (kohya's default `--network_alpha`): their up weights are multiplied
+by rank / alpha so that, with the loader's alpha / rank scaling, they equal the diffusers file's."""
+_TEXT_ENCODERS = ("text_encoder", "text_encoder_2")
 
 
 def save_diffusers_lora(
@@ -26,86 +32,111 @@ def save_diffusers_lora(
     scale: float = 1.0,
     text_encoder: bool = True,
 ) -> Path:
-    """A LoRA on `pipe`'s denoiser's attention (and, with `text_encoder`, its CLIP encoders'),
-    saved with the pipeline class's own `save_lora_weights`; `pipe` is left as it was."""
-    layers = _layers(pipe, seed=seed, rank=rank, scale=scale, text_encoder=text_encoder)
-    denoiser = "unet" if _has(pipe, "unet") else "transformer"
-    keywords = {f"{denoiser}_lora_layers": layers.pop(denoiser)}
-    keywords |= {f"{name}_lora_layers": state for name, state in layers.items()}
-    type(pipe).save_lora_weights(path.parent, weight_name=path.name, **keywords)
+    """Save a random LoRA for `pipe` at `path` (a `.safetensors` file) in diffusers' layout, with
+    the pipeline class's `save_lora_weights`; `pipe` itself is left unchanged.
+
+    The LoRA adapts the denoiser's attention projections and, with `text_encoder`, those of the
+    pipeline's CLIP text encoders (others are left out). Its weight change B·A is proportional
+    to `scale`; the same arguments give the same LoRA.
+    """
+    layers = _lora_layers(pipe, seed=seed, rank=rank, scale=scale, text_encoder=text_encoder)
+    type(pipe).save_lora_weights(
+        save_directory=path.parent,
+        weight_name=path.name,
+        **{f"{component}_lora_layers": state for component, state in layers.items()},
+    )
     return path
 
 
 def save_kohya_lora(
     pipe: DiffusionPipeline, path: Path, *, seed: int = 0, rank: int = 4, scale: float = 1.0
 ) -> Path:
-    """The LoRA `save_diffusers_lora` makes from the same arguments, in kohya's key layout
-    (`lora_unet_…`, `lora_te_…` / `lora_te1_…` `lora_te2_…`, `lora_down` / `lora_up`, and an
-    `alpha` of `rank`, so the effect is the same). SD1.5 and SDXL only; SDXL's UNet keys in the
-    original (SGM) block numbering kohya's SDXL trainer writes (`input_blocks_4_1_…`)."""
-    if not isinstance(pipe, StableDiffusionPipeline | StableDiffusionXLPipeline):
-        raise TypeError(f"kohya's layout is made here for SD1.5 and SDXL, not {type(pipe).__name__}")
-    prefixes = {"unet": "lora_unet"} | _CLIP_ENCODERS
-    sgm = isinstance(pipe, StableDiffusionXLPipeline)
-    if sgm:
-        prefixes["text_encoder"] = "lora_te1"
-    tensors = {}
-    for component, state in _layers(pipe, seed=seed, rank=rank, scale=scale, text_encoder=True).items():
-        for key, value in state.items():
-            module, _, kind = key.rpartition(".lora_")  # `….to_q`, `A.weight`
-            if sgm and component == "unet":
-                module = _sgm(module, pipe.unet.config.layers_per_block)
+    """Save the LoRA `save_diffusers_lora` makes with the same arguments (text encoders included),
+    in kohya-ss's layout, at `path` (a `.safetensors` file); `pipe` itself is left unchanged.
+
+    Keys are `lora_unet_…` and `lora_te_…` (SD1.5) or `lora_te1_…`/`lora_te2_…` (SDXL, whose UNet
+    keys name the original SGM blocks, `input_blocks_4_1_…`, as kohya's SDXL trainer writes
+    them), each module with `.lora_down.weight`, `.lora_up.weight` and `.alpha` (`KOHYA_ALPHA`).
+    Only SD1.5 and SDXL pipelines have this layout: others raise `TypeError`.
+    """
+    if isinstance(pipe, StableDiffusionXLPipeline):
+        prefixes = {"unet": "lora_unet", "text_encoder": "lora_te1", "text_encoder_2": "lora_te2"}
+        sgm_layers = pipe.unet.config.layers_per_block
+    elif isinstance(pipe, StableDiffusionPipeline):
+        prefixes = {"unet": "lora_unet", "text_encoder": "lora_te"}
+        sgm_layers = None
+    else:
+        raise TypeError(f"kohya LoRA files are for SD1.5 and SDXL pipelines, not {type(pipe).__name__}")
+    state = {}
+    for component, layers in _lora_layers(pipe, seed=seed, rank=rank, scale=scale, text_encoder=True).items():
+        for key, down in layers.items():
+            if not key.endswith(".lora_A.weight"):
+                continue
+            module = key.removesuffix(".lora_A.weight")
+            up = layers[f"{module}.lora_B.weight"]
+            if component == "unet" and sgm_layers is not None:
+                module = _sgm_module(module, sgm_layers)
+            elif component != "unet" and not module.startswith("text_model."):
+                module = f"text_model.{module}"  # transformers 5's CLIPTextModel lost this level
             name = f"{prefixes[component]}_{module.replace('.', '_')}"
-            tensors[f"{name}.lora_{'down' if kind == 'A.weight' else 'up'}.weight"] = value.contiguous()
-            tensors[f"{name}.alpha"] = torch.tensor(float(rank))
-    save_file(tensors, str(path))
+            state[f"{name}.lora_down.weight"] = down
+            state[f"{name}.lora_up.weight"] = up * (rank / KOHYA_ALPHA)
+            state[f"{name}.alpha"] = torch.tensor(KOHYA_ALPHA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, path)
     return path
 
 
-def _sgm(module: str, layers_per_block: int) -> str:
-    """A diffusers UNet module path in the original SDXL UNet's numbering: the attentions of down
-    block b, layer j are `input_blocks.{(L+1)b + j + 1}.1`; of up block b, `output_blocks.{(L+1)b + j}.1`."""
-    per_block = layers_per_block + 1
-    if match := re.match(r"down_blocks\.(\d+)\.attentions\.(\d+)\.", module):
-        block, layer = map(int, match.groups())
-        return f"input_blocks.{per_block * block + layer + 1}.1.{module[match.end() :]}"
-    if match := re.match(r"up_blocks\.(\d+)\.attentions\.(\d+)\.", module):
-        block, layer = map(int, match.groups())
-        return f"output_blocks.{per_block * block + layer}.1.{module[match.end() :]}"
-    return module.replace("mid_block.attentions.0.", "middle_block.1.")
-
-
-def _layers(
+def _lora_layers(
     pipe: DiffusionPipeline, *, seed: int, rank: int, scale: float, text_encoder: bool
 ) -> dict[str, dict[str, torch.Tensor]]:
-    """The LoRA's A and B matrices by component, in peft's naming (`….to_q.lora_A.weight`)."""
+    """The peft LoRA state dict of each adapted component, by component name (`unet`,
+    `transformer`, `text_encoder`, `text_encoder_2`), made on copies of the components."""
     generator = torch.Generator().manual_seed(seed)
-    denoiser = "unet" if _has(pipe, "unet") else "transformer"
-    parts = {denoiser: _DENOISER_TARGETS}
+    targets = {"unet" if hasattr(pipe, "unet") else "transformer": DENOISER_TARGETS}
     if text_encoder:
-        parts |= {name: _CLIP_TARGETS for name in _CLIP_ENCODERS if _is_clip(pipe, name)}
+        for name in _TEXT_ENCODERS:
+            if isinstance(getattr(pipe, name, None), CLIPTextModel | CLIPTextModelWithProjection):
+                targets[name] = TEXT_ENCODER_TARGETS
     return {
-        name: _lora_state(getattr(pipe, name), targets, rank=rank, scale=scale, generator=generator)
-        for name, targets in parts.items()
+        name: _random_lora(getattr(pipe, name), modules, rank=rank, scale=scale, generator=generator)
+        for name, modules in targets.items()
     }
 
 
-def _lora_state(
-    module: torch.nn.Module, targets: list[str], *, rank: int, scale: float, generator: torch.Generator
+def _random_lora(
+    model: nn.Module, targets: tuple[str, ...], *, rank: int, scale: float, generator: torch.Generator
 ) -> dict[str, torch.Tensor]:
-    copied = copy.deepcopy(module)  # the pipeline's own modules stay as they were
-    inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=rank, target_modules=targets), copied)
+    """A random LoRA of `targets` in a copy of `model`, as peft's state dict: A ~ N(0, 1/in) and
+    B ~ N(0, scale²/rank), so B·A is about as large as the initial weights, times `scale`."""
+    adapted = copy.deepcopy(model)
+    inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=rank, target_modules=list(targets)), adapted)
     with torch.no_grad():
-        for name, parameter in sorted(copied.named_parameters()):
-            if ".lora_" in name:  # B starts at zero: seeded values, so the LoRA does something
-                noise = torch.randn(parameter.shape, generator=generator)
-                parameter.copy_(noise * scale / parameter.shape[-1] ** 0.5)
-    return get_peft_model_state_dict(copied)
+        for name, param in adapted.named_parameters():
+            if ".lora_A." in name:
+                std = param.shape[1] ** -0.5
+            elif ".lora_B." in name:
+                std = scale * rank**-0.5
+            else:
+                continue
+            param.copy_(torch.randn(param.shape, generator=generator) * std)
+    return get_peft_model_state_dict(adapted)
 
 
-def _has(pipe: DiffusionPipeline, name: str) -> bool:
-    return getattr(pipe, name, None) is not None
+_SGM_BLOCK = re.compile(r"(down_blocks|mid_block|up_blocks)\.(?:(\d+)\.)?attentions\.(\d+)\.(.+)")
 
 
-def _is_clip(pipe: DiffusionPipeline, name: str) -> bool:
-    return _has(pipe, name) and type(getattr(pipe, name)).__name__.startswith("CLIPText")
+def _sgm_module(module: str, layers_per_block: int) -> str:
+    """A diffusers UNet attention module's path in the original SGM UNet kohya trains SDXL on:
+    down block b's layer l is `input_blocks.{1 + b·(layers + 1) + l}.1`, the middle attention
+    `middle_block.1`, up block b's layer l `output_blocks.{b·(layers + 1) + l}.1`."""
+    match = _SGM_BLOCK.fullmatch(module)
+    if match is None:
+        raise ValueError(f"{module} is not in a UNet attention block")
+    blocks, block, layer, rest = match.groups()
+    if blocks == "mid_block":
+        return f"middle_block.1.{rest}"
+    index = int(block) * (layers_per_block + 1) + int(layer)
+    if blocks == "down_blocks":
+        return f"input_blocks.{1 + index}.1.{rest}"
+    return f"output_blocks.{index}.1.{rest}"
