@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jobs import limits
+from jobs.attention import EmphasisError, checked
 from jobs.lora_syntax import read_list
 from jobs.values import NUMBER, BadValue, format_number
 
@@ -73,7 +74,10 @@ def _negative(text: str) -> str:
     negative = ", ".join(term for term in terms if term)
     if not negative:
         raise BadValue("leaves nothing out: list what to avoid, like `--no text, watermark`")
-    return negative
+    try:
+        return checked(negative)  # its `(word:1.3)` emphasis must be weights the worker applies
+    except EmphasisError as error:
+        raise BadValue(f"has a weight I can't use: {error}") from None
 
 
 def _model(text: str) -> str:

@@ -4,6 +4,7 @@ words a LoRA needs added where the prompt lacks them."""
 
 from pydantic import ValidationError
 
+from jobs import limits
 from jobs.lora_syntax import LoraRequest
 from jobs.profile import ModelProfile, Profiles
 from jobs.prompt import ParsedPrompt, PromptError, PromptPart
@@ -19,6 +20,12 @@ def styled(parsed: ParsedPrompt, profiles: Profiles) -> ParsedPrompt:
     style = profiles.style_profile(parsed.style)
     named = {lora.name for lora in parsed.loras}
     loras = (*parsed.loras, *(lora for lora in style.loras if lora.name not in named))
+    if len(loras) > limits.LORAS_MAX:
+        raise PromptError(
+            f"With the style `{style.name}` the prompt uses {len(loras)} LoRAs:"
+            f" use at most {limits.LORAS_MAX}",
+            flag="--style",
+        )
     negative = ", ".join(text for text in (parsed.negative, style.negative) if text) or None
     try:
         parts = tuple(

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jobs import limits
 from jobs._flags import BY_NAME, FLAGS, Flag
-from jobs.attention import EmphasisError, fragments
+from jobs.attention import EmphasisError, checked, fragments
 from jobs.errors import MemberError
 from jobs.lora_syntax import LoraRequest, take_tags
 from jobs.values import NUMBER, BadValue, format_number
@@ -62,18 +62,12 @@ class PromptError(MemberError, ValueError):
     preface = "That prompt needs a change: "
 
 
-def _readable(text: str) -> str:
-    """`text`, once its `(word:1.3)` emphasis is known to be weights the worker applies."""
-    fragments(text)
-    return text
-
-
 class PromptPart(BaseModel):
     """One part of a `::` multi-prompt."""
 
     model_config = ConfigDict(frozen=True)
 
-    text: Annotated[str, Field(min_length=1, max_length=limits.MAX_PROMPT_CHARS), AfterValidator(_readable)]
+    text: Annotated[str, Field(min_length=1, max_length=limits.MAX_PROMPT_CHARS), AfterValidator(checked)]
     weight: float = Field(default=1.0, ge=-limits.WEIGHT_MAX, le=limits.WEIGHT_MAX)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from jobs import limits
+from jobs.attention import checked
 from jobs.lora_syntax import LORA_NAME_PATTERN
 from jobs.prompt import PromptPart
 
@@ -76,7 +77,7 @@ class Generation(BaseModel):
         Field(min_length=1, max_length=limits.MAX_PROMPT_PARTS),
         AfterValidator(_one_prompt),
     ]
-    negative: str = Field(default="", max_length=limits.MAX_PROMPT_CHARS)
+    negative: Annotated[str, Field(max_length=limits.MAX_PROMPT_CHARS), AfterValidator(checked)] = ""
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     steps: int = Field(ge=limits.STEPS_MIN, le=limits.STEPS_MAX * 2)

@@ -59,9 +59,9 @@ class LoraSlots:
             yield
             return
         adapters = [self._adapter(lora.name, keep={use.name for use in loras}) for lora in loras]
-        self._pipe.enable_lora()
-        self._pipe.set_adapters(adapters, adapter_weights=[lora.weight for lora in loras])
         try:
+            self._pipe.enable_lora()
+            self._pipe.set_adapters(adapters, adapter_weights=[lora.weight for lora in loras])
             yield
         finally:
             self._pipe.disable_lora()

@@ -13,7 +13,9 @@ from models.pipelines.base import Encoded
 
 
 class WeightedReader:
-    """One tokenizer and text encoder, read with A1111's weights."""
+    """One tokenizer and text encoder, read with A1111's weights. Made for each encoding, not kept:
+    compel keeps the empty prompt's encoding it weights against, and a text-encoder LoRA switched
+    on for one job would leave a kept one wrong for the next."""
 
     def __init__(
         self,

@@ -28,7 +28,12 @@ def test_escapes_stray_brackets_and_colons_are_text_and_an_open_bracket_runs_to_
 
 
 @pytest.mark.parametrize(
-    ("text", "message"), [("a (b:3.5)", "from 0 to 3"), ("a (b:1.2.3)", "isn't a weight")]
+    ("text", "message"),
+    [
+        ("a (b:3.5)", "from 0 to 3"),
+        ("a (b:1.2.3)", "isn't a weight"),
+        ("a fox --no (ugly:9)", "has a weight I can't use: `:9\\)` is out of range"),
+    ],
 )
 def test_a_weight_the_worker_cannot_apply_is_refused_naming_it(text, message):
     with pytest.raises(PromptError, match=message):

@@ -103,6 +103,10 @@ def test_a_style_sets_the_prompt_in_its_text_and_brings_its_loras_and_negative(c
         ("a heron --style nope", "There is no style `nope`. Available: `sumi`, `grainy`"),
         ("a heron <lora:flux-grain>", "`flux-grain` is made for `flux` models, and `tiny` is a sd15 model"),
         ("a heron --model tiny-flux --style sumi", "`ink-wash` is made for `sd15` or `sdxl` models"),
+        (
+            "a heron " + " ".join(f"<lora:l{n}>" for n in range(7)) + " --style sumi",
+            "uses 9 LoRAs: use at most 8",
+        ),
     ],
 )
 def test_an_unknown_or_mismatched_lora_or_style_is_refused_naming_it(catalog, text, message):

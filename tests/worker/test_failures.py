@@ -88,8 +88,9 @@ def test_undecodable_job_data_fails_and_the_worker_goes_on(redis, submitter, run
         ({"loras": [{"name": "sneaky", "weight": 1}]}, "this worker serves no LoRA `sneaky`"),
         ({"loras": [{"name": "ink", "weight": 99}]}, "not valid"),
         ({"prompt": [{"text": "a (red:40) circle", "weight": 1}]}, "is out of range"),
+        ({"negative": "(blur:40)"}, "is out of range"),
     ],
-    ids=["unknown-lora", "lora-weight", "emphasis"],
+    ids=["unknown-lora", "lora-weight", "emphasis", "negative-emphasis"],
 )
 def test_a_job_the_bot_would_have_refused_fails_naming_why(redis, submitter, run_worker, change, reason):
     # Redis is a trust boundary: LoRAs and emphasis are checked again by the worker.

@@ -29,8 +29,8 @@ BUILDERS: dict[Family, Callable[[], DiffusionPipeline]] = {
     Family.SDXL: build_tiny_sdxl,
 }
 LONG = SEED_ARTICLE + ", " + ", ".join(f"a detail number {n}" for n in range(24))
-"""The seed article's prompt grown to about 150 of CLIP's tokens (over 700 of the tiny models'
-byte-level tokenizer's): read in chunks, none of it left out."""
+"""The seed article's prompt grown well past CLIP's 77 tokens (over 700 of the tiny models'
+byte-level tokenizer's; about 150 of real CLIP's, by our estimate): read in chunks, none left out."""
 
 
 def _lora(name: str, path: Path, family: Family) -> LoraEntry:
