@@ -394,19 +394,22 @@ def _message(error: ErrorDetails) -> str:
     return error["msg"]
 
 
+_ENTRY_KINDS = {"models": "model", "loras": "LoRA", "styles": "style"}
+
+
 def _where(error: ErrorDetails, data: Any) -> str:
     # pydantic's locations also hold union tags ("hub") and model names that are not keys of the
     # file; walk the data and keep only the parts that are (and a missing field's own name).
-    where, node, model = "", data, None
+    where, node, named = "", data, ""
     loc = error["loc"]
+    entry = _ENTRY_KINDS.get(str(loc[0]), "entry") if loc else "entry"
     for i, part in enumerate(loc):
         if isinstance(part, int) and isinstance(node, list) and part < len(node):
             where, node = f"{where}[{part}]", node[part]
             if isinstance(node, Mapping) and isinstance(node.get("name"), str):
-                model = node["name"]
+                named = f" ({entry} `{node['name']}`)"
         elif isinstance(part, str) and isinstance(node, Mapping) and part in node:
             where, node = f"{where}.{part}" if where else part, node[part]
         elif i == len(loc) - 1 and error["type"] == "missing":
             where = f"{where}.{part}" if where else str(part)
-    named = f" (model `{model}`)" if model else ""
     return f"{where}{named}: " if where else ""

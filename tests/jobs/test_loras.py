@@ -124,7 +124,7 @@ def test_an_unknown_or_mismatched_lora_or_style_is_refused_naming_it(catalog, te
         ('[[styles]]\nname = "odd"\nloras = [{ name = "missing" }]', "style `odd` uses the LoRA `missing`"),
         (
             '[[loras]]\nname = "pickle"\nfamilies = ["sd15"]\nsource = { kind = "file", path = "p.ckpt" }',
-            "is not a .safetensors file",
+            r"loras\[\d+\]\.source\.path \(LoRA `pickle`\): `p.ckpt` is not a .safetensors file",
         ),
     ],
 )
