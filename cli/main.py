@@ -21,8 +21,21 @@ from cli.progress import ProgressLine
 from jobs.events import Done, Failed, Progress, Queued, Started
 from jobs.permutations import parse_combinations
 from jobs.prompt import PromptError, parse_prompt
-from jobs.resolve import ResolveError, imagine_specs, random_seed, reroll_spec, upscale_spec, vary_spec
-from jobs.specs import JobSpec, Strength
+from jobs.resolve import (
+    Remix,
+    ResolveError,
+    imagine_specs,
+    pan_spec,
+    random_seed,
+    region_spec,
+    remixed,
+    reroll_spec,
+    square_spec,
+    upscale_spec,
+    vary_spec,
+    zoom_spec,
+)
+from jobs.specs import Direction, JobSpec, Strength
 from models.catalog import Catalog, UnknownModelError
 from models.settings import CatalogSettings
 
@@ -32,7 +45,7 @@ class JobFailedError(RuntimeError):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return _command(args)
     except startup.StartupError as error:  # a setting, the catalog, or the configured Redis
@@ -86,14 +99,39 @@ def _imagine(prompt: str, catalog: Catalog, user: str) -> list[JobSpec]:
 
 
 def _follow_up(args: argparse.Namespace, source: JobSpec, catalog: Catalog, user: str) -> JobSpec:
-    """Upscale, vary or reroll, starting from the source job's recorded spec."""
-    if args.command == "reroll":
-        return reroll_spec(source, requested_by=user)
+    """A follow-up of the source job's recorded spec: the command's operation on its image N."""
     profile = catalog.get(source.generation.model).profile()
-    if args.command == "upscale":
-        return upscale_spec(source, args.index, profile, requested_by=user)
-    strength = Strength.STRONG if args.strong else Strength.SUBTLE
-    return vary_spec(source, args.index, strength, profile, requested_by=user)
+    remix = _remix(args, source, catalog)
+    match args.command:
+        case "reroll":
+            return reroll_spec(source, requested_by=user)
+        case "upscale":
+            return upscale_spec(source, args.index, profile, creative=args.creative, requested_by=user)
+        case "vary":
+            strength = Strength.STRONG if args.strong else Strength.SUBTLE
+            return vary_spec(source, args.index, strength, profile, requested_by=user)
+        case "zoom":
+            return zoom_spec(source, args.index, args.factor, remix=remix, requested_by=user)
+        case "pan":
+            return pan_spec(source, args.index, args.direction, profile, remix=remix, requested_by=user)
+        case "square":
+            return square_spec(source, args.index, profile, remix=remix, requested_by=user)
+        case _:
+            cells = frozenset(_cells(args.cells))
+            return region_spec(source, args.index, cells, remix=remix, requested_by=user)
+
+
+def _remix(args: argparse.Namespace, source: JobSpec, catalog: Catalog) -> Remix | None:
+    """The follow-up's new prompt, when the command was given one."""
+    prompt = getattr(args, "prompt", None)
+    return remixed(source.generation, parse_prompt(prompt), catalog) if prompt else None
+
+
+def _cells(text: str) -> list[int]:
+    try:
+        return [int(cell) for cell in text.replace(" ", "").split(",") if cell]
+    except ValueError:
+        raise ResolveError(f"`--cells {text}`: give cell numbers 1-9 separated by commas, like 5,6") from None
 
 
 def _run(redis: Redis, settings: BrokerSettings, specs: list[JobSpec], output: Path | None) -> int:
@@ -149,6 +187,18 @@ def _wait(events: EventLog, after: str, job_id: str, *, timeout: float) -> Done:
     raise AssertionError("the event stream ended")  # follow() never ends
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; a follow-up's prompt may also come after its options (`--cells 5 "a cat"`),
+    which argparse alone reads as an unknown argument."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if len(extra) == 1 and not extra[0].startswith("-") and getattr(args, "prompt", "") is None:
+        args.prompt = extra[0]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imagine", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -158,16 +208,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("prompt", help='e.g. "a {red, grey} fox --ar 3:2 --seed 7 --no text"')
     upscale = commands.add_parser("upscale", help="image N of a grid at 2×")
+    upscale.add_argument("--creative", action="store_true", help="refine harder, adding detail")
     vary = commands.add_parser("vary", help="four variations of image N of a grid")
     reroll = commands.add_parser("reroll", help="the same prompt with new seeds")
-    for command in (upscale, vary, reroll):
+    zoom = commands.add_parser("zoom", help="Zoom Out: image N smaller in the middle, the border painted")
+    pan = commands.add_parser("pan", help="image N on a canvas half a side larger one way, the strip painted")
+    square = commands.add_parser(
+        "square", help="a wide or tall image N on a square canvas, the sides painted"
+    )
+    region = commands.add_parser("region", help="Vary (Region): cells of image N repainted, the rest kept")
+    on_image = (upscale, vary, zoom, pan, square, region)
+    for command in (*on_image, reroll):
         command.add_argument("job", help="the job id printed by an earlier command")
-    for command in (upscale, vary):
+    for command in on_image:
         command.add_argument("index", type=int, choices=range(1, 5), metavar="N", help="image 1-4")
     strength = vary.add_mutually_exclusive_group()
     strength.add_argument("--strong", action="store_true", help="vary more")
     strength.add_argument("--subtle", action="store_true", help="vary less (the default)")
-    for command in (generate, upscale, vary, reroll):
+    zoom.add_argument(
+        "--factor", type=float, default=2.0, help="how much smaller, more than 1 and up to 2 (2)"
+    )
+    pan.add_argument("direction", type=Direction, choices=list(Direction), help="which side to extend")
+    region.add_argument(
+        "--cells", required=True, help="cells of a 3×3 grid, 1-9 row by row from the top left, like 5,6"
+    )
+    for command in (zoom, pan, square, region):
+        command.add_argument("prompt", nargs="?", help="a new prompt (Remix); the job's own by default")
+    for command in (generate, *on_image, reroll):
         command.add_argument("-o", "--output", type=Path, help="where to write the image")
     status.add_parser(commands)
     return parser

@@ -58,6 +58,14 @@ SAMPLERS: Final = UNET_SAMPLERS + FLOW_SAMPLERS
 """Sampler names members may pass to `--sampler`; the worker maps each to a diffusers scheduler,
 and each model's family says which of them it can run."""
 
+ZOOM_MIN: Final = 1.0
+ZOOM_MAX: Final = 2.0
+"""Zoom Out's factor (Custom Zoom): Midjourney's 2× and 1.5× and anything between 1 and 2."""
+PAN_GROWTH: Final = 0.5
+"""A pan extends the image by half its side in the direction panned."""
+REGION_CELLS: Final = 9
+"""Vary (Region) picks cells of a 3 × 3 grid over the image."""
+
 GRID_IMAGES: Final = 4
 UPLOAD_LIMIT_BYTES: Final = 10 * 1024 * 1024
 """Discord's default per-file upload limit: grids larger than this as PNG are sent as WebP."""

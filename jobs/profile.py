@@ -26,6 +26,7 @@ class ModelProfile(BaseModel):
     vary_subtle: float = Field(gt=0, le=1)
     vary_strong: float = Field(gt=0, le=1)
     upscale_denoise: float = Field(gt=0, le=1)
+    upscale_creative: float = Field(gt=0, le=1)
     max_pixels: int = Field(gt=0)
     """Largest width × height a job may ask for on this model."""
     draft: str | None = None

@@ -3,23 +3,30 @@
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from jobs import limits
+from jobs.canvas import CanvasError, Size, pan_size, square_size
 from jobs.errors import MemberError
 from jobs.loras import styled, with_loras
 from jobs.profile import ModelProfile, Profiles
 from jobs.prompt import ParsedPrompt, PromptError
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
+    Direction,
     Generation,
     ImageRef,
     ImagineSpec,
     JobSpec,
     LoraUse,
+    PanSpec,
+    RegionSpec,
     RerollSpec,
+    SquareSpec,
     Strength,
     UpscaleSpec,
     VarySpec,
+    ZoomSpec,
 )
 
 
@@ -163,9 +170,15 @@ def reroll_spec(source: JobSpec, *, requested_by: str | None = None) -> RerollSp
 
 
 def upscale_spec(
-    source: JobSpec, index: int, profile: ModelProfile, *, requested_by: str | None = None
+    source: JobSpec,
+    index: int,
+    profile: ModelProfile,
+    *,
+    creative: bool = False,
+    requested_by: str | None = None,
 ) -> UpscaleSpec:
-    """Image `index` of the source grid at twice its size, refined with the image's own seed."""
+    """Image `index` of the source grid at twice its size, refined with the image's own seed:
+    lightly, or harder when `creative`."""
     width, height = _source_image_size(source, index)
     factor = UpscaleSpec.model_fields["factor"].default
     if width * height * factor**2 > profile.max_pixels:
@@ -178,7 +191,8 @@ def upscale_spec(
         generation=generation,
         requested_by=requested_by,
         source=ImageRef(job_id=source.job_id, index=index),
-        denoise=profile.upscale_denoise,
+        denoise=profile.upscale_creative if creative else profile.upscale_denoise,
+        creative=creative,
     )
 
 
@@ -201,6 +215,145 @@ def vary_spec(
     )
 
 
+def zoom_spec(
+    source: JobSpec,
+    index: int,
+    factor: float,
+    *,
+    remix: "Remix | None" = None,
+    requested_by: str | None = None,
+) -> ZoomSpec:
+    """Zoom Out: four images of image `index` shrunk `factor` times (1-2) at the size of the grid it
+    came from, the border outpainted, with fresh seeds; `remix` brings a new prompt (see `remixed`)."""
+    if not limits.ZOOM_MIN < factor <= limits.ZOOM_MAX:
+        raise ResolveError(
+            f"zoom out by more than {limits.ZOOM_MIN:g} and at most {limits.ZOOM_MAX:g}, like 1.5"
+        )
+    generation = _follow_up_generation(source, index, _grid_size(source), remix)
+    return ZoomSpec(
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        warnings=remix.notes if remix else (),
+        source=ImageRef(job_id=source.job_id, index=index),
+        factor=factor,
+    )
+
+
+def pan_spec(
+    source: JobSpec,
+    index: int,
+    direction: Direction,
+    profile: ModelProfile,
+    *,
+    remix: "Remix | None" = None,
+    requested_by: str | None = None,
+) -> PanSpec:
+    """Pan: four images of image `index` on a canvas half a side larger towards `direction` (within
+    the model's size), the new strip outpainted."""
+    try:
+        size = pan_size(
+            _grid_size(source), direction, max_pixels=profile.max_pixels, multiple=profile.size_multiple
+        )
+    except CanvasError as error:
+        raise ResolveError(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
+    generation = _follow_up_generation(source, index, size, remix)
+    return PanSpec(
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        warnings=remix.notes if remix else (),
+        source=ImageRef(job_id=source.job_id, index=index),
+        direction=direction,
+    )
+
+
+def square_spec(
+    source: JobSpec,
+    index: int,
+    profile: ModelProfile,
+    *,
+    remix: "Remix | None" = None,
+    requested_by: str | None = None,
+) -> SquareSpec:
+    """Make Square: four images of image `index` in the middle of a square canvas, the sides outpainted."""
+    try:
+        size = square_size(_grid_size(source), max_pixels=profile.max_pixels, multiple=profile.size_multiple)
+    except CanvasError as error:
+        raise ResolveError(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
+    generation = _follow_up_generation(source, index, size, remix)
+    return SquareSpec(
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        warnings=remix.notes if remix else (),
+        source=ImageRef(job_id=source.job_id, index=index),
+    )
+
+
+def region_spec(
+    source: JobSpec,
+    index: int,
+    cells: frozenset[int],
+    *,
+    remix: "Remix | None" = None,
+    requested_by: str | None = None,
+) -> RegionSpec:
+    """Vary (Region): four images of image `index` with `cells` (1-9 of a 3 × 3 grid) repainted, with
+    the source's prompt or `remix`'s, the rest kept."""
+    if not cells or not cells <= set(range(1, limits.REGION_CELLS + 1)):
+        raise ResolveError(
+            f"pick the cells to repaint among 1-{limits.REGION_CELLS}, row by row from the top left"
+        )
+    generation = _follow_up_generation(source, index, _grid_size(source), remix)
+    return RegionSpec(
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        warnings=remix.notes if remix else (),
+        source=ImageRef(job_id=source.job_id, index=index),
+        cells=cells,
+    )
+
+
+_KEPT_BY_REMIX = {
+    "--ar": lambda p: p.aspect is not None,
+    "--seed": lambda p: p.seed is not None,
+    "--steps": lambda p: p.steps is not None,
+    "--cfg": lambda p: p.guidance is not None,
+    "--model": lambda p: p.model is not None,
+    "--chaos": lambda p: p.chaos != 0,
+    "--q": lambda p: p.quality != 1,
+    "--tile": lambda p: p.tile,
+    "--sampler": lambda p: p.sampler is not None,
+    "--stop": lambda p: p.stop != limits.STOP_MAX,
+    "--repeat": lambda p: p.repeat != 1,
+    "--draft": lambda p: p.draft,
+}
+"""What a remixed follow-up keeps from its source whatever the new prompt says."""
+
+
+@dataclass(frozen=True)
+class Remix:
+    """A follow-up's new prompt, resolved: the generation to start from and the notes for the result."""
+
+    generation: Generation
+    notes: tuple[str, ...]
+
+
+def remixed(generation: Generation, parsed: ParsedPrompt, profiles: Profiles) -> Remix:
+    """`generation` with the prompt of `parsed` (its text, `--no`, `--style` and LoRAs), for a
+    follow-up made with a new prompt (Remix, Vary (Region)); the source's size, model and sampling
+    are kept, and a note names each of `parsed`'s other parameters left unused."""
+    parsed = styled(parsed, profiles)
+    parsed, loras, notes = with_loras(parsed, profiles.profile(generation.model), profiles)
+    update = {"prompt": parsed.parts, "negative": parsed.negative or "", "loras": loras}
+    unused = ", ".join(f"`{flag}`" for flag, given in _KEPT_BY_REMIX.items() if given(parsed))
+    if unused:
+        notes = (*notes, f"{unused} not used: a follow-up keeps its image's model, size and sampling")
+    return Remix(generation.model_copy(update=update), notes)
+
+
 def retry_spec(source: JobSpec, *, requested_by: str | None = None) -> JobSpec:
     """The same job again (parameters, seed and source image), under a new id."""
     return source.model_copy(update={"job_id": new_job_id(), "requested_by": requested_by})
@@ -217,7 +370,7 @@ def within_limits(
         generation = generation.model_copy(update={"steps": max_steps})
     width, height = image_size(spec)
     if max_side and max(width, height) > max_side:
-        if isinstance(spec, UpscaleSpec | VarySpec):
+        if isinstance(spec, UpscaleSpec | VarySpec | ZoomSpec | RegionSpec):
             raise ResolveError(
                 f"That would make {width}×{height} images: this server's largest side is {max_side} px."
             )
@@ -241,6 +394,19 @@ def image_size(spec: JobSpec) -> tuple[int, int]:
 
 def image_count(spec: JobSpec) -> int:
     return 1 if isinstance(spec, UpscaleSpec) else limits.GRID_IMAGES
+
+
+def _grid_size(source: JobSpec) -> Size:
+    """The size of the grid images `source`'s image came from: an upscale's before it was enlarged."""
+    return source.generation.width, source.generation.height
+
+
+def _follow_up_generation(source: JobSpec, index: int, size: Size, remix: "Remix | None") -> Generation:
+    """A grid's generation made from image `index` of `source`: at `size`, fresh seeds, and the
+    source's prompt or `remix`'s."""
+    _source_image_size(source, index)  # checks the index
+    generation = remix.generation if remix else source.generation
+    return generation.model_copy(update={"width": size[0], "height": size[1], "seed": random_seed()})
 
 
 def _source_image_size(source: JobSpec, index: int) -> tuple[int, int]:

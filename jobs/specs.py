@@ -32,6 +32,19 @@ class Operation(StrEnum):
     REROLL = "reroll"
     UPSCALE = "upscale"
     VARY = "vary"
+    ZOOM = "zoom"
+    PAN = "pan"
+    SQUARE = "square"
+    REGION = "region"
+
+
+class Direction(StrEnum):
+    """Which side of the image a pan extends."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    UP = "up"
+    DOWN = "down"
 
 
 class Strength(StrEnum):
@@ -135,23 +148,72 @@ class RerollSpec(_Spec):
     source_job_id: JobId
 
 
-class UpscaleSpec(_Spec):
-    """Image `source` at `factor`×: a resize, then a low-denoise img2img refine."""
+class _FromImage(_Spec):
+    """A job made from one image of an earlier job: `generation` holds the size of what it makes."""
+
+    source: ImageRef
+
+
+class UpscaleSpec(_FromImage):
+    """Image `source` at `factor`×: a resize, then an img2img refine (light, or `creative`)."""
 
     op: Literal[Operation.UPSCALE] = Operation.UPSCALE
-    source: ImageRef
     factor: int = Field(default=2, ge=2, le=4)
     denoise: float = Field(gt=0, le=1)
+    creative: bool = False
+    """Upscale (Creative): refined harder, so detail may be added; else Upscale (Subtle)."""
 
 
-class VarySpec(_Spec):
+class VarySpec(_FromImage):
     """Four new images made by img2img from image `source`."""
 
     op: Literal[Operation.VARY] = Operation.VARY
-    source: ImageRef
     strength: Strength
     denoise: float = Field(gt=0, le=1)
 
 
-JobSpec = Annotated[ImagineSpec | RerollSpec | UpscaleSpec | VarySpec, Field(discriminator="op")]
+class ZoomSpec(_FromImage):
+    """Zoom Out: image `source` shrunk `factor` times in the middle of a canvas of the same size,
+    the border around it outpainted; a grid."""
+
+    op: Literal[Operation.ZOOM] = Operation.ZOOM
+    factor: float = Field(ge=limits.ZOOM_MIN, le=limits.ZOOM_MAX)
+
+
+class PanSpec(_FromImage):
+    """Pan: image `source` on a canvas extended towards `direction`, the new strip outpainted; a grid."""
+
+    op: Literal[Operation.PAN] = Operation.PAN
+    direction: Direction
+
+
+class SquareSpec(_FromImage):
+    """Make Square: image `source` in the middle of a square canvas, the rest outpainted; a grid."""
+
+    op: Literal[Operation.SQUARE] = Operation.SQUARE
+
+
+def _cells(cells: frozenset[int]) -> frozenset[int]:
+    if not cells or not cells <= set(range(1, limits.REGION_CELLS + 1)):
+        raise ValueError(f"cells must be some of 1-{limits.REGION_CELLS}")
+    return cells
+
+
+class RegionSpec(_FromImage):
+    """Vary (Region): the `cells` of image `source` (a 3 × 3 grid, numbered 1-9 row by row)
+    repainted with the prompt, the rest kept; a grid."""
+
+    op: Literal[Operation.REGION] = Operation.REGION
+    cells: Annotated[frozenset[int], AfterValidator(_cells)]
+
+
+OutpaintSpec = ZoomSpec | PanSpec | SquareSpec
+"""The jobs that paint a larger canvas around their source image."""
+FromImageSpec = UpscaleSpec | VarySpec | ZoomSpec | PanSpec | SquareSpec | RegionSpec
+"""Every job made from an earlier job's image: its source must still be stored."""
+
+JobSpec = Annotated[
+    ImagineSpec | RerollSpec | UpscaleSpec | VarySpec | ZoomSpec | PanSpec | SquareSpec | RegionSpec,
+    Field(discriminator="op"),
+]
 JOB_SPEC: TypeAdapter[JobSpec] = TypeAdapter(JobSpec)

@@ -47,6 +47,9 @@ class FamilyDefaults(BaseModel):
     vary_subtle: float = Field(gt=0, le=1)
     vary_strong: float = Field(gt=0, le=1)
     upscale_denoise: float = Field(gt=0, le=1)
+    """Upscale (Subtle)'s refine, after the super-resolution model."""
+    upscale_creative: float = Field(gt=0, le=1)
+    """Upscale (Creative)'s refine: strong enough to add detail, not to change what is there."""
     max_pixels: int = Field(gt=0)
     pipeline: Literal["sd", "sdxl", "flux", "sd3", "flux2-klein", "z-image", "qwen-image"]
     """The module of `models.pipelines` that runs the family."""
@@ -68,6 +71,11 @@ class FamilyDefaults(BaseModel):
         if self.vary_subtle >= self.vary_strong:
             raise ValueError(
                 f"vary_subtle ({self.vary_subtle}) must be below vary_strong ({self.vary_strong})"
+            )
+        if self.upscale_denoise >= self.upscale_creative:
+            raise ValueError(
+                f"upscale_denoise ({self.upscale_denoise}) must be below upscale_creative"
+                f" ({self.upscale_creative})"
             )
         if self.native_width % self.size_multiple or self.native_height % self.size_multiple:
             raise ValueError(
@@ -208,6 +216,10 @@ _WAN_VAE_BIAS: RGB = (-0.1835, -0.0868, -0.3360)
 # - upscale_denoise: after a plain 2× resize, img2img at low denoise re-draws detail without
 #   changing content. Fooocus refines SDXL upscales at 0.382; SD1.5/SD2 hallucinate new objects
 #   sooner at the larger-than-native size, so 0.3.
+# - upscale_creative: Midjourney's Creative upscale adds detail and may change small things. At
+#   about the vary_subtle strength of each family plus 0.2 the refine invents texture while the
+#   composition, taken from the enlarged image, holds: 0.5 for SD1.5/SD2, 0.6 for SDXL (as it
+#   varies at 0.5), 0.55 for the flow-matching families.
 # - max_pixels: 4× the native area, i.e. a 2× upscale of a native image; beyond that the models
 #   repeat subjects (they were never trained that large) and memory grows with the square.
 FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
@@ -223,6 +235,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.3,
             vary_strong=0.6,
             upscale_denoise=0.3,
+            upscale_creative=0.5,
             max_pixels=4 * 512 * 512,
             pipeline="sd",
             latent_rgb_factors=_SD_VAE_RGB,
@@ -239,6 +252,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.3,
             vary_strong=0.6,
             upscale_denoise=0.3,
+            upscale_creative=0.5,
             max_pixels=4 * 768 * 768,
             pipeline="sd",
             latent_rgb_factors=_SD_VAE_RGB,
@@ -254,6 +268,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.5,
             vary_strong=0.85,
             upscale_denoise=0.382,
+            upscale_creative=0.6,
             max_pixels=4 * 1024 * 1024,
             pipeline="sdxl",
             latent_rgb_factors=_SDXL_VAE_RGB,
@@ -271,6 +286,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.3,
             vary_strong=0.6,
             upscale_denoise=0.3,
+            upscale_creative=0.5,
             max_pixels=4 * 512 * 512,
             pipeline="sd",
             latent_rgb_factors=_SD_VAE_RGB,
@@ -286,6 +302,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.5,
             vary_strong=0.85,
             upscale_denoise=0.382,
+            upscale_creative=0.6,
             max_pixels=4 * 512 * 512,
             pipeline="sdxl",
             latent_rgb_factors=_SDXL_VAE_RGB,
@@ -315,6 +332,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.5,
             vary_strong=0.8,
             upscale_denoise=0.35,
+            upscale_creative=0.55,
             max_pixels=4 * 1024 * 1024,
             pipeline="flux",
             latent_rgb_factors=_FLUX_VAE_RGB,
@@ -338,6 +356,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.5,
             vary_strong=0.8,
             upscale_denoise=0.35,
+            upscale_creative=0.55,
             max_pixels=4 * 1024 * 1024,
             pipeline="sd3",
             latent_rgb_factors=_SD3_VAE_RGB,
@@ -361,6 +380,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.5,
             vary_strong=0.8,
             upscale_denoise=0.35,
+            upscale_creative=0.55,
             max_pixels=4 * 1024 * 1024,
             pipeline="flux2-klein",
             latent_rgb_factors=_FLUX2_VAE_RGB,
@@ -386,6 +406,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.45,
             vary_strong=0.75,
             upscale_denoise=0.3,
+            upscale_creative=0.5,
             max_pixels=4 * 1024 * 1024,
             pipeline="z-image",
             latent_rgb_factors=_FLUX_VAE_RGB,
@@ -410,6 +431,7 @@ FAMILY_DEFAULTS: Mapping[Family, FamilyDefaults] = MappingProxyType(
             vary_subtle=0.5,
             vary_strong=0.8,
             upscale_denoise=0.35,
+            upscale_creative=0.55,
             max_pixels=4 * 1328 * 1328,
             pipeline="qwen-image",
             latent_rgb_factors=_WAN_VAE_RGB,

@@ -19,6 +19,7 @@ from models.pipelines import Encoded
 from models.safety import ImageChecker
 from worker.conditioning import condition
 from worker.loras import LoraSlots
+from worker.masks import Canvas
 from worker.preview import LatentPreviewer
 from worker.safety import SafetyChecks
 from worker.schedulers import SchedulerCache
@@ -118,6 +119,25 @@ class Engine:
             size=init.size,
         )
         return render
+
+    def inpaint(self, generation: Generation, canvas: Canvas, count: int, on_step: StepCallback) -> Render:
+        """`count` images of `canvas` repainted where its mask is (from noise: what was there shows
+        only through the rest of the picture), each laid over the canvas by its feathered alpha."""
+        width, height = canvas.image.size
+        (render,) = self._run(
+            self.model.inpaint,
+            [_Part(generation, count, on_step)],
+            {
+                "image": [canvas.image] * count,
+                "mask_image": [canvas.mask] * count,
+                "strength": 1.0,
+                "num_inference_steps": max(generation.steps, self.model.pipeline.min_steps),
+                "width": width,
+                "height": height,
+            },
+            size=canvas.image.size,
+        )
+        return replace(render, images=[canvas.laid_over(image) for image in render.images])
 
     def _run(
         self, pipe: DiffusionPipeline, parts: list[_Part], call: dict[str, Any], *, size: tuple[int, int]

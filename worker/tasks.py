@@ -17,13 +17,27 @@ from broker.artifacts import ArtifactExpiredError, image_name
 from broker.images import tile_grid
 from jobs.events import ArtifactRef, Done, Progress, Started
 from jobs.resolve import image_size
-from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, RerollSpec, Safety, UpscaleSpec, VarySpec
+from jobs.specs import (
+    JOB_SPEC,
+    FromImageSpec,
+    ImagineSpec,
+    JobSpec,
+    PanSpec,
+    RegionSpec,
+    RerollSpec,
+    Safety,
+    SquareSpec,
+    UpscaleSpec,
+    VarySpec,
+    ZoomSpec,
+)
 from models.safety import ImageChecker
 from worker import batching, runtime
 from worker.checks import check_fits, check_pixels
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, SourceExpiredError
 from worker.loras import check_loras
+from worker.masks import outpaint_canvas, region_canvas
 from worker.safety import Screened, screen
 
 log = logging.getLogger(__name__)
@@ -43,6 +57,22 @@ def upscale(spec: dict[str, Any]) -> dict[str, Any]:
 
 def vary(spec: dict[str, Any]) -> dict[str, Any]:
     return _perform(spec, VarySpec)
+
+
+def zoom(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, ZoomSpec)
+
+
+def pan(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, PanSpec)
+
+
+def square(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, SquareSpec)
+
+
+def region(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, RegionSpec)
 
 
 def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
@@ -155,11 +185,17 @@ def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Ren
             size = (generation.width, generation.height)
             init = _source_image(spec, engine).resize(size, Image.Resampling.LANCZOS)
             return engine.refine(generation, init, spec.denoise, len(generation.seeds), progress)
+        case ZoomSpec() | PanSpec() | SquareSpec():
+            canvas = outpaint_canvas(_source_image(spec, engine), spec)
+            return engine.inpaint(generation, canvas, len(generation.seeds), progress)
+        case RegionSpec():
+            canvas = region_canvas(_source_image(spec, engine), spec)
+            return engine.inpaint(generation, canvas, len(generation.seeds), progress)
         case _:
             return engine.imagine(generation, progress)
 
 
-def _source_image(spec: UpscaleSpec | VarySpec, engine: Engine) -> Image.Image:
+def _source_image(spec: FromImageSpec, engine: Engine) -> Image.Image:
     try:
         data = runtime.current().artifacts.image(spec.source.job_id, spec.source.index)
     except ArtifactExpiredError:

@@ -26,7 +26,7 @@ from broker.queues import JobSubmitter
 from jobs import keys
 from jobs.prompt import prompt_text
 from jobs.resolve import imagine_specs, random_seed, reroll_spec, retry_spec, upscale_spec, vary_spec
-from jobs.specs import JobSpec, Strength, UpscaleSpec, VarySpec
+from jobs.specs import FromImageSpec, JobSpec, Strength
 from models.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class Actions:
                 raise Refusal("That job succeeded: its images are in the channel. Use their buttons instead.")
             if failed and await asyncio.to_thread(self._deliveries.result_message, job_id) is None:
                 raise Refusal("That job hasn't ended yet: its result will appear in the channel.")
-            if isinstance(source, UpscaleSpec | VarySpec):
+            if isinstance(source, FromImageSpec):
                 await self._sources.ensure_stored(source.source)
             spec = retry_spec(source, requested_by=str(terms.asker.member_id))
             return spec, failed.label if failed else ""

@@ -66,6 +66,23 @@ def _follow_ups(job: str, size: tuple[int, int], env: dict[str, str], tmp_path: 
     assert varied.returncode == 0, varied.stderr
     assert image((tmp_path / "vary.png").read_bytes()).size == size
 
+    zoomed = _imagine("zoom", job, "1", "--factor", "1.5", "-o", "zoom.png", env=env, cwd=tmp_path)
+    assert zoomed.returncode == 0, zoomed.stderr
+    assert image((tmp_path / "zoom.png").read_bytes()).size == size  # a grid of the same images
+
+    panned = _imagine("pan", job, "1", "right", "-o", "pan.png", env=env, cwd=tmp_path)
+    assert panned.returncode == 0, panned.stderr
+    assert image((tmp_path / "pan.png").read_bytes()).size == (size[0] * 3 // 2, size[1])
+
+    new = "a green square on a blue background --seed 9"
+    region = _imagine("region", job, "1", "--cells", "4,5,6", new, "-o", "region.png", env=env, cwd=tmp_path)
+    assert region.returncode == 0, region.stderr
+    assert "`--seed` not used" in region.stderr
+    assert matching(grid_readings((tmp_path / "region.png").read_bytes()), colour="green") >= 2
+
+    square = _imagine("square", job, "1", env=env, cwd=tmp_path)
+    assert (square.returncode, square.stderr.strip()) == (2, "imagine: This image is already square.")
+
     rerolled = _imagine("reroll", job, "-o", "again.png", env=env, cwd=tmp_path)
     assert rerolled.returncode == 0, rerolled.stderr
     assert (tmp_path / "again.png").read_bytes() != (tmp_path / "circle.png").read_bytes()

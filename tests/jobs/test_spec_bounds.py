@@ -12,6 +12,7 @@ from jobs.specs import JOB_SPEC
 PROFILE = ModelProfile(
     name="tiny", family="sd15", native_width=64, native_height=64, size_multiple=8, steps=4, guidance=7.5,
     sampler="euler", samplers=limits.SAMPLERS, vary_subtle=0.3, vary_strong=0.6, upscale_denoise=0.3,
+    upscale_creative=0.5,
     max_pixels=16384,
 )  # fmt: skip
 

@@ -88,13 +88,13 @@ def test_the_embedded_catalog_serves_the_shapes_model_and_the_tiny_one():
     assert entry.profile() == ModelProfile(
         name="shapes", family="sd15", native_width=64, native_height=64, size_multiple=16, steps=entry.steps,
         guidance=entry.guidance, sampler="dpm++2m_karras", samplers=limits.UNET_SAMPLERS, vary_subtle=0.3,
-        vary_strong=0.6, upscale_denoise=0.3, max_pixels=64 * 64 * 4,
+        vary_strong=0.6, upscale_denoise=0.3, upscale_creative=0.5, max_pixels=64 * 64 * 4,
     )  # fmt: skip
     assert entry.defaults().latent_rgb_factors != FAMILY_DEFAULTS[Family.SD15].latent_rgb_factors  # own VAE
     assert catalog.get("tiny").profile() == ModelProfile(
         name="tiny", family="sd15", native_width=64, native_height=64, size_multiple=8, steps=4,
         guidance=7.5, sampler="dpm++2m_karras", samplers=limits.UNET_SAMPLERS, vary_subtle=0.3,
-        vary_strong=0.6, upscale_denoise=0.3, max_pixels=64 * 64 * 4,
+        vary_strong=0.6, upscale_denoise=0.3, upscale_creative=0.5, max_pixels=64 * 64 * 4,
     )  # fmt: skip
 
 

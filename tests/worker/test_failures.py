@@ -101,3 +101,23 @@ def test_a_job_the_bot_would_have_refused_fails_naming_why(redis, submitter, run
         "worker.tasks.imagine", kwargs={"spec": payload}, retry=Retry(max=2), job_id=spec.job_id
     )
     _assert_failed_then_served(redis, submitter, run_worker, job, reason)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"op": "zoom", "factor": 40}, "factor: Input should be less than or equal to 2"),
+        ({"op": "region", "cells": [0, 12]}, "cells must be some of 1-9"),
+        ({"op": "pan", "direction": "sideways"}, "direction: Input should be 'left', 'right', 'up' or"),
+        ({"op": "pan", "direction": "left", "generation": {"width": 4096}}, "4096×64 images"),
+    ],
+    ids=["zoom-factor", "region-cells", "pan-direction", "pan-size"],
+)
+def test_an_edit_the_resolver_would_not_make_fails_naming_why(redis, submitter, run_worker, change, reason):
+    spec = imagine_spec(parse_prompt("a red circle --steps 2"), load_catalog().get("tiny").profile())
+    payload = spec.model_dump(mode="json") | {"source": {"job_id": spec.job_id, "index": 1}}
+    payload |= {**change, "generation": payload["generation"] | change.get("generation", {})}
+    job = _queue(redis).enqueue(
+        f"worker.tasks.{change['op']}", kwargs={"spec": payload}, retry=Retry(max=2), job_id=spec.job_id
+    )
+    _assert_failed_then_served(redis, submitter, run_worker, job, reason)

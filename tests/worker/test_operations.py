@@ -10,8 +10,17 @@ from broker.queues import JobSubmitter
 from jobs.events import Done, Progress
 from jobs.profile import ModelProfile
 from jobs.prompt import parse_prompt
-from jobs.resolve import imagine_spec, reroll_spec, upscale_spec, vary_spec
-from jobs.specs import ImagineSpec, JobSpec, Strength
+from jobs.resolve import (
+    imagine_spec,
+    pan_spec,
+    region_spec,
+    reroll_spec,
+    square_spec,
+    upscale_spec,
+    vary_spec,
+    zoom_spec,
+)
+from jobs.specs import Direction, ImagineSpec, JobSpec, Strength
 from models.catalog import load_catalog
 from tests.helpers import image, job_events, kinds
 from worker.runner import ResidentWorker
@@ -107,6 +116,42 @@ def test_vary_of_an_upscaled_image_keeps_its_size(redis, submitter, run_worker, 
         2 * source.generation.width,
         2 * source.generation.height,
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "size"),
+    [
+        pytest.param(lambda source, profile: zoom_spec(source, 2, 1.5), (64, 64), id="zoom"),
+        pytest.param(
+            lambda source, profile: pan_spec(source, 2, Direction.LEFT, profile), (96, 64), id="pan"
+        ),
+        pytest.param(
+            lambda source, profile: region_spec(source, 2, frozenset({1, 2})), (64, 64), id="region"
+        ),
+    ],
+)
+def test_outpaint_and_region_jobs_make_a_grid_from_one_image(
+    redis, submitter, run_worker, profile, make, size
+):
+    source = _imagine("a teal kite --steps 2", profile)
+    _finish(redis, submitter, run_worker, source)
+    spec = make(source, profile)
+    done = _finish(redis, submitter, run_worker, spec)
+    assert [(ref.width, ref.height) for ref in done.images] == [size] * 4
+    assert done.seeds == tuple(spec.generation.seeds)
+    assert _pixels(redis, done.grid.key) == (2 * size[0], 2 * size[1])
+
+
+def test_make_square_of_a_wide_image_and_a_creative_upscale(redis, submitter, run_worker, profile):
+    source = _imagine("a long train --ar 3:2 --steps 2", profile)
+    _finish(redis, submitter, run_worker, source)
+    width, height = source.generation.width, source.generation.height
+    squared = _finish(redis, submitter, run_worker, square_spec(source, 1, profile))
+    assert {(ref.width, ref.height) for ref in squared.images} == {(width, width)}
+    creative = upscale_spec(source, 1, profile, creative=True)
+    assert creative.denoise == profile.upscale_creative > profile.upscale_denoise
+    done = _finish(redis, submitter, run_worker, creative)
+    assert (done.images[0].width, done.images[0].height) == (2 * width, 2 * height)
 
 
 def test_reroll_keeps_the_prompt_with_new_seeds(redis, submitter, run_worker, profile):
