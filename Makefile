@@ -17,9 +17,12 @@ test: $(VENV)/.installed $(CHROMIUM)
 
 # torch is installed first, pinned, so the worker extra's range is already met and pip pulls no
 # other build (on a GPU host, install the CUDA build of your choice before `pip install .[worker]`).
+# spandrel (the upscalers) without its dependencies: with them it would pull a CUDA torch and
+# torchvision; the CPU torch here has no torchvision that imports (see models/upscalers.py).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet --no-deps spandrel==0.4.2
 	$(VENV)/bin/pip install --quiet -e '.[worker,bot,emulator,test]'
 	touch $@
 

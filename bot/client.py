@@ -21,7 +21,7 @@ from bot.delivery.presenter import Presenter
 from bot.metrics import BotMetrics, Outcome
 from bot.replies import answer_error, tell
 from bot.requests.actions import Actions
-from bot.requests.buttons import BUTTONS, UNKNOWN_BUTTON, serves
+from bot.requests.buttons import BUTTONS, UNKNOWN_BUTTON, serves, submit
 from bot.requests.sources import SourceImages
 from bot.rules.policy import Policy
 from bot.rules.quotas import Quotas
@@ -131,9 +131,11 @@ class ImagineBot(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Answers a click that none of our buttons will: a custom_id we never made, or one that is
         not on the clicked message (a hand-made interaction). Discord would say "This interaction
-        failed"; the member reads why instead."""
+        failed"; the member reads why instead. A follow-up's modal submitted starts the follow-up."""
         if interaction.type is discord.InteractionType.component and not serves(interaction):
             await tell(interaction, UNKNOWN_BUTTON)
+        elif interaction.type is discord.InteractionType.modal_submit:
+            await submit(interaction)
 
     def _consumer_stopped(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception():

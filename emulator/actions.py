@@ -1,27 +1,29 @@
-"""What a member does: use a slash command or click a button, in a guild channel or in their DM with the
-bot. Each sends INTERACTION_CREATE to the bot's sessions and returns the record of what the bot answers."""
+"""What a member does: use a slash command, click a button or choose in a select menu, in a guild channel
+or in their DM with the bot. Each sends INTERACTION_CREATE to the bot's sessions and returns the record of
+what the bot answers. (Submitting a modal is in `emulator.modals`.)"""
 
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from emulator.access import check_command, check_message
 from emulator.attachments import public
 from emulator.commands import fill_options
+from emulator.components import BUTTON, STRING_SELECT, walk
 from emulator.interactions import (
     APPLICATION_COMMAND,
     MESSAGE_COMPONENT,
     Interaction,
+    Kind,
     interaction_payload,
     new_token,
     resolved,
 )
+from emulator.messages import StoredMessage
 from emulator.responses import DiscordError
 from emulator.state import State
 from emulator.uploads import Upload
 from emulator.world import Channel
-
-BUTTON = 2
 
 
 def use_command(
@@ -63,7 +65,7 @@ def use_command(
         data["resolved"] = found
     if "guild_id" in command:
         data["guild_id"] = command["guild_id"]
-    interaction = _new(state, "command", user_id, channel_id, attachment_size_limit)
+    interaction = new_interaction(state, "command", user_id, channel_id, attachment_size_limit)
     payload = interaction_payload(
         world, interaction, application_id=state.application_id, type=APPLICATION_COMMAND, data=data
     )
@@ -85,15 +87,8 @@ def click_button(
     PermissionError when the user cannot see the message (unless `forged`), ValueError when the button
     is disabled. With `unlisted` a custom_id the message does not show is delivered as a plain
     button's, as a hand-made interaction would."""
-    try:
-        message = state.messages.get(message_id, ephemeral=True)
-    except DiscordError:
-        deleted = message_id in state.messages.deleted
-        raise LookupError(f"there is no message {message_id} (deleted: {deleted})") from None
-    _channel(state, user_id, message.channel_id, forged=forged)
-    if not forged:
-        check_message(state.world, message.payload, user_id=user_id)
-    buttons = list(_buttons(message.payload["components"]))
+    message = shown_message(state, message_id, user_id, forged=forged)
+    buttons = list(_of_type(message.payload["components"], BUTTON))
     button = next((b for b in buttons if b.get("custom_id") == custom_id), None)
     if button is None and unlisted:
         button = {"type": BUTTON, "custom_id": custom_id}
@@ -102,7 +97,7 @@ def click_button(
         raise LookupError(f"message {message_id} has no button {custom_id!r}; its buttons: {ids}")
     if button.get("disabled"):
         raise ValueError(f"button {custom_id!r} is disabled")
-    interaction = _new(state, "component", user_id, message.channel_id, attachment_size_limit)
+    interaction = new_interaction(state, "component", user_id, message.channel_id, attachment_size_limit)
     interaction.clicked_message_id = message_id
     data: dict[str, Any] = {"custom_id": custom_id, "component_type": BUTTON}
     if "id" in button:
@@ -117,6 +112,78 @@ def click_button(
     )
     state.gateway.publish("INTERACTION_CREATE", payload)
     return interaction
+
+
+def choose(
+    state: State,
+    message_id: int,
+    custom_id: str,
+    values: Sequence[str],
+    *,
+    user_id: int,
+    attachment_size_limit: int,
+    forged: bool = False,
+) -> Interaction:
+    """The member picks `values` (option values, in the order picked) in the message's string select.
+    Raises LookupError when the message is gone or has no such select, PermissionError when the user
+    cannot see the message (unless `forged`), ValueError when the select is disabled or the values are
+    not its options or too few or too many."""
+    message = shown_message(state, message_id, user_id, forged=forged)
+    selects = list(_of_type(message.payload["components"], STRING_SELECT))
+    select = next((s for s in selects if s.get("custom_id") == custom_id), None)
+    if select is None:
+        ids = [s.get("custom_id") for s in selects]
+        raise LookupError(f"message {message_id} has no string select {custom_id!r}; its selects: {ids}")
+    if select.get("disabled"):
+        raise ValueError(f"select {custom_id!r} is disabled")
+    check_choice(select, values)
+    interaction = new_interaction(state, "component", user_id, message.channel_id, attachment_size_limit)
+    interaction.clicked_message_id = message_id
+    data: dict[str, Any] = {"custom_id": custom_id, "component_type": STRING_SELECT, "values": list(values)}
+    if "id" in select:
+        data["id"] = select["id"]
+    payload = interaction_payload(
+        state.world,
+        interaction,
+        application_id=state.application_id,
+        type=MESSAGE_COMPONENT,
+        data=data,
+        message=message.api(),
+    )
+    state.gateway.publish("INTERACTION_CREATE", payload)
+    return interaction
+
+
+def check_choice(select: dict[str, Any], values: Sequence[str]) -> None:
+    """What Discord's client lets a member pick in a string select: some of its options, each once,
+    between min_values (default 1) and max_values (default 1) of them."""
+    if isinstance(values, str):
+        raise TypeError(f"values must be a list of option values, not the string {values!r}")
+    name = select.get("custom_id")
+    offered = [option["value"] for option in select.get("options") or []]
+    unknown = [value for value in values if value not in offered]
+    if unknown:
+        raise ValueError(f"select {name!r} has no option {unknown[0]!r}; its options: {offered}")
+    if len(set(values)) != len(values):
+        raise ValueError(f"select {name!r}: each option can be picked once, not {list(values)}")
+    low, high = select.get("min_values"), select.get("max_values")
+    low, high = 1 if low is None else low, 1 if high is None else high
+    if not low <= len(values) <= high:
+        raise ValueError(f"select {name!r} takes {low} to {high} values, not {len(values)}")
+
+
+def shown_message(state: State, message_id: int, user_id: int, *, forged: bool) -> StoredMessage:
+    """The message the member acts on; LookupError when it is gone, PermissionError when they cannot
+    see it (unless `forged`)."""
+    try:
+        message = state.messages.get(message_id, ephemeral=True)
+    except DiscordError:
+        deleted = message_id in state.messages.deleted
+        raise LookupError(f"there is no message {message_id} (deleted: {deleted})") from None
+    _channel(state, user_id, message.channel_id, forged=forged)
+    if not forged:
+        check_message(state.world, message.payload, user_id=user_id)
+    return message
 
 
 def _channel(state: State, user_id: int, channel_id: int, *, forged: bool) -> Channel:
@@ -134,9 +201,9 @@ def _channel(state: State, user_id: int, channel_id: int, *, forged: bool) -> Ch
     return channel
 
 
-def _new(
+def new_interaction(
     state: State,
-    kind: Literal["command", "component"],
+    kind: Kind,
     user_id: int,
     channel_id: int,
     attachment_size_limit: int,
@@ -155,11 +222,6 @@ def _new(
     return interaction
 
 
-def _buttons(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Buttons anywhere in a message: in action rows, section accessories and containers."""
-    for component in components:
-        if component.get("type") == BUTTON:
-            yield component
-        yield from _buttons(component.get("components") or [])
-        if isinstance(component.get("accessory"), dict):
-            yield from _buttons([component["accessory"]])
+def _of_type(components: list[dict[str, Any]], kind: int) -> Iterator[dict[str, Any]]:
+    """Components of one type anywhere in a message: in action rows, section accessories, containers."""
+    return (component for _, component in walk(components) if component.get("type") == kind)

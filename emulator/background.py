@@ -6,12 +6,13 @@ while a request is changing it."""
 import asyncio
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from emulator.interactions import Interaction
+from emulator.modals import Value
 from emulator.server import DiscordEmulator
 from emulator.spec import SpecViolation
 
@@ -91,6 +92,17 @@ class BackgroundEmulator:
 
     def click(self, message_id: int, custom_id: str, **kwargs: Any) -> Interaction:
         return self.call(DiscordEmulator.click, message_id, custom_id, **kwargs)
+
+    def choose(self, message_id: int, custom_id: str, values: Sequence[str], **kwargs: Any) -> Interaction:
+        return self.call(DiscordEmulator.choose, message_id, custom_id, values, **kwargs)
+
+    def submit_modal(
+        self, opener: Interaction, values: Mapping[str, Value] | None = None, **kwargs: Any
+    ) -> Interaction:
+        return self.call(DiscordEmulator.submit_modal, opener, values, **kwargs)
+
+    def cancel_modal(self, opener: Interaction, **kwargs: Any) -> None:
+        self.call(DiscordEmulator.cancel_modal, opener, **kwargs)
 
     def add_channel(self, name: str, *, nsfw: bool = False) -> int:
         return self.call(DiscordEmulator.add_channel, name, nsfw=nsfw)

@@ -1,5 +1,6 @@
-"""Interactions a member starts (slash commands, button clicks): the record a test reads, the book
-that finds one by id or token, and the INTERACTION_CREATE payload discord.py parses."""
+"""Interactions a member starts (slash commands, button clicks and selects, modal submits): the record
+a test reads, the book that finds one by id or token, and the INTERACTION_CREATE payload discord.py
+parses."""
 
 import asyncio
 import secrets
@@ -13,9 +14,16 @@ from emulator.permissions import DM_PERMISSIONS
 from emulator.responses import DiscordError
 from emulator.world import World
 
-APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 2, 3, 5
 GUILD_CONTEXT, BOT_DM_CONTEXT = 0, 1
 TOKEN_LIFETIME = 15 * 60.0
+Kind = Literal["command", "component", "modal"]
+TYPES: dict[str, int] = {
+    "command": APPLICATION_COMMAND,
+    "component": MESSAGE_COMPONENT,
+    "modal": MODAL_SUBMIT,
+}
+"""The interaction type (INTERACTION_CREATE's `type`) of each kind."""
 
 
 @dataclass(eq=False)
@@ -24,7 +32,7 @@ class Interaction:
 
     id: int
     token: str
-    kind: Literal["command", "component"]
+    kind: Kind
     user_id: int
     channel_id: int
     created_at: float
@@ -35,6 +43,10 @@ class Interaction:
     original_message_id: int | None = None
     modal: dict[str, Any] | None = None
     """The modal the bot opened (callback type 9), if any."""
+    modal_closed: bool = False
+    """The member submitted or cancelled that modal: it is no longer shown."""
+    opened_from: "Interaction | None" = None
+    """For a modal submit: the interaction whose answer opened the modal."""
     response_data: dict[str, Any] | None = None
     """The callback's `data` as the bot sent it (the original response's content as it was first
     written, even once the message is edited or deleted)."""
@@ -189,20 +201,10 @@ def response_fields(
     """Fields of a message the bot sends through an interaction: it is the application's webhook
     message, carries `interaction_metadata`, and replies to `reply_to` (the clicked message for a
     component response, the original response for a follow-up)."""
-    metadata: dict[str, Any] = {
-        "id": str(interaction.id),
-        "type": APPLICATION_COMMAND if interaction.kind == "command" else MESSAGE_COMPONENT,
-        "user": world.user_payload(interaction.user_id),
-        "authorizing_integration_owners": integration_owners(world, interaction),
-    }
-    if interaction.clicked_message_id is not None:
-        metadata["interacted_message_id"] = str(interaction.clicked_message_id)
-    if interaction.original_message_id is not None:
-        metadata["original_response_message_id"] = str(interaction.original_message_id)
     fields: dict[str, Any] = {
         "webhook_id": str(application_id),
         "application_id": str(application_id),
-        "interaction_metadata": metadata,
+        "interaction_metadata": _metadata(world, interaction),
     }
     if reply_to is not None:
         reference = {"type": 0, "message_id": str(reply_to), "channel_id": str(interaction.channel_id)}
@@ -210,3 +212,20 @@ def response_fields(
             reference["guild_id"] = str(world.guild_id)
         fields["message_reference"] = reference
     return fields
+
+
+def _metadata(world: World, interaction: Interaction) -> dict[str, Any]:
+    """`interaction_metadata`; a modal submit's names the interaction that opened the modal."""
+    metadata: dict[str, Any] = {
+        "id": str(interaction.id),
+        "type": TYPES[interaction.kind],
+        "user": world.user_payload(interaction.user_id),
+        "authorizing_integration_owners": integration_owners(world, interaction),
+    }
+    if interaction.clicked_message_id is not None and interaction.kind == "component":
+        metadata["interacted_message_id"] = str(interaction.clicked_message_id)
+    if interaction.original_message_id is not None:
+        metadata["original_response_message_id"] = str(interaction.original_message_id)
+    if interaction.opened_from is not None:
+        metadata["triggering_interaction_metadata"] = _metadata(world, interaction.opened_from)
+    return metadata

@@ -8,6 +8,7 @@ from typing import Any
 
 from emulator.attachments import make_attachment, option_attachment, public
 from emulator.bodies import Upload
+from emulator.components import check_message_components
 from emulator.mentions import parse_mentions
 from emulator.responses import DiscordError, field_error, invalid_form, unknown_message
 from emulator.snowflakes import Snowflakes, iso_time
@@ -87,7 +88,7 @@ class MessageStore:
             "flags": ((request.get("flags") or 0) & _SETTABLE_FLAGS) | flags,
             "pinned": False,
             "embeds": _embeds(request.get("embeds")),
-            "components": request.get("components") or [],
+            "components": _components(request.get("components")),
             "attachments": self._attachments(channel_id, [], request.get("attachments"), uploads),
             **mentions,
             **(extra or {}),
@@ -110,7 +111,7 @@ class MessageStore:
         if "embeds" in request:
             payload["embeds"] = _embeds(request["embeds"])
         if "components" in request:
-            payload["components"] = request["components"] or []
+            payload["components"] = _components(request["components"])
         if request.get("flags") is not None:
             payload["flags"] = (payload["flags"] & ~_SETTABLE_FLAGS) | (request["flags"] & _SETTABLE_FLAGS)
         if "attachments" in request or uploads:
@@ -227,6 +228,11 @@ def _content(request: dict[str, Any]) -> str:
         message = f"Must be {MAX_CONTENT} or fewer in length."
         raise invalid_form(field_error(("content",), "BASE_TYPE_MAX_LENGTH", message))
     return content
+
+
+def _components(components: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    check_message_components(components or [])
+    return components or []
 
 
 def _embeds(embeds: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

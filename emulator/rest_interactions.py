@@ -6,14 +6,15 @@ from typing import Any
 from aiohttp import web
 
 from emulator.attachments import check_sizes
-from emulator.interactions import APPLICATION_COMMAND, MESSAGE_COMPONENT, Interaction, response_fields
+from emulator.components import check_modal
+from emulator.interactions import TYPES, Interaction, response_fields
 from emulator.messages import EPHEMERAL, LOADING, StoredMessage
 from emulator.responses import DiscordError, field_error, invalid_form, json_response, no_content
 from emulator.routing import Call, Endpoint
 from emulator.state import State
 
 CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE, MODAL = 4, 5, 6, 7, 9
-CHAT_INPUT_COMMAND_MESSAGE, REPLY_MESSAGE = 20, 19
+DEFAULT_MESSAGE, CHAT_INPUT_COMMAND_MESSAGE, REPLY_MESSAGE = 0, 20, 19
 
 
 async def create_response(state: State, call: Call) -> web.Response:
@@ -37,7 +38,8 @@ async def create_response(state: State, call: Call) -> web.Response:
             state.announce("MESSAGE_UPDATE", message)
         interaction.original_message_id = message.id
         interaction.message_ids.append(message.id)
-    elif kind == MODAL:
+    elif kind == MODAL and interaction.kind != "modal":  # Discord's rule: no modal answers a modal
+        check_modal(data)
         interaction.modal = data
     else:
         detail = f"callback type {kind} is not a valid answer to a {interaction.kind} interaction"
@@ -54,13 +56,16 @@ def _respond(
 ) -> StoredMessage:
     """The original response: a new message, or a "thinking" one (LOADING) for a deferral."""
     flags = ((data.get("flags") or 0) & EPHEMERAL) | (LOADING if kind == DEFERRED_CHANNEL_MESSAGE else 0)
-    command = interaction.kind == "command"
+    if interaction.kind == "command":
+        message_type = CHAT_INPUT_COMMAND_MESSAGE
+    else:  # a component's answer replies to its message; so does a modal's opened from one
+        message_type = DEFAULT_MESSAGE if interaction.clicked_message_id is None else REPLY_MESSAGE
     message = state.messages.create(
         interaction.channel_id,
         data,
         call.body.uploads,
         author_id=state.world.bot_user_id,
-        type=CHAT_INPUT_COMMAND_MESSAGE if command else REPLY_MESSAGE,
+        type=message_type,
         flags=flags,
         extra=response_fields(
             state.world,
@@ -84,7 +89,7 @@ def _callback_answer(interaction: Interaction, kind: int, message: StoredMessage
     return {
         "interaction": {
             "id": str(interaction.id),
-            "type": APPLICATION_COMMAND if interaction.kind == "command" else MESSAGE_COMPONENT,
+            "type": TYPES[interaction.kind],
             "activity_instance_id": None,
             "response_message_id": str(message.id) if message else None,
             "response_message_loading": kind == DEFERRED_CHANNEL_MESSAGE,

@@ -11,14 +11,16 @@ from typing import Any
 from aiohttp import web
 
 from emulator import rest_app, rest_interactions, rest_messages, rest_webhooks
-from emulator.actions import click_button, use_command
+from emulator.actions import choose, click_button, use_command
 from emulator.attachments import DEFAULT_UPLOAD_LIMIT
 from emulator.bodies import Body, read_body
 from emulator.commands import CommandRegistry
+from emulator.components import BUTTON, STRING_SELECT
 from emulator.faults import Faults
 from emulator.gateway import Gateway
 from emulator.interactions import Interaction, InteractionBook
 from emulator.messages import MessageStore
+from emulator.modals import Value, cancel_modal, submit_modal
 from emulator.responses import DiscordError, error_response, invalid_form
 from emulator.routing import Call, Router
 from emulator.snowflakes import Snowflakes
@@ -240,14 +242,67 @@ class DiscordEmulator:
             unlisted=unlisted,
         )
 
+    async def choose(
+        self,
+        message_id: int,
+        custom_id: str,
+        values: Sequence[str],
+        *,
+        user_id: int,
+        attachment_size_limit: int = DEFAULT_UPLOAD_LIMIT,
+        forged: bool = False,
+    ) -> Interaction:
+        """The member picks `values` (option values) in the message's string select with that
+        custom_id. LookupError when there is no such select, PermissionError as for `click`,
+        ValueError when it is disabled or the values are not among its options or outside its
+        min_values..max_values."""
+        return choose(
+            self._state,
+            message_id,
+            custom_id,
+            values,
+            user_id=user_id,
+            attachment_size_limit=attachment_size_limit,
+            forged=forged,
+        )
+
+    async def submit_modal(
+        self,
+        opener: Interaction,
+        values: Mapping[str, Value] | None = None,
+        *,
+        user_id: int | None = None,
+        attachment_size_limit: int = DEFAULT_UPLOAD_LIMIT,
+    ) -> Interaction:
+        """The member submits the modal the bot opened in answer to `opener` (a command or click):
+        `values` by input custom_id (text, or option values for a select in a label); inputs left out
+        keep what the modal prefilled. `user_id` defaults to whoever opened it. Returns the
+        MODAL_SUBMIT interaction, which carries the clicked message when a component opened the modal.
+
+        LookupError when `opener` opened no modal or a value names no input; PermissionError when it
+        is another member's modal; ValueError when it was already submitted or cancelled, or a value
+        breaks its input's rules (required, min_length/max_length)."""
+        return submit_modal(
+            self._state,
+            opener,
+            values or {},
+            user_id=opener.user_id if user_id is None else user_id,
+            attachment_size_limit=attachment_size_limit,
+        )
+
+    def cancel_modal(self, opener: Interaction, *, user_id: int | None = None) -> None:
+        """The member closes the modal `opener` opened without submitting it (the bot hears nothing)."""
+        cancel_modal(opener, user_id=opener.user_id if user_id is None else user_id)
+
     def messages(self, channel_id: int) -> list[dict[str, Any]]:
         """What members see in the channel (or DM), oldest first; attachments carry `data` (their bytes)."""
         return [message.view() for message in self._state.messages.in_channel(channel_id)]
 
     def summaries(self, channel_id: int) -> list[dict[str, Any]]:
-        """The channel's messages, cheaply: id, author id, content, attachment count and buttons
-        (label, emoji name, custom_id, url), without copying attachments' bytes; for watchers that
-        read a busy channel often."""
+        """The channel's messages, cheaply: id, author id, content, attachment count, buttons
+        (label, emoji name, custom_id, url) and string selects (custom_id, placeholder, option
+        values, min/max_values), without copying attachments' bytes; for watchers that read a busy
+        channel often."""
         return [_summary(message.payload) for message in self._state.messages.in_channel(channel_id)]
 
     def message(self, message_id: int) -> dict[str, Any]:
@@ -341,12 +396,18 @@ class DiscordEmulator:
 
 
 def _summary(payload: dict[str, Any]) -> dict[str, Any]:
+    inner = [item for row in payload["components"] for item in row.get("components") or []]
     buttons = [
         {key: button.get(key) for key in ("label", "custom_id", "url", "disabled")}
         | {"emoji": (button.get("emoji") or {}).get("name")}
-        for row in payload["components"]
-        for button in row.get("components") or []
-        if button.get("type") == 2
+        for button in inner
+        if button.get("type") == BUTTON
+    ]
+    selects = [
+        {key: select.get(key) for key in ("custom_id", "placeholder", "min_values", "max_values", "disabled")}
+        | {"options": [option["value"] for option in select["options"]]}
+        for select in inner
+        if select.get("type") == STRING_SELECT
     ]
     return {
         "id": int(payload["id"]),
@@ -354,5 +415,6 @@ def _summary(payload: dict[str, Any]) -> dict[str, Any]:
         "content": payload["content"],
         "attachments": len(payload["attachments"]),
         "buttons": buttons,
+        "selects": selects,
         "nonce": payload.get("nonce"),
     }

@@ -167,15 +167,30 @@ def _shorten(text: str, limit: int = 300) -> str:
 
 
 def _deepest(errors: Iterable[ValidationError]) -> ValidationError | None:
-    """The most telling error: in a union (`anyOf`), the branch that got furthest into the document."""
-    error = best_match(errors)
+    """The most telling error: in a union (`anyOf`, `oneOf`), the branch whose `type` tag fits, and
+    among those the one that got furthest into the document."""
+    # best_match alone descends into unions by its own relevance, and may stop at a wrong `type` tag.
+    error = max(errors, key=_depth, default=None)
     while error is not None and error.context:
-        error = max(error.context, key=_depth)
+        error = max(_plausible(error), key=_depth)
     return error
 
 
 def _depth(error: ValidationError) -> int:
     return max([len(error.absolute_path), *(_depth(branch) for branch in error.context)])
+
+
+def _plausible(union: ValidationError) -> list[ValidationError]:
+    """The union's errors but those of branches whose own `type` tag does not match (all, if none
+    match): components and callbacks are unions told apart by `type`."""
+    tag = [*union.absolute_path, "type"]
+    wrong = {
+        branch.relative_schema_path[0]
+        for branch in union.context
+        if branch.validator in ("enum", "const") and list(branch.absolute_path) == tag
+    }
+    kept = [branch for branch in union.context if branch.relative_schema_path[0] not in wrong]
+    return kept or list(union.context)
 
 
 def _error_tree(error: ValidationError, prefix: tuple[str, ...]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from jobs.canvas import CanvasError, Size, pan_size, square_size
 from jobs.errors import MemberError
 from jobs.loras import styled, with_loras
 from jobs.profile import ModelProfile, Profiles
-from jobs.prompt import ParsedPrompt, PromptError
+from jobs.prompt import ParsedPrompt, PromptError, prompt_text
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
     Direction,
@@ -28,6 +28,7 @@ from jobs.specs import (
     VarySpec,
     ZoomSpec,
 )
+from jobs.values import format_number
 
 
 class ResolveError(MemberError, ValueError):
@@ -161,11 +162,17 @@ def imagine_specs(
     ]
 
 
-def reroll_spec(source: JobSpec, *, requested_by: str | None = None) -> RerollSpec:
-    """The source's prompt and parameters with a fresh seed."""
-    generation = source.generation.model_copy(update={"seed": random_seed()})
+def reroll_spec(
+    source: JobSpec, *, remix: "Remix | None" = None, requested_by: str | None = None
+) -> RerollSpec:
+    """The source's prompt (or `remix`'s) and parameters with a fresh seed."""
+    generation = (remix.generation if remix else source.generation).model_copy(update={"seed": random_seed()})
     return RerollSpec(
-        job_id=new_job_id(), generation=generation, requested_by=requested_by, source_job_id=source.job_id
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        warnings=remix.notes if remix else (),
+        source_job_id=source.job_id,
     )
 
 
@@ -197,11 +204,17 @@ def upscale_spec(
 
 
 def vary_spec(
-    source: JobSpec, index: int, strength: Strength, profile: ModelProfile, *, requested_by: str | None = None
+    source: JobSpec,
+    index: int,
+    strength: Strength,
+    profile: ModelProfile,
+    *,
+    remix: "Remix | None" = None,
+    requested_by: str | None = None,
 ) -> VarySpec:
     """Four variations of image `index`, at that image's size and with fresh seeds."""
     width, height = _source_image_size(source, index)
-    generation = source.generation.model_copy(
+    generation = (remix.generation if remix else source.generation).model_copy(
         update={"width": width, "height": height, "seed": random_seed()}
     )
     denoise = profile.vary_subtle if strength is Strength.SUBTLE else profile.vary_strong
@@ -209,6 +222,7 @@ def vary_spec(
         job_id=new_job_id(),
         generation=generation,
         requested_by=requested_by,
+        warnings=remix.notes if remix else (),
         source=ImageRef(job_id=source.job_id, index=index),
         strength=strength,
         denoise=denoise,
@@ -352,6 +366,19 @@ def remixed(generation: Generation, parsed: ParsedPrompt, profiles: Profiles) ->
     if unused:
         notes = (*notes, f"{unused} not used: a follow-up keeps its image's model, size and sampling")
     return Remix(generation.model_copy(update=update), notes)
+
+
+def remix_prompt(generation: Generation) -> str:
+    """`generation`'s prompt as a member would type it again: its text, `--no` and LoRAs, so that
+    `remixed` of it unchanged gives back the same prompt."""
+    words = [prompt_text(generation.prompt)]
+    if generation.negative:
+        words.append(f"--no {generation.negative}")
+    if generation.loras:
+        words.append(
+            "--lora " + " ".join(f"{lora.name}:{format_number(lora.weight)}" for lora in generation.loras)
+        )
+    return " ".join(words)
 
 
 def retry_spec(source: JobSpec, *, requested_by: str | None = None) -> JobSpec:

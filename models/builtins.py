@@ -1,5 +1,6 @@
 """The catalog's `builtin` models: `shapes`, trained by `training.shapes.train` and shipped with the
-package, and `tiny`, random weights built on first use (`models.tiny`)."""
+package, and `tiny`, random weights built on first use (`models.tiny`); and its builtin upscaler
+`shapes-2x`, trained by `training.superres.train`."""
 
 from pathlib import Path
 
@@ -7,6 +8,10 @@ from models.tiny import materialize_builtin
 
 SHIPPED: dict[str, Path] = {"shapes": Path(__file__).parent / "shapes" / "model"}
 """Builtins whose weights ship in the package, in the diffusers layout."""
+SHIPPED_UPSCALERS: dict[str, Path] = {
+    "shapes-2x": Path(__file__).parent / "superres" / "shapes-2x" / "model.safetensors"
+}
+"""Builtin upscalers: one weights file each (`training.superres.train` made them)."""
 
 
 def builtin_folder(name: str, cache_dir: Path) -> Path:

@@ -3,8 +3,9 @@
 Torch-free (pydantic and the standard library only), so the bot can validate and autocomplete
 `--model` without loading anything. A catalog is a TOML file; `catalog.example.toml` shows every
 source kind, and `catalog.toml` (the default) serves the built-in models, which work offline:
-`shapes` (its default, trained here) and `tiny` (random weights, for fast tests). Relative
-paths in a catalog are relative to the catalog file's folder.
+`shapes` (its default, trained here) and `tiny` (random weights, for fast tests), and the
+`shapes-2x` upscaler (trained here). Relative paths in a catalog are relative to the catalog
+file's folder.
 """
 
 import tomllib
@@ -43,6 +44,7 @@ OVERRIDABLE = (
     "vary_subtle",
     "vary_strong",
     "upscale_denoise",
+    "upscale_creative",
     "max_pixels",
 )
 """The `FamilyDefaults` fields a catalog entry may set for its own model, and the bot sees."""
@@ -130,6 +132,45 @@ class BuiltinSource(_Source):
 Source = Annotated[HubSource | FolderSource | SingleFileSource | BuiltinSource, Field(discriminator="kind")]
 
 
+def _weights_only(path: Path) -> Path:
+    if path.suffix not in (".safetensors", ".pth"):
+        raise ValueError(
+            f"`{path.name}` is not a .safetensors or .pth file (a .ckpt or .pt is a pickle that can run"
+            " code; a .pth is read as tensors only)"
+        )
+    return path
+
+
+class UpscalerFileSource(_Source):
+    """One super-resolution weights file, as the community ships them (`.safetensors`, or a `.pth`
+    read with `torch.load(weights_only=True)`, so it cannot run code)."""
+
+    kind: Literal["file"] = "file"
+    path: Annotated[LocalPath, AfterValidator(_weights_only)]
+
+
+class UpscalerHubSource(_Source):
+    """One weights file in a Hugging Face Hub repository, pinned; cached as `HubSource` is."""
+
+    kind: Literal["hub"] = "hub"
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    revision: str = Field(pattern=r"^\S+$")
+    filename: str = Field(pattern=r"^[\w./-]+\.(safetensors|pth)$")
+
+
+class UpscalerBuiltinSource(_Source):
+    """An upscaler that ships with the package: `shapes-2x`, trained for the `shapes` model's pictures
+    (see `models/superres/shapes-2x/README.md`)."""
+
+    kind: Literal["builtin"] = "builtin"
+    name: Literal["shapes-2x"]
+
+
+UpscalerSource = Annotated[
+    UpscalerFileSource | UpscalerHubSource | UpscalerBuiltinSource, Field(discriminator="kind")
+]
+
+
 class LoraHubSource(HubSource):
     """A LoRA on the Hugging Face Hub: `weight_name` picks the file when the repository holds several."""
 
@@ -174,6 +215,19 @@ class LoraEntry(BaseModel):
     def profile(self) -> LoraProfile:
         families = tuple(family.value for family in self.families)
         return LoraProfile(name=self.name, families=families, weight=self.weight, triggers=self.triggers)
+
+
+class UpscalerEntry(BaseModel):
+    """A super-resolution model (Real-ESRGAN, SwinIR, compact ESRGAN and the other architectures
+    spandrel knows) that upscales finished images by `scale`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    source: UpscalerSource
+    scale: Literal[2, 3, 4, 8]
+    """What its weights upscale by; loading checks the file agrees."""
+    description: str = ""
 
 
 class StyleEntry(BaseModel):
@@ -224,6 +278,9 @@ class CatalogEntry(BaseModel):
     `config.json` and weights), e.g. an SDXL VAE fine-tuned to decode in fp16 without upcasting."""
     description: str = ""
     draft: str | None = Field(default=None, pattern=MODEL_NAME_PATTERN)
+    upscaler: str | None = None
+    """The catalog upscaler (`[[upscalers]]`) its upscales are enlarged with before the refine;
+    without one, a Lanczos resize."""
     """Another catalog model that `--draft` runs instead, with its own defaults: a fast, few-step
     one, such as a distilled model (FLUX.1 schnell for FLUX.1 dev)."""
     safety_checker: Literal["auto", "classifier"] = "auto"
@@ -241,6 +298,7 @@ class CatalogEntry(BaseModel):
     vary_subtle: float | None = None
     vary_strong: float | None = None
     upscale_denoise: float | None = None
+    upscale_creative: float | None = None
     max_pixels: int | None = None
     latent_rgb_factors: tuple[RGB, ...] | None = None
     latent_rgb_bias: RGB | None = None
@@ -280,6 +338,7 @@ class Catalog(BaseModel):
     """Checks the images of every model that has no safety checker of its own (see `CatalogEntry`)."""
     loras: tuple[LoraEntry, ...] = ()
     styles: tuple[StyleEntry, ...] = ()
+    upscalers: tuple[UpscalerEntry, ...] = ()
 
     @model_validator(mode="after")
     def _names_fit(self) -> Self:
@@ -302,6 +361,12 @@ class Catalog(BaseModel):
     @model_validator(mode="after")
     def _drafts_exist(self) -> Self:
         for entry in self.models:
+            if entry.upscaler is not None and entry.upscaler not in self.upscaler_names:
+                served = ", ".join(self.upscaler_names) or "none in `[[upscalers]]`"
+                raise ValueError(
+                    f'model `{entry.name}` has `upscaler = "{entry.upscaler}"`, which is not one of the'
+                    f" upscalers: {served}"
+                )
             if entry.draft == entry.name:
                 raise ValueError(f"model `{entry.name}` names itself as its `draft`: name another model")
             if entry.draft is not None and entry.draft not in self.names:
@@ -313,7 +378,8 @@ class Catalog(BaseModel):
 
     @model_validator(mode="after")
     def _adapters_fit(self) -> Self:
-        for kind, names in (("LoRA", self.lora_names), ("style", self.style_names)):
+        kinds = (("LoRA", self.lora_names), ("style", self.style_names), ("upscaler", self.upscaler_names))
+        for kind, names in kinds:
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
                 raise ValueError(f"{kind} names must be unique; repeated: {', '.join(repeated)}")
@@ -337,6 +403,18 @@ class Catalog(BaseModel):
     @property
     def style_names(self) -> tuple[str, ...]:
         return tuple(entry.name for entry in self.styles)
+
+    @property
+    def upscaler_names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.upscalers)
+
+    def upscaler(self, name: str) -> UpscalerEntry:
+        """The upscaler called `name`."""
+        for entry in self.upscalers:
+            if entry.name == name:
+                return entry
+        served = ", ".join(f"`{name}`" for name in self.upscaler_names) or "none"
+        raise UnknownModelError(f"There is no upscaler `{name}`. Available: {served}")
 
     def lora(self, name: str) -> LoraEntry:
         """The LoRA called `name` (any case)."""
@@ -394,7 +472,7 @@ def _message(error: ErrorDetails) -> str:
     return error["msg"]
 
 
-_ENTRY_KINDS = {"models": "model", "loras": "LoRA", "styles": "style"}
+_ENTRY_KINDS = {"models": "model", "loras": "LoRA", "styles": "style", "upscalers": "upscaler"}
 
 
 def _where(error: ErrorDetails, data: Any) -> str:

@@ -7,6 +7,7 @@ bot over the gateway. Nothing here knows how the bot works.
 """
 
 import copy
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ class Playground:
         app.router.add_get("/api/view", self._view)
         app.router.add_post("/api/command", self._command)
         app.router.add_post("/api/click", self._click)
+        app.router.add_post("/api/choose", self._choose)
+        app.router.add_post("/api/submit", self._submit)
+        app.router.add_post("/api/cancel", self._cancel)
         return app
 
     async def _index(self, request: web.Request) -> web.FileResponse:
@@ -56,14 +60,49 @@ class Playground:
     async def _click(self, request: web.Request) -> web.Response:
         body = await request.json()
         message, custom_id = int(body["message"]), str(body["custom_id"])
+        return await self._act(lambda emulator: emulator.click(message, custom_id, user_id=emulator.owner_id))
+
+    async def _choose(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        message, custom_id = int(body["message"]), str(body["custom_id"])
+        values = [str(value) for value in body["values"]]
+        return await self._act(
+            lambda emulator: emulator.choose(message, custom_id, values, user_id=emulator.owner_id)
+        )
+
+    async def _submit(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        values = {str(key): _entered(value) for key, value in dict(body["values"]).items()}
+        return await self._act(
+            lambda emulator: emulator.submit_modal(self._opener(body), values, user_id=emulator.owner_id)
+        )
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        body = await request.json()
         try:
-            interaction = await self._discord.acall(
-                lambda emulator: emulator.click(message, custom_id, user_id=emulator.owner_id)
+            await self._discord.acall(
+                lambda emulator: emulator.cancel_modal(self._opener(body), user_id=emulator.owner_id)
             )
         except (LookupError, PermissionError, ValueError) as error:
             return web.json_response({"error": str(error)}, status=400)
+        return web.json_response({"ok": True})
+
+    async def _act(self, act: Callable[[DiscordEmulator], Awaitable[Interaction]]) -> web.Response:
+        """Sends the visitor's interaction; what Discord's client would not let them do is explained."""
+        try:
+            interaction = await self._discord.acall(act)
+        except (LookupError, PermissionError, TypeError, ValueError) as error:
+            return web.json_response({"error": str(error)}, status=400)
         self._interactions.append(interaction)
         return web.json_response({"ok": True})
+
+    def _opener(self, body: dict[str, Any]) -> Interaction:
+        """The visitor's interaction whose answer opened the modal the page shows."""
+        wanted = int(body["interaction"])
+        found = next((i for i in self._interactions if i.id == wanted), None)
+        if found is None:
+            raise LookupError(f"the visitor made no interaction {wanted}")
+        return found
 
     async def _use(self, emulator: DiscordEmulator, channel: int, text: str) -> Interaction:
         directory = emulator.directory()
@@ -83,7 +122,26 @@ class Playground:
             if interaction.channel_id == channel:
                 shown.update((int(m["id"]), m) for m in interaction.ephemeral)
         messages = [_for_page(shown[key]) for key in sorted(shown)]
-        return {**directory, "me": str(emulator.owner_id), "channel": str(channel), "messages": messages}
+        return {
+            **directory,
+            "me": str(emulator.owner_id),
+            "channel": str(channel),
+            "messages": messages,
+            "modal": self._pending_modal(),
+        }
+
+    def _pending_modal(self) -> dict[str, Any] | None:
+        """The modal Discord's client shows: the one the bot opened in answer to the visitor's latest
+        interaction, until they submit or cancel it; with that interaction's id to post back."""
+        latest = self._interactions[-1] if self._interactions else None
+        if latest is None or latest.modal is None or latest.modal_closed:
+            return None
+        return {**copy.deepcopy(latest.modal), "interaction": str(latest.id)}
+
+
+def _entered(value: object) -> str | list[str]:
+    """What the page posts for one input: text, or a select's option values."""
+    return [str(item) for item in value] if isinstance(value, list) else str(value)
 
 
 def _for_page(message: dict[str, Any]) -> dict[str, Any]:

@@ -100,9 +100,10 @@ def test_the_commands_are_the_scripts_the_tests_start():
 
 def test_each_image_installs_the_extra_its_command_needs():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    also = {"worker": {"superres"}}  # the upscalers' spandrel, beside the CUDA torch's torchvision
     for name, module in PROCESSES.items():
         image = dockerfile(services()[name])
-        assert image.installed_extras() == [{module}], name
+        assert image.installed_extras() == [{module, *also.get(module, ())}], name
         assert module in extras
         assert [json.loads(cmd) for cmd in image.all("CMD")] == [[f"imagine-{module}"]], name
 
@@ -120,9 +121,10 @@ def test_the_worker_image_installs_the_cuda_torch_before_the_worker_extra():
     worker = dockerfile(services()["worker"])
     runs = worker.all("RUN")
     torch = next(index for index, rest in enumerate(runs) if re.search(r'"torch==\$TORCH_VERSION"', rest))
-    extra = next(index for index, rest in enumerate(runs) if "[worker]" in rest)
+    extra = next(index for index, rest in enumerate(runs) if "[worker," in rest)
     assert torch < extra
     assert '--index-url "$TORCH_INDEX/$TORCH_CUDA"' in runs[torch]
+    assert '"torchvision==$TORCHVISION_VERSION"' in runs[torch]  # from the same index, for spandrel
     args = worker.args()
     assert re.fullmatch(r"cu\d+", args["TORCH_CUDA"])
     # No registry host is written in the repository: the index comes from the operator.

@@ -1,7 +1,9 @@
 """Starting a worker: load the configured models once, then take jobs until told to stop."""
 
 import logging
+from typing import TYPE_CHECKING
 
+import torch
 from redis import Redis
 
 from broker.artifacts import ArtifactStore
@@ -9,7 +11,7 @@ from broker.events import EventLog
 from broker.settings import BrokerSettings
 from broker.startup import StartupError
 from jobs import keys
-from models.catalog import load_catalog
+from models.catalog import Catalog, load_catalog
 from models.loader import load_model, pick_device
 from worker import runtime
 from worker.acceleration import accelerate, warm_up
@@ -20,6 +22,9 @@ from worker.safety import SafetyChecks
 from worker.settings import WorkerSettings
 from worker.speedups import Speedup
 
+if TYPE_CHECKING:
+    from worker.superres import SuperResolution
+
 log = logging.getLogger(__name__)
 
 
@@ -28,6 +33,7 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
     catalog = load_catalog(settings.catalog)
     names = settings.models or [catalog.default]
     safety = SafetyChecks(catalog.safety_classifier)  # one classifier for all models that need it
+    upscalers = _Upscalers()  # one copy of each, for all models that name it
     engines = {}
     try:
         device = pick_device(settings.device)
@@ -63,12 +69,40 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
             safety=safety,
             loras={lora.name: lora for lora in catalog.loras},
             loras_resident=settings.loras_resident,
+            upscaler=upscalers.get(catalog, catalog.get(name).upscaler, model.device, settings.dtype),
         )
         if Speedup.COMPILE in settings.speedups:
             native = (model.defaults.native_width, model.defaults.native_height)
             warm_up(engine, dict.fromkeys([native, *settings.warm_up_sizes]), jobs=settings.batch_jobs)
         engines[name] = engine
     return engines
+
+
+class _Upscalers:
+    """The catalog upscalers the served models name, each loaded once for all of them."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, SuperResolution] = {}
+
+    def get(
+        self, catalog: Catalog, name: str | None, device: torch.device, dtype: str
+    ) -> "SuperResolution | None":
+        if name is None:
+            return None
+        if name not in self._loaded:
+            try:  # spandrel: installed where a catalog names an upscaler (the `superres` extra)
+                from worker.superres import SuperResolution
+            except ImportError as error:
+                raise StartupError(
+                    f"upscaler `{name}` needs spandrel, which does not import here ({error}):"
+                    " install the `superres` extra, or take `upscaler` out of the catalog's models"
+                ) from None
+            try:
+                self._loaded[name] = SuperResolution(catalog.upscaler(name), device=device, dtype=dtype)
+            except ValueError as error:  # weights missing, unsafe, or not fitting the entry
+                raise StartupError(f"upscaler `{name}` cannot be loaded: {error}") from None
+            log.info("loaded upscaler %s (%d×) on %s", name, self._loaded[name].scale, device)
+        return self._loaded[name]
 
 
 def prepare(

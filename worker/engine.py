@@ -5,7 +5,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline
@@ -25,6 +25,9 @@ from worker.safety import SafetyChecks
 from worker.schedulers import SchedulerCache
 from worker.stopping import denoised, noise_level, stop_step
 from worker.tiling import seamless
+
+if TYPE_CHECKING:  # spandrel, which it needs, is only on workers whose catalog names an upscaler
+    from worker.superres import SuperResolution
 
 StepCallback = Callable[[int, int, torch.Tensor], None]
 """Called after each denoising step with (step, total steps, latents)."""
@@ -66,8 +69,11 @@ class Engine:
         safety: SafetyChecks | None = None,
         loras: Mapping[str, LoraEntry] | None = None,
         loras_resident: int = 8,
+        upscaler: "SuperResolution | None" = None,
     ) -> None:
         self.model = model
+        self.upscaler = upscaler
+        """The super-resolution model upscales start from (`CatalogEntry.upscaler`); None: Lanczos."""
         self.safety = SafetyChecks() if safety is None else safety  # shared by the worker's engines
         self.loras = LoraSlots(model.text2img, loras or {}, resident=loras_resident)
         """The catalog's LoRAs, loaded into this model as jobs ask for them."""
@@ -100,6 +106,15 @@ class Engine:
             return renders
         note = f"`--steps {first.steps}` ran as {steps}: `{first.model}` needs at least {steps} steps"
         return [replace(render, warnings=(*render.warnings, note)) for render in renders]
+
+    def enlarged(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
+        """`image` at `size`: through the upscaler when there is one (then resized, should its scale
+        not land on `size`), else a Lanczos resize."""
+        if self.upscaler is not None:
+            image = self.upscaler.upscale(image)
+        if image.size == size:
+            return image
+        return image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
 
     def refine(
         self, generation: Generation, init: Image.Image, strength: float, count: int, on_step: StepCallback

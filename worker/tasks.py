@@ -177,7 +177,7 @@ def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Ren
     match spec:
         case UpscaleSpec():
             width, height = image_size(spec)
-            init = _source_image(spec, engine).resize((width, height), Image.Resampling.LANCZOS)
+            init = engine.enlarged(_source_image(spec, engine), (width, height))
             bigger = generation.model_copy(update={"width": width, "height": height})
             return engine.refine(bigger, init, spec.denoise, 1, progress)
         case VarySpec():

@@ -180,6 +180,19 @@ class AdminCommands(app_commands.Group):
             lambda c: c.model_copy(update={"models": c.models.model_copy(update={"default": model})}),
         )
 
+    @models.command(name="upscales", description="What U1–U4 make: Subtle or Creative upscales")
+    @app_commands.describe(kind="subtle keeps the image as it is; creative may add detail")
+    async def models_upscales(
+        self, interaction: discord.Interaction, kind: Literal["subtle", "creative"]
+    ) -> None:
+        creative = kind == "creative"
+        await self._change(
+            interaction,
+            lambda c: c.model_copy(
+                update={"models": c.models.model_copy(update={"creative_upscales": creative})}
+            ),
+        )
+
     @models_offer.autocomplete("model")
     @models_withdraw.autocomplete("model")
     @models_default.autocomplete("model")

@@ -56,6 +56,7 @@ def add_preference_commands(tree: app_commands.CommandTree, preferences: Prefere
         steps="steps used when a prompt gives none",
         variations="what V1–V4 make",
         posting="where your results go: in the channel, or in your DMs",
+        remix="on: V1–V4, 🔄, zooms, pans and Vary (Region) let you change the prompt first",
         reset="forget your settings first (your /prefer options and suffix stay)",
     )
     @app_commands.choices(quality=_QUALITY)
@@ -68,10 +69,11 @@ def add_preference_commands(tree: app_commands.CommandTree, preferences: Prefere
         steps: app_commands.Range[int, 1, 150] | None = None,
         variations: Strength | None = None,
         posting: Posting | None = None,
+        remix: bool | None = None,
         reset: bool = False,
     ) -> None:
         chosen = {"model": model, "aspect": aspect, "steps": steps, "vary_strength": variations}
-        chosen["posting"] = posting
+        chosen |= {"posting": posting, "remix": remix}
         chosen["quality"] = quality.value if quality else None
         update = {name: value for name, value in chosen.items() if value is not None}
         if not update and not reset:

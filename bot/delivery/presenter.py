@@ -124,7 +124,12 @@ class Presenter:
         view = (
             buttons.grid_buttons(delivery.job_id, blocked)
             if done.grid
-            else buttons.upscale_buttons(delivery.job_id, delivery.parent_url, blocked=bool(blocked))
+            else buttons.upscale_buttons(
+                delivery.job_id,
+                delivery.parent_url,
+                blocked=bool(blocked),
+                square=done.images[0].width == done.images[0].height,
+            )
         )
         notes = render.flag_notes(delivery.safety, done.flagged, len(done.images))
         return {

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from bot.delivery import render
 from bot.delivery.deliveries import Delivery, DeliveryBook
 from bot.metrics import BotMetrics, Outcome, counted
+from bot.requests import forms
 from bot.requests.sources import SourceImages
 from bot.rules.member import Posting
 from bot.rules.policy import Asker, Policy, Refusal, Terms
@@ -23,10 +24,24 @@ from bot.settings import BotSettings
 from broker.events import EventLog
 from broker.logs import job_context
 from broker.queues import JobSubmitter
-from jobs import keys
-from jobs.prompt import prompt_text
-from jobs.resolve import imagine_specs, random_seed, reroll_spec, retry_spec, upscale_spec, vary_spec
-from jobs.specs import FromImageSpec, JobSpec, Strength
+from jobs import custom_ids, keys, limits
+from jobs.prompt import parse_prompt, prompt_text
+from jobs.resolve import (
+    Remix,
+    imagine_specs,
+    pan_spec,
+    random_seed,
+    region_spec,
+    remix_prompt,
+    remixed,
+    reroll_spec,
+    retry_spec,
+    square_spec,
+    upscale_spec,
+    vary_spec,
+    zoom_spec,
+)
+from jobs.specs import Direction, FromImageSpec, ImageRef, JobSpec, Strength, UpscaleSpec
 from models.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -83,33 +98,165 @@ class Actions:
         return await self._start(interaction, terms, jobs)
 
     @counted("upscale")
-    async def upscale(self, interaction: discord.Interaction, job_id: str, index: int) -> Outcome:
+    async def upscale(
+        self, interaction: discord.Interaction, job_id: str, index: int, mode: str | None = None
+    ) -> Outcome:
+        """U1–U4 (the server's kind of upscale), or Upscale (Subtle/Creative) under an upscaled image,
+        which upscales the grid image it came from again, that way."""
+
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
-            await self._sources.restore(source, index, interaction.message)
-            profile = self._catalog.get(source.generation.model).profile()
-            spec = upscale_spec(source, index, profile, requested_by=str(terms.asker.member_id))
-            return spec, f"Image #{index}"
+            creative = terms.config.models.creative_upscales if mode is None else mode == "creative"
+            grid, number = source, index
+            if isinstance(source, UpscaleSpec):
+                await self._sources.ensure_stored(source.source)
+                grid = await asyncio.to_thread(self._submitter.spec, source.source.job_id)
+                number = source.source.index
+            else:
+                await self._sources.restore(source, index, interaction.message)
+            profile = self._catalog.get(grid.generation.model).profile()
+            member = str(terms.asker.member_id)
+            spec = upscale_spec(grid, number, profile, creative=creative, requested_by=member)
+            return spec, f"Image #{number}{' (Creative)' if creative else ''}"
 
         grid_url = interaction.message.jump_url if interaction.message else None
         return await self._follow_up(interaction, job_id, make, parent_url=grid_url)
 
     @counted("vary")
     async def vary(
-        self, interaction: discord.Interaction, job_id: str, index: int, strength: Strength | None
+        self,
+        interaction: discord.Interaction,
+        job_id: str,
+        index: int,
+        strength: Strength | None,
+        *,
+        prompt: str | None = None,
     ) -> Outcome:
+        if prompt is None and await self._ask_first(interaction, job_id, "Remix · Vary"):
+            return Outcome.ANSWERED
+
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             chosen = strength or terms.preferences.vary_strength or self._settings.vary_strength
             await self._sources.restore(source, index, interaction.message)
             profile = self._catalog.get(source.generation.model).profile()
-            spec = vary_spec(source, index, chosen, profile, requested_by=str(terms.asker.member_id))
+            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            spec = vary_spec(source, index, chosen, profile, remix=remix, requested_by=member)
             return spec, f"Variations ({chosen.value.title()}) by"
 
         return await self._follow_up(interaction, job_id, make)
 
     @counted("reroll")
-    async def reroll(self, interaction: discord.Interaction, job_id: str) -> Outcome:
+    async def reroll(
+        self, interaction: discord.Interaction, job_id: str, *, prompt: str | None = None
+    ) -> Outcome:
+        if prompt is None and await self._ask_first(interaction, job_id, "Remix · Reroll"):
+            return Outcome.ANSWERED
+
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
-            return reroll_spec(source, requested_by=str(terms.asker.member_id)), ""
+            remix = self._remix(source, prompt)
+            return reroll_spec(source, remix=remix, requested_by=str(terms.asker.member_id)), ""
+
+        return await self._follow_up(interaction, job_id, make)
+
+    @counted("zoom")
+    async def zoom(
+        self,
+        interaction: discord.Interaction,
+        job_id: str,
+        index: int,
+        factor: str | None,
+        *,
+        prompt: str | None = None,
+    ) -> Outcome:
+        """Zoom Out by `factor` (as typed); None (Custom Zoom) asks for it first."""
+        custom = factor is None
+        title = "Custom Zoom" if custom else "Remix · Zoom Out"
+        if prompt is None and await self._ask_first(interaction, job_id, title, always=custom, factor=custom):
+            return Outcome.ANSWERED
+        try:
+            times = float(factor or "")
+        except ValueError:
+            raise Refusal(
+                f"Zoom out by a number from {limits.ZOOM_MIN:g} to {limits.ZOOM_MAX:g}, like 1.5."
+            ) from None
+
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            await self._sources.restore(source, index, interaction.message)
+            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            return zoom_spec(
+                source, index, times, remix=remix, requested_by=member
+            ), f"Zoom Out {times:g}× by"
+
+        return await self._follow_up(interaction, job_id, make)
+
+    @counted("pan")
+    async def pan(
+        self,
+        interaction: discord.Interaction,
+        job_id: str,
+        index: int,
+        direction: Direction,
+        *,
+        prompt: str | None = None,
+    ) -> Outcome:
+        if prompt is None and await self._ask_first(interaction, job_id, f"Remix · Pan {direction.value}"):
+            return Outcome.ANSWERED
+
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            await self._sources.restore(source, index, interaction.message)
+            profile = self._catalog.get(source.generation.model).profile()
+            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            spec = pan_spec(source, index, direction, profile, remix=remix, requested_by=member)
+            return spec, f"Pan {direction.value} by"
+
+        return await self._follow_up(interaction, job_id, make)
+
+    @counted("square")
+    async def square(self, interaction: discord.Interaction, job_id: str, index: int) -> Outcome:
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            await self._sources.restore(source, index, interaction.message)
+            profile = self._catalog.get(source.generation.model).profile()
+            return square_spec(source, index, profile, requested_by=str(terms.asker.member_id)), "Square by"
+
+        return await self._follow_up(interaction, job_id, make)
+
+    @counted("region")
+    async def region_menu(
+        self, interaction: discord.Interaction, job_id: str, index: int, parts: discord.ui.View
+    ) -> Outcome:
+        """Vary (Region)'s first step: the `parts` of the image to pick from, for the clicking member
+        alone. The image is kept now, from this message if it has expired, for the job they start."""
+        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        await self._sources.restore(source, index, interaction.message)
+        await interaction.response.send_message(
+            f"Which parts of image #{index} should be repainted? The rest stays as it is.",
+            view=parts,
+            ephemeral=True,
+        )
+        return Outcome.ANSWERED
+
+    @counted("region")
+    async def region_form(
+        self, interaction: discord.Interaction, job_id: str, index: int, cells: frozenset[int]
+    ) -> Outcome:
+        """Vary (Region)'s second step: the prompt for the chosen cells."""
+        if not cells:
+            raise Refusal("Pick at least one part of the image to repaint.")
+        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        custom_id = custom_ids.region_prompt(job_id, index, cells)
+        form = forms.prompt_form(custom_id, "Vary (Region)", remix_prompt(source.generation))
+        await interaction.response.send_modal(form)
+        return Outcome.ANSWERED
+
+    @counted("region")
+    async def region(
+        self, interaction: discord.Interaction, job_id: str, index: int, cells: frozenset[int], *, prompt: str
+    ) -> Outcome:
+        """Vary (Region): the cells of image `index` repainted with `prompt`."""
+
+        async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
+            await self._sources.ensure_stored(ImageRef(job_id=source.job_id, index=index))
+            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            return region_spec(source, index, cells, remix=remix, requested_by=member), "Vary (Region) by"
 
         return await self._follow_up(interaction, job_id, make)
 
@@ -132,6 +279,31 @@ class Actions:
         return await self._follow_up(
             interaction, job_id, make, parent_url=failed.parent_url if failed else None
         )
+
+    async def _ask_first(
+        self,
+        interaction: discord.Interaction,
+        job_id: str,
+        title: str,
+        *,
+        always: bool = False,
+        factor: bool = False,
+    ) -> bool:
+        """Opens the follow-up's modal, the source's prompt filled in, when the member has Remix on
+        (or `always`): True when it did. The follow-up starts when they submit it (`buttons.submit`)."""
+        if not always:
+            terms = await asyncio.to_thread(self._policy.terms, Asker.of(interaction))
+            if not terms.preferences.remix:
+                return False
+        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        custom_id = custom_ids.remix((interaction.data or {}).get("custom_id", ""))
+        form = forms.prompt_form(custom_id, title, remix_prompt(source.generation), factor=factor)
+        await interaction.response.send_modal(form)
+        return True
+
+    def _remix(self, source: JobSpec, prompt: str | None) -> Remix | None:
+        """The follow-up's new prompt, resolved; None when the member gave none."""
+        return remixed(source.generation, parse_prompt(prompt), self._catalog) if prompt is not None else None
 
     async def _follow_up(
         self, interaction: discord.Interaction, job_id: str, make: SpecMaker, *, parent_url: str | None = None
@@ -243,7 +415,10 @@ class Actions:
                 await interaction.delete_original_response()
 
     async def _first_click(self, interaction: discord.Interaction) -> None:
-        """Refuses the same member's click on the same button moments after the first."""
+        """Refuses the same member's click on the same button moments after the first. A submitted
+        form is never a double click: Discord closes it, and the member typed the next one anew."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            return
         custom_id = (interaction.data or {}).get("custom_id", "")
         key = keys.click_key(interaction.user.id, custom_id)
         window = max(1, round(self._settings.click_window))

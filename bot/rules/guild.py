@@ -106,6 +106,7 @@ class Limits(_Part):
 class Models(_Part):
     offered: frozenset[str] | None = Field(default=None, description="None: every model in the catalog")
     default: str | None = Field(default=None, description="None: the catalog's default")
+    creative_upscales: bool = Field(default=False, description="U1–U4 make Creative upscales, not Subtle")
 
     def offers(self, name: str) -> bool:
         return self.offered is None or name in self.offered

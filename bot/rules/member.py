@@ -28,6 +28,8 @@ class MemberPreferences(BaseModel):
     vary_strength: Strength | None = None
     """What V1–V4 do for this member; None: the bot's default."""
     posting: Posting = Posting.PUBLIC
+    remix: bool = False
+    """Remix mode: V1–V4, 🔄, the zooms, the pans and Vary (Region) first ask for the prompt."""
     options: dict[str, str] = Field(default_factory=dict, max_length=expansion.MAX_OPTIONS)
     """`--name` shortcut → the flags it stands for."""
     suffix: str = Field(default="", max_length=expansion.MAX_FLAGS_CHARS)

@@ -38,7 +38,8 @@ def guild(
         f"- largest side: {f'{limits.max_side} px' if limits.max_side else 'the model’s own limit'}"
         f" · most steps: {limits.max_steps or 'the model’s own limit'}",
         f"**Models offered:** {', '.join(f'`{name}`' for name in offered) or 'none'}"
-        f" · default `{default_model}`",
+        f" · default `{default_model}`"
+        f" · U1–U4 make {'Creative' if config.models.creative_upscales else 'Subtle'} upscales",
         f"**LoRAs offered:** {_loras(loras, catalog_loras)} · {_lora_limit(limits.loras)}",
         f"**Roles that may use me:** {_roles(roles.allowed) if roles.allowed else 'everyone'}",
         f"**Roles exempt from the hourly limit:** {_roles(roles.exempt)}",
@@ -122,7 +123,7 @@ def preferences(preferences: MemberPreferences, fallback_strength: str) -> str:
         "**Your settings**",
         f"- model: {f'`{preferences.model}`' if preferences.model else 'the server default'}",
         f"- aspect ratio: {aspect} · quality: {quality} · steps: {preferences.steps or 'the model default'}",
-        f"- variations (V1–V4): {strength}",
+        f"- variations (V1–V4): {strength} · remix: {'on' if preferences.remix else 'off'}",
         f"- results: {'in your DMs' if preferences.posting is Posting.DM else 'in the channel'}",
         f"**Suffix:** {f'`{preferences.suffix}`' if preferences.suffix else 'none'}",
         "**Your options:**" + ("" if preferences.options else " none"),

@@ -139,9 +139,9 @@ def test_u2_posts_image_two_at_twice_the_size_with_its_own_buttons(
     assert upscaled["content"] == f"**a lighthouse --seed 3** - Image #2 <@{member}>"
     image, tiles = _image(upscaled), _image(grid)
     assert image.size == (tiles.width, tiles.height)  # one tile at 2×
-    [row] = _buttons(upscaled)
-    assert [button["label"] for button in row] == ["Vary (Subtle)", "Vary (Strong)", "Grid"]
-    assert row[2]["url"].endswith(f"/{channel}/{grid['id']}")
+    rows = _buttons(upscaled)
+    assert [button["label"] for button in rows[0]] == ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)"]
+    assert rows[-1][0]["label"] == "Grid" and rows[-1][0]["url"].endswith(f"/{channel}/{grid['id']}")
 
 
 def test_v3_and_reroll_post_new_grids(

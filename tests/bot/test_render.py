@@ -75,11 +75,22 @@ def test_grid_buttons_are_u1_to_u4_then_v1_to_v4_and_reroll():
     assert all(len(button["custom_id"]) <= 100 for row in rows for button in row)
 
 
-def test_an_upscaled_image_offers_subtle_and_strong_variations_and_a_way_back():
-    [row] = _rows(buttons.upscale_buttons(JOB, "https://discord.com/channels/1/7/99"))
-    assert [button["label"] for button in row] == ["Vary (Subtle)", "Vary (Strong)", "Grid"]
-    assert row[2]["url"] == "https://discord.com/channels/1/7/99"
-    assert row[0]["custom_id"] == f"imagine:vary:{JOB}:1:subtle"
+def test_an_upscaled_image_offers_midjourneys_tools_in_its_rows_and_a_way_back():
+    rows = _rows(buttons.upscale_buttons(JOB, "https://discord.com/channels/1/7/99", square=False))
+    labels = [[button.get("label") or button["emoji"]["name"] for button in row] for row in rows]
+    assert labels == [
+        ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)"],
+        ["Zoom Out 2×", "Zoom Out 1.5×", "Custom Zoom", "Make Square"],
+        ["⬅️", "➡️", "⬆️", "⬇️"],
+        ["Upscale (Subtle)", "Upscale (Creative)"],
+        ["Grid"],
+    ]
+    assert rows[4][0]["url"] == "https://discord.com/channels/1/7/99"
+    assert rows[0][0]["custom_id"] == f"imagine:vary:{JOB}:1:subtle"
+    assert rows[2][1]["custom_id"] == f"imagine:pan:{JOB}:1:right"
+    assert all(len(button.get("custom_id", "")) <= 100 for row in rows for button in row)
+    square = _rows(buttons.upscale_buttons(JOB, None, square=True))
+    assert "Make Square" not in [button.get("label") for button in square[1]] and len(square) == 4
 
 
 def test_overview_lists_queue_workers_and_the_members_jobs():

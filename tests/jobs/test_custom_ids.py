@@ -5,12 +5,29 @@ import re
 import pytest
 
 from jobs import custom_ids
-from jobs.specs import Strength
+from jobs.specs import Direction, Strength
 
 JOB = "0123456789abcdef0123456789abcdef"
 
 CASES = [
-    (custom_ids.upscale(JOB, 4), custom_ids.UPSCALE, {"job": JOB, "index": "4"}),
+    (custom_ids.upscale(JOB, 4), custom_ids.UPSCALE, {"job": JOB, "index": "4", "mode": None}),
+    (
+        custom_ids.upscale(JOB, 1, "creative"),
+        custom_ids.UPSCALE,
+        {"job": JOB, "index": "1", "mode": "creative"},
+    ),
+    (custom_ids.zoom(JOB, 1, "1.5"), custom_ids.ZOOM, {"job": JOB, "index": "1", "factor": "1.5"}),
+    (custom_ids.zoom(JOB, 1, "custom"), custom_ids.ZOOM, {"job": JOB, "index": "1", "factor": "custom"}),
+    (custom_ids.pan(JOB, 1, Direction.UP), custom_ids.PAN, {"job": JOB, "index": "1", "direction": "up"}),
+    (custom_ids.square(JOB, 1), custom_ids.SQUARE, {"job": JOB, "index": "1"}),
+    (custom_ids.region(JOB, 1), custom_ids.REGION, {"job": JOB, "index": "1"}),
+    (custom_ids.cells(JOB, 1), custom_ids.CELLS, {"job": JOB, "index": "1"}),
+    (
+        custom_ids.region_prompt(JOB, 1, frozenset(range(1, 10))),
+        custom_ids.REMIX,
+        {"action": f"region:{JOB}:1:123456789"},
+    ),
+    (custom_ids.remix(custom_ids.vary(JOB, 3)), custom_ids.REMIX, {"action": f"vary:{JOB}:3"}),
     (custom_ids.vary(JOB, 2), custom_ids.VARY, {"job": JOB, "index": "2", "strength": None}),
     (
         custom_ids.vary(JOB, 1, Strength.STRONG),

@@ -88,8 +88,9 @@ def test_the_embedded_catalog_serves_the_shapes_model_and_the_tiny_one():
     assert entry.profile() == ModelProfile(
         name="shapes", family="sd15", native_width=64, native_height=64, size_multiple=16, steps=entry.steps,
         guidance=entry.guidance, sampler="dpm++2m_karras", samplers=limits.UNET_SAMPLERS, vary_subtle=0.3,
-        vary_strong=0.6, upscale_denoise=0.3, upscale_creative=0.5, max_pixels=64 * 64 * 4,
+        vary_strong=0.6, upscale_denoise=0.1, upscale_creative=0.2, max_pixels=64 * 64 * 4,
     )  # fmt: skip
+    assert entry.upscaler == "shapes-2x"
     assert entry.defaults().latent_rgb_factors != FAMILY_DEFAULTS[Family.SD15].latent_rgb_factors  # own VAE
     assert catalog.get("tiny").profile() == ModelProfile(
         name="tiny", family="sd15", native_width=64, native_height=64, size_multiple=8, steps=4,
@@ -236,6 +237,11 @@ ERRORS = [
         "unknown-sampler",
         ONE_MODEL + 'sampler = "k_lms"',
         "models[0] (model `a`): sampler `k_lms` is not one of euler",
+    ),
+    (
+        "unknown-upscaler",
+        ONE_MODEL + 'upscaler = "esrgan"',
+        'model `a` has `upscaler = "esrgan"`, which is not one of the upscalers: none in `[[upscalers]]`',
     ),
     ("size-off-the-grid", ONE_MODEL + "native_width = 100", "is not a multiple of size_multiple (64)"),
     ("not-toml", ONE_MODEL + "steps = ", "not valid TOML"),

@@ -1,6 +1,7 @@
 """The playground, as a newcomer meets it: `imagine-playground` (what `make run` starts), then a
 real browser (Debian's Chromium, headless, driven by Playwright) types /imagine, watches the grid
-appear, clicks U2 and V1, and asks /info. Everything behind the page is the real bot, worker and
+appear, clicks U2 and V1, then Zoom Out 2×, ➡ and Vary (Region) (its menu and its form) under the
+upscaled image, and asks /info. Everything behind the page is the real bot, worker and
 Redis."""
 
 import re
@@ -106,6 +107,7 @@ def test_imagine_then_upscale_vary_and_info_in_a_browser(page) -> None:
 
     grid.get_by_role("button", name="V1").click()
     expect(page.locator(".message", has_text="Variations (Subtle) by")).to_have_count(1, timeout=JOB)
+    _after_the_upscale(page, upscaled)
 
     # The embedded catalog's other models are served too: here the FLUX architecture's tiny one.
     _send(page, "/imagine a lighthouse --model tiny-flux --ar 3:2")
@@ -118,6 +120,34 @@ def test_imagine_then_upscale_vary_and_info_in_a_browser(page) -> None:
     expect(info).to_contain_text("Workers online: 1")
     expect(info).to_contain_text("Only you can see this")
     _screenshot(page, "playground.png")
+
+
+def _after_the_upscale(page, upscaled) -> None:
+    """Zoom Out 2×, ➡ and Vary (Region) under the upscaled image: the parts menu, then the form."""
+    from playwright.sync_api import expect
+
+    upscaled.get_by_role("button", name="Zoom Out 2×").click()
+    upscaled.get_by_role("button", name="➡️").click()
+    upscaled.get_by_role("button", name="Vary (Region)").click()
+    menu = page.locator(".message.ephemeral", has_text="Which parts of image #1")
+    expect(menu).to_have_count(1, timeout=10_000)
+    menu.get_by_role("button", name="Pick the parts to repaint").click()
+    menu.get_by_role("option", name="Centre").click()
+    menu.get_by_role("option", name="Top", exact=True).click()
+    _screenshot(page, "playground-region-menu.png")
+    page.locator("#topic").click()  # closing the menu sends the parts picked
+    form = page.get_by_role("dialog")
+    expect(form).to_contain_text("Vary (Region)", timeout=10_000)
+    expect(form.get_by_label("Prompt")).to_have_value(re.compile("^a red circle on a blue background"))
+    form.get_by_label("Prompt").fill("a green square on a blue background")
+    _screenshot(page, "playground-region-form.png")
+    form.get_by_role("button", name="Submit").click()
+    for label in ("Zoom Out 2× by", "Pan right by", "Vary (Region) by"):
+        done = page.locator(".message", has_text=label).locator(".attachments img")
+        expect(done).to_be_visible(timeout=JOB)
+    pan = page.locator(".message", has_text="Pan right by").locator(".attachments img")
+    assert pan.evaluate("img => img.naturalWidth / img.naturalHeight") == 1.5
+    _screenshot(page, "playground-after-upscale.png")
 
 
 def test_a_mistyped_command_and_a_bad_prompt_are_explained(page) -> None:
