@@ -95,11 +95,16 @@ def test_zoom_pan_and_region_from_an_upscaled_circle(
     assert sum(seen.colour == "green" for seen in repainted) >= 3, repainted
 
 
-def test_custom_zoom_asks_for_the_factor_and_refuses_one_out_of_range(
+def test_custom_zoom_make_square_and_the_servers_kind_of_upscale(
     discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int, stack_url: str
 ):
     start_bot()
-    _, upscaled = _upscaled(discord, channel, member, "a tall tower --seed 5")
+    owner = discord.call(lambda emulator: emulator.owner_id)
+    discord.wait_acknowledged(discord.slash("admin models upscales", {"kind": "creative"}, user_id=owner))
+    _, upscaled = _upscaled(discord, channel, member, "a tall tower --ar 2:3 --seed 5")
+    assert "Image #1 (Creative)" in upscaled["content"]  # U1 made what the server chose
+    assert _spec(stack_url, upscaled)["creative"] is True
+
     custom = _button(upscaled, "Custom Zoom")
     opened = discord.click(int(upscaled["id"]), custom, user_id=member)
     discord.wait_for(lambda emulator: opened.modal, timeout=10)
@@ -111,11 +116,18 @@ def test_custom_zoom_asks_for_the_factor_and_refuses_one_out_of_range(
     again = discord.click(int(upscaled["id"]), custom, user_id=member)
     discord.wait_for(lambda emulator: again.modal, timeout=10)
     discord.submit_modal(again, {"factor": "1.25", "prompt": "a tall tower at night"})
-    [*_, zoomed] = _wait_quiet(discord, channel, 3)
-    assert "Zoom Out 1.25× by" in zoomed["content"]
+    discord.click(int(upscaled["id"]), _button(upscaled, "Make Square"), user_id=member)
+    discord.click(int(upscaled["id"]), _button(upscaled, "Upscale (Subtle)"), user_id=member)
+    messages = _wait_quiet(discord, channel, 5)
+    [zoomed] = [m for m in messages if "Zoom Out 1.25× by" in m["content"]]
     spec = _spec(stack_url, zoomed)
     assert spec["op"] == "zoom" and spec["factor"] == 1.25
     assert spec["generation"]["prompt"][0]["text"] == "a tall tower at night"
+    [square] = [m for m in messages if "Square by" in m["content"]]
+    width, height = _image(upscaled).size
+    assert _image(square).size == (height, height)  # four images as tall as the grid's
+    [subtle] = [m for m in messages[2:] if "Image #1" in m["content"]]
+    assert "(Creative)" not in subtle["content"] and _image(subtle).size == (width, height)
 
 
 def test_remix_asks_for_the_prompt_first_even_across_a_restart(

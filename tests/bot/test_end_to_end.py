@@ -380,7 +380,7 @@ def test_progress_edits_show_a_preview_and_are_at_least_the_interval_apart(
 ):
     start_bot()
     interaction = discord.slash(
-        "imagine", {"prompt": "a long road --steps 50"}, user_id=member, channel_id=channel
+        "imagine", {"prompt": "a long road --steps 150"}, user_id=member, channel_id=channel
     )
     _wait_quiet(discord, channel, 1)
     edits = [

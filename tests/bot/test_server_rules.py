@@ -113,7 +113,7 @@ def test_only_members_with_manage_server_change_settings_even_by_hand(
     role = discord.call(lambda emulator: emulator.add_role("artists", 0))
     general = discord.call(lambda emulator: emulator.channel_id("general"))
     subcommands = list(_subcommands(admin, role=role, channel=general))
-    assert len(subcommands) == 26
+    assert len(subcommands) == 27
     for command, options in subcommands:
         answer = ask(discord, command, options, user=member, forged=True)
         assert "Manage Server" in answer["content"], command
