@@ -17,6 +17,7 @@ HEADLINE = re.compile(r"\*\*(?P<title>.*)\*\* - (?P<label>(?:.* )?)<@(?P<user>\d
 PROGRESS = re.compile(r" \((?:Waiting to start(?: · #\d+ in queue)?|\d+%)\)$")
 FAILED = "**Could not finish:**"
 STRENGTHS = ("Subtle", "Strong")
+PANS = {"⬅️": "left", "➡️": "right", "⬆️": "up", "⬇️": "down"}
 TITLE_LIMIT = 1500
 """Characters of the prompt a headline shows (`bot/delivery/render.py`)."""
 
@@ -96,6 +97,15 @@ def follow_up_label(shown: Shown, button: dict[str, Any], default_strength: str 
         return f"Variations ({default_strength}) by"
     if (match := re.fullmatch(r"Vary \((\w+)\)", label)) and match[1] in STRENGTHS:
         return f"Variations ({match[1]}) by"
+    if label in ("Zoom Out 2×", "Zoom Out 1.5×"):
+        return f"{label} by"
+    if label == "Make Square":
+        return "Square by"
+    if (match := re.fullmatch(r"Upscale \((Subtle|Creative)\)", label)) and shown.label.startswith("Image #"):
+        grid_image = shown.label.removesuffix(" (Creative)")
+        return grid_image if match[1] == "Subtle" else f"{grid_image} (Creative)"
+    if emoji in PANS:
+        return f"Pan {PANS[emoji]} by"
     if emoji == "🔄":
         return ""
     if label == "Retry":

@@ -92,6 +92,12 @@ def test_each_button_names_the_label_of_the_job_it_starts():
     assert follow_up_label(shown, {"label": None, "emoji": "🔄"}) == ""
     assert follow_up_label(shown, {"label": "Retry"}) == "Image #3"
     assert follow_up_label(shown, {"label": "Grid", "url": "https://x"}) is None
+    assert follow_up_label(shown, {"label": "Zoom Out 1.5×", "emoji": "🔍"}) == "Zoom Out 1.5× by"
+    assert follow_up_label(shown, {"label": None, "emoji": "⬇️"}) == "Pan down by"
+    assert follow_up_label(shown, {"label": "Make Square"}) == "Square by"
+    assert follow_up_label(shown, {"label": "Upscale (Creative)"}) == "Image #3 (Creative)"
+    assert follow_up_label(shown, {"label": "Upscale (Subtle)"}) == "Image #3"
+    assert follow_up_label(shown, {"label": "Custom Zoom"}) is None  # a form first: not clicked
 
 
 def test_the_soak_command_does_not_import_torch():
