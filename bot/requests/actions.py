@@ -25,6 +25,7 @@ from broker.events import EventLog
 from broker.logs import job_context
 from broker.queues import JobSubmitter
 from jobs import custom_ids, keys, limits
+from jobs.expansion import expand
 from jobs.prompt import parse_prompt, prompt_text
 from jobs.resolve import (
     Remix,
@@ -138,7 +139,7 @@ class Actions:
             chosen = strength or terms.preferences.vary_strength or self._settings.vary_strength
             await self._sources.restore(source, index, interaction.message)
             profile = self._catalog.get(source.generation.model).profile()
-            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            remix, member = self._remix(source, prompt, terms), str(terms.asker.member_id)
             spec = vary_spec(source, index, chosen, profile, remix=remix, requested_by=member)
             return spec, f"Variations ({chosen.value.title()}) by"
 
@@ -152,7 +153,7 @@ class Actions:
             return Outcome.ANSWERED
 
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
-            remix = self._remix(source, prompt)
+            remix = self._remix(source, prompt, terms)
             return reroll_spec(source, remix=remix, requested_by=str(terms.asker.member_id)), ""
 
         return await self._follow_up(interaction, job_id, make)
@@ -181,7 +182,7 @@ class Actions:
 
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             await self._sources.restore(source, index, interaction.message)
-            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            remix, member = self._remix(source, prompt, terms), str(terms.asker.member_id)
             return zoom_spec(
                 source, index, times, remix=remix, requested_by=member
             ), f"Zoom Out {times:g}× by"
@@ -204,7 +205,7 @@ class Actions:
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             await self._sources.restore(source, index, interaction.message)
             profile = self._catalog.get(source.generation.model).profile()
-            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            remix, member = self._remix(source, prompt, terms), str(terms.asker.member_id)
             spec = pan_spec(source, index, direction, profile, remix=remix, requested_by=member)
             return spec, f"Pan {direction.value} by"
 
@@ -255,7 +256,7 @@ class Actions:
 
         async def make(source: JobSpec, terms: Terms) -> tuple[JobSpec, str]:
             await self._sources.ensure_stored(ImageRef(job_id=source.job_id, index=index))
-            remix, member = self._remix(source, prompt), str(terms.asker.member_id)
+            remix, member = self._remix(source, prompt, terms), str(terms.asker.member_id)
             return region_spec(source, index, cells, remix=remix, requested_by=member), "Vary (Region) by"
 
         return await self._follow_up(interaction, job_id, make)
@@ -301,9 +302,14 @@ class Actions:
         await interaction.response.send_modal(form)
         return True
 
-    def _remix(self, source: JobSpec, prompt: str | None) -> Remix | None:
-        """The follow-up's new prompt, resolved; None when the member gave none."""
-        return remixed(source.generation, parse_prompt(prompt), self._catalog) if prompt is not None else None
+    def _remix(self, source: JobSpec, prompt: str | None, terms: Terms) -> Remix | None:
+        """The follow-up's new prompt, with the member's `/prefer` shortcuts, resolved; None when they
+        gave none. (Their suffix and settings are not applied: the follow-up keeps its source's.)"""
+        if prompt is None:
+            return None
+        return remixed(
+            source.generation, parse_prompt(expand(prompt, terms.preferences.options)), self._catalog
+        )
 
     async def _follow_up(
         self, interaction: discord.Interaction, job_id: str, make: SpecMaker, *, parent_url: str | None = None

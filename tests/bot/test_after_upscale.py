@@ -135,6 +135,8 @@ def test_remix_asks_for_the_prompt_first_even_across_a_restart(
 ):
     bot = start_bot()
     discord.wait_acknowledged(discord.slash("settings", {"remix": True}, user_id=member))
+    shortcut = {"name": "misty", "flags": "--no fog"}
+    discord.wait_acknowledged(discord.slash("prefer option set", shortcut, user_id=member))
     discord.slash("imagine", {"prompt": "a snowy owl --no fog"}, user_id=member, channel_id=channel)
     [grid] = _wait_results(discord, channel, 1)
     opened = discord.click(int(grid["id"]), _button(grid, "V2"), user_id=member)
@@ -144,7 +146,7 @@ def test_remix_asks_for_the_prompt_first_even_across_a_restart(
 
     bot.kill()
     start_bot()
-    discord.submit_modal(opened, {"prompt": "a snowy fox --no fog"})
+    discord.submit_modal(opened, {"prompt": "a snowy fox --misty"})  # the member's own shortcut
     [_, varied] = _wait_quiet(discord, channel, 2)
     assert "Variations" in varied["content"]
     spec = _spec(stack_url, varied)
