@@ -97,21 +97,10 @@ def click_button(
         raise LookupError(f"message {message_id} has no button {custom_id!r}; its buttons: {ids}")
     if button.get("disabled"):
         raise ValueError(f"button {custom_id!r} is disabled")
-    interaction = new_interaction(state, "component", user_id, message.channel_id, attachment_size_limit)
-    interaction.clicked_message_id = message_id
     data: dict[str, Any] = {"custom_id": custom_id, "component_type": BUTTON}
-    if "id" in button:
-        data["id"] = button["id"]
-    payload = interaction_payload(
-        state.world,
-        interaction,
-        application_id=state.application_id,
-        type=MESSAGE_COMPONENT,
-        data=data,
-        message=message.api(),
+    return _use_component(
+        state, message, button, data, user_id=user_id, attachment_size_limit=attachment_size_limit
     )
-    state.gateway.publish("INTERACTION_CREATE", payload)
-    return interaction
 
 
 def choose(
@@ -137,11 +126,26 @@ def choose(
     if select.get("disabled"):
         raise ValueError(f"select {custom_id!r} is disabled")
     check_choice(select, values)
+    data = {"custom_id": custom_id, "component_type": STRING_SELECT, "values": list(values)}
+    return _use_component(
+        state, message, select, data, user_id=user_id, attachment_size_limit=attachment_size_limit
+    )
+
+
+def _use_component(
+    state: State,
+    message: StoredMessage,
+    component: dict[str, Any],
+    data: dict[str, Any],
+    *,
+    user_id: int,
+    attachment_size_limit: int,
+) -> Interaction:
+    """Sends the MESSAGE_COMPONENT interaction of the member's use of `component` on `message`."""
     interaction = new_interaction(state, "component", user_id, message.channel_id, attachment_size_limit)
-    interaction.clicked_message_id = message_id
-    data: dict[str, Any] = {"custom_id": custom_id, "component_type": STRING_SELECT, "values": list(values)}
-    if "id" in select:
-        data["id"] = select["id"]
+    interaction.clicked_message_id = message.id
+    if "id" in component:
+        data = {**data, "id": component["id"]}
     payload = interaction_payload(
         state.world,
         interaction,

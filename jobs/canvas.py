@@ -15,7 +15,8 @@ _CELLS_PER_SIDE = math.isqrt(limits.REGION_CELLS)
 
 
 class CanvasError(ValueError):
-    """The canvas cannot be made (no room left to pan that way, an image already square)."""
+    """The canvas cannot be made (no room left to pan that way, an image already square); the
+    message is a sentence for the member."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ def pan_size(image: Size, direction: Direction, *, max_pixels: int, multiple: in
     before, after = image[axis] / image[1 - axis], new[axis] / new[1 - axis]
     if after <= before * (1 + 1 / 16):  # less than a sixteenth more to show: not a pan
         raise CanvasError(
-            f"this image can't be panned {direction.value} any further: it is as "
-            f"{'wide' if horizontal else 'tall'} as this model makes images"
+            f"This image can't be panned {direction.value} any further: it is as "
+            f"{'wide' if horizontal else 'tall'} as this model makes images."
         )
     return new
 
@@ -77,7 +78,7 @@ def square_size(image: Size, *, max_pixels: int, multiple: int) -> Size:
     """The square canvas of Make Square: as large as the image's longer side, within `max_pixels`."""
     width, height = image
     if width == height:
-        raise CanvasError("this image is already square")
+        raise CanvasError("This image is already square.")
     side = min(_on_grid(max(width, height), multiple), _down(math.sqrt(max_pixels), multiple))
     return side, side
 

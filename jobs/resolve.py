@@ -4,6 +4,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from jobs import limits
 from jobs.canvas import CanvasError, Size, pan_size, square_size
@@ -29,6 +30,8 @@ from jobs.specs import (
     ZoomSpec,
 )
 from jobs.values import format_number
+
+_Edit = TypeVar("_Edit", ZoomSpec, PanSpec, SquareSpec, RegionSpec)
 
 
 class ResolveError(MemberError, ValueError):
@@ -243,15 +246,7 @@ def zoom_spec(
         raise ResolveError(
             f"zoom out by more than {limits.ZOOM_MIN:g} and at most {limits.ZOOM_MAX:g}, like 1.5"
         )
-    generation = _follow_up_generation(source, index, _grid_size(source), remix)
-    return ZoomSpec(
-        job_id=new_job_id(),
-        generation=generation,
-        requested_by=requested_by,
-        warnings=remix.notes if remix else (),
-        source=ImageRef(job_id=source.job_id, index=index),
-        factor=factor,
-    )
+    return _edit(ZoomSpec, source, index, _grid_size(source), remix, requested_by, factor=factor)
 
 
 def pan_spec(
@@ -270,16 +265,8 @@ def pan_spec(
             _grid_size(source), direction, max_pixels=profile.max_pixels, multiple=profile.size_multiple
         )
     except CanvasError as error:
-        raise ResolveError(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
-    generation = _follow_up_generation(source, index, size, remix)
-    return PanSpec(
-        job_id=new_job_id(),
-        generation=generation,
-        requested_by=requested_by,
-        warnings=remix.notes if remix else (),
-        source=ImageRef(job_id=source.job_id, index=index),
-        direction=direction,
-    )
+        raise ResolveError(str(error)) from None
+    return _edit(PanSpec, source, index, size, remix, requested_by, direction=direction)
 
 
 def square_spec(
@@ -294,15 +281,8 @@ def square_spec(
     try:
         size = square_size(_grid_size(source), max_pixels=profile.max_pixels, multiple=profile.size_multiple)
     except CanvasError as error:
-        raise ResolveError(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
-    generation = _follow_up_generation(source, index, size, remix)
-    return SquareSpec(
-        job_id=new_job_id(),
-        generation=generation,
-        requested_by=requested_by,
-        warnings=remix.notes if remix else (),
-        source=ImageRef(job_id=source.job_id, index=index),
-    )
+        raise ResolveError(str(error)) from None
+    return _edit(SquareSpec, source, index, size, remix, requested_by)
 
 
 def region_spec(
@@ -319,15 +299,7 @@ def region_spec(
         raise ResolveError(
             f"pick the cells to repaint among 1-{limits.REGION_CELLS}, row by row from the top left"
         )
-    generation = _follow_up_generation(source, index, _grid_size(source), remix)
-    return RegionSpec(
-        job_id=new_job_id(),
-        generation=generation,
-        requested_by=requested_by,
-        warnings=remix.notes if remix else (),
-        source=ImageRef(job_id=source.job_id, index=index),
-        cells=cells,
-    )
+    return _edit(RegionSpec, source, index, _grid_size(source), remix, requested_by, cells=cells)
 
 
 _KEPT_BY_REMIX = {
@@ -428,12 +400,29 @@ def _grid_size(source: JobSpec) -> Size:
     return source.generation.width, source.generation.height
 
 
-def _follow_up_generation(source: JobSpec, index: int, size: Size, remix: "Remix | None") -> Generation:
-    """A grid's generation made from image `index` of `source`: at `size`, fresh seeds, and the
-    source's prompt or `remix`'s."""
+def _edit(
+    kind: type[_Edit],
+    source: JobSpec,
+    index: int,
+    size: Size,
+    remix: "Remix | None",
+    requested_by: str | None,
+    **fields: object,
+) -> _Edit:
+    """A grid of `kind` made from image `index` of `source`: at `size`, with fresh seeds, and the
+    source's prompt or `remix`'s (with its notes)."""
     _source_image_size(source, index)  # checks the index
-    generation = remix.generation if remix else source.generation
-    return generation.model_copy(update={"width": size[0], "height": size[1], "seed": random_seed()})
+    generation = (remix.generation if remix else source.generation).model_copy(
+        update={"width": size[0], "height": size[1], "seed": random_seed()}
+    )
+    return kind(
+        job_id=new_job_id(),
+        generation=generation,
+        requested_by=requested_by,
+        warnings=remix.notes if remix else (),
+        source=ImageRef(job_id=source.job_id, index=index),
+        **fields,
+    )
 
 
 def _source_image_size(source: JobSpec, index: int) -> tuple[int, int]:

@@ -226,6 +226,7 @@ class Actions:
     ) -> Outcome:
         """Vary (Region)'s first step: the `parts` of the image to pick from, for the clicking member
         alone. The image is kept now, from this message if it has expired, for the job they start."""
+        await self._admitted(interaction, job_id)  # before any download for a member kept out
         source = await asyncio.to_thread(self._submitter.spec, job_id)
         await self._sources.restore(source, index, interaction.message)
         await interaction.response.send_message(
@@ -317,17 +318,23 @@ class Actions:
         """Builds the follow-up of `job_id` with `make` and starts it; `parent_url` is linked from the
         result (the grid an image was upscaled from)."""
         await self._first_click(interaction)
-        origin = await asyncio.to_thread(self._deliveries.get, job_id)
-        terms = await asyncio.to_thread(
-            self._policy.terms, Asker.of(interaction), origin.home_guild_id if origin else None
-        )
-        self._policy.admit(terms)
+        terms = await self._admitted(interaction, job_id)
         source = await asyncio.to_thread(self._submitter.spec, job_id)
         spec, label = await make(source, terms)
         spec = await asyncio.to_thread(self._policy.shape, terms, spec)
         title = await self._title(source)
         delivery = self._delivery(interaction, terms, spec, title=title, label=label, parent_url=parent_url)
         return await self._start(interaction, terms, [(spec, delivery)])
+
+    async def _admitted(self, interaction: discord.Interaction, job_id: str) -> Terms:
+        """The clicking member's terms, in the server `job_id` came from for a click in a DM; refuses
+        a member the server's rules keep out."""
+        origin = await asyncio.to_thread(self._deliveries.get, job_id)
+        terms = await asyncio.to_thread(
+            self._policy.terms, Asker.of(interaction), origin.home_guild_id if origin else None
+        )
+        self._policy.admit(terms)
+        return terms
 
     def _delivery(
         self,

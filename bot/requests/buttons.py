@@ -22,6 +22,12 @@ def _actions(interaction: discord.Interaction) -> "Actions":
     return cast(Any, interaction.client).actions
 
 
+def _typed(values: Values, name: str) -> str | None:
+    """What the member typed into the form's input `name`; None for a plain click, and "" when a
+    submitted form lacks it (a hand-made one), which the action then refuses rather than asks again."""
+    return None if values is None else values.get(name, "")
+
+
 class UpscaleButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.UPSCALE):
     """U1–U4 under a grid (the server's kind of upscale), or Upscale (Subtle/Creative) under an image."""
 
@@ -75,7 +81,7 @@ class VaryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.
         await self.submitted(interaction, None)
 
     async def submitted(self, interaction: discord.Interaction, values: Values) -> None:
-        prompt = values.get(forms.PROMPT) if values else None
+        prompt = _typed(values, forms.PROMPT)
         vary = _actions(interaction).vary(interaction, self.job_id, self.index, self.strength, prompt=prompt)
         await answering(interaction, vary)
 
@@ -95,7 +101,7 @@ class RerollButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_id
         await self.submitted(interaction, None)
 
     async def submitted(self, interaction: discord.Interaction, values: Values) -> None:
-        prompt = values.get(forms.PROMPT) if values else None
+        prompt = _typed(values, forms.PROMPT)
         await answering(interaction, _actions(interaction).reroll(interaction, self.job_id, prompt=prompt))
 
 
@@ -128,8 +134,8 @@ class ZoomButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.
         await self.submitted(interaction, None)
 
     async def submitted(self, interaction: discord.Interaction, values: Values) -> None:
-        factor = (values or {}).get(forms.FACTOR, None if self.factor == "custom" else self.factor)
-        prompt = values.get(forms.PROMPT) if values else None
+        factor = _typed(values, forms.FACTOR) if self.factor == "custom" else self.factor
+        prompt = _typed(values, forms.PROMPT)
         zoom = _actions(interaction).zoom(interaction, self.job_id, self.index, factor, prompt=prompt)
         await answering(interaction, zoom)
 
@@ -158,7 +164,7 @@ class PanButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.P
         await self.submitted(interaction, None)
 
     async def submitted(self, interaction: discord.Interaction, values: Values) -> None:
-        prompt = values.get(forms.PROMPT) if values else None
+        prompt = _typed(values, forms.PROMPT)
         pan = _actions(interaction).pan(interaction, self.job_id, self.index, self.direction, prompt=prompt)
         await answering(interaction, pan)
 
