@@ -22,7 +22,9 @@ from bot.metrics import BotMetrics, Outcome
 from bot.replies import answer_error, tell
 from bot.requests.actions import Actions
 from bot.requests.buttons import BUTTONS, UNKNOWN_BUTTON, serves, submit
+from bot.requests.fetch import FetchRules, ImageFetcher
 from bot.requests.sources import SourceImages
+from bot.requests.uploads import Uploads
 from bot.rules.policy import Policy
 from bot.rules.quotas import Quotas
 from bot.rules.store import ConfigStore
@@ -36,7 +38,7 @@ from models.catalog import Catalog
 log = logging.getLogger(__name__)
 
 
-JOB_COMMANDS = frozenset({"imagine"})
+JOB_COMMANDS = frozenset({"imagine", "describe", "blend"})
 """Commands that start jobs: `Actions` counts them, with the outcome it knows."""
 
 
@@ -78,6 +80,13 @@ class ImagineBot(discord.Client):
         deliveries = DeliveryBook(redis, settings.artifact_ttl)
         config = ConfigStore(redis)
         policy = Policy(config, Quotas(redis, deliveries), catalog)
+        rules = FetchRules(
+            origins=tuple(settings.cdn_origins),
+            max_bytes=settings.upload_max_bytes,
+            max_pixels=settings.upload_max_pixels,
+            private_ok=settings.cdn_private_ok,
+        )
+        self._uploads = Uploads(ImageFetcher(rules), artifacts)
         self.actions = Actions(
             redis,
             settings,
@@ -87,6 +96,7 @@ class ImagineBot(discord.Client):
             events=events,
             deliveries=deliveries,
             sources=SourceImages(artifacts),
+            uploads=self._uploads,
             metrics=self.metrics,
         )
         """What the buttons under results call (`bot.requests.buttons`)."""
@@ -117,6 +127,7 @@ class ImagineBot(discord.Client):
     async def close(self) -> None:
         if self._consuming:
             self._consuming.cancel()
+        await self._uploads.close()
         await super().close()
 
     async def _sync_commands(self) -> None:

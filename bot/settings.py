@@ -5,6 +5,7 @@ import socket
 from pydantic import Field, SecretStr
 
 from broker.settings import BrokerSettings, CommaList, MetricsSettings
+from jobs import limits
 from jobs.specs import Strength
 from models.settings import CatalogSettings
 
@@ -31,3 +32,24 @@ class BotSettings(BrokerSettings, CatalogSettings, MetricsSettings):
         default=Strength.SUBTLE, description="what V1–V4 do for members who have not chosen"
     )
     click_window: float = Field(default=5.0, gt=0, description="seconds a repeated click is ignored")
+    cdn_origins: CommaList[str] = Field(
+        default_factory=lambda: ["https://cdn.discordapp.com", "https://media.discordapp.net"],
+        description="comma-separated origins that images members give are fetched from: Discord's CDN"
+        " (or the emulator's)",
+    )
+    cdn_private_ok: bool = Field(
+        default=False,
+        description="whether a CDN origin may be on a private address: only for the emulator on this machine",
+    )
+    upload_max_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        le=limits.UPLOAD_LIMIT_BYTES,
+        description="largest image a member may give, in bytes (checked before it is downloaded)",
+    )
+    upload_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        le=80_000_000,  # under Pillow's own bomb threshold, which `read_image` also enforces
+        description="most pixels an image a member gives may have (checked before it is decoded)",
+    )

@@ -4,8 +4,9 @@ from PIL import Image
 from redis import Redis
 
 from broker.images import encode
-from jobs import keys
+from jobs import keys, limits
 from jobs.events import ArtifactRef
+from jobs.specs import UploadRef
 
 
 class ArtifactExpiredError(LookupError):
@@ -52,6 +53,25 @@ class ArtifactStore:
         """Image `index` (1-4) of a job's grid."""
         return self.get(keys.artifact_key(job_id, image_name(index)))
 
+    def put_upload(self, ref: UploadRef, image: Image.Image) -> ArtifactRef:
+        """Stores an image a member gave, for the jobs that start from it: shrunk, if it must be, to
+        the longest side jobs take (`limits.UPLOAD_STORED_SIDE`)."""
+        side = limits.UPLOAD_STORED_SIDE
+        if max(image.size) > side:
+            image = image.copy()
+            image.thumbnail((side, side), Image.Resampling.LANCZOS)
+        return self.put_image(ref.upload_id, upload_name(ref.index), image)
+
+    def upload(self, ref: UploadRef) -> bytes:
+        return self.get(keys.artifact_key(ref.upload_id, upload_name(ref.index)))
+
+    def has_upload(self, ref: UploadRef) -> bool:
+        return bool(self._redis.exists(keys.artifact_key(ref.upload_id, upload_name(ref.index))))
+
 
 def image_name(index: int) -> str:
     return f"image-{index}"
+
+
+def upload_name(index: int) -> str:
+    return f"upload-{index}"

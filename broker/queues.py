@@ -44,7 +44,7 @@ class JobSubmitter:
 
     def submit(self, spec: JobSpec, *, concurrency: int | None = None) -> Queued:
         """Enqueues `spec` on its model's queue; at most `concurrency` jobs per requester at once."""
-        queue = model_queue(self._redis, spec.generation.model)
+        queue = model_queue(self._redis, spec.model)
         rate_limit = None
         if concurrency is not None and spec.requested_by:
             rate_limit = RateLimit(keys.member_limit_key(spec.requested_by), concurrency)

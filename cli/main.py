@@ -7,6 +7,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from PIL import Image
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -15,16 +16,22 @@ from broker.artifacts import ArtifactStore
 from broker.events import EventLog
 from broker.queues import JobSubmitter, UnknownJobError
 from broker.settings import BrokerSettings
+from broker.uploads import UploadError, read_image
 from cli import status
 from cli.embedded import BackendError, redis_url_for, worker_for
 from cli.progress import ProgressLine
+from jobs import limits
 from jobs.events import Done, Failed, Progress, Queued, Started
 from jobs.permutations import parse_combinations
 from jobs.prompt import PromptError, parse_prompt
 from jobs.resolve import (
+    BLEND_SHAPES,
     Remix,
     ResolveError,
+    blend_spec,
+    describe_spec,
     imagine_specs,
+    new_job_id,
     pan_spec,
     random_seed,
     region_spec,
@@ -35,9 +42,14 @@ from jobs.resolve import (
     vary_spec,
     zoom_spec,
 )
-from jobs.specs import Direction, JobSpec, Strength
+from jobs.specs import Direction, JobSpec, Strength, UploadRef
 from models.catalog import Catalog, UnknownModelError
 from models.settings import CatalogSettings
+
+_FILE_PIXELS = 80_000_000
+"""Most pixels an image file given to the command line may have (it is stored smaller)."""
+Uploads = dict[UploadRef, Image.Image]
+"""The images given on the command line, to store before the jobs that start from them."""
 
 
 class JobFailedError(RuntimeError):
@@ -61,17 +73,32 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "status":
         return _status(args, settings, catalog)
     try:
-        # A new prompt is checked before anything starts; a follow-up needs Redis to find its source.
-        specs = _imagine(args.prompt, catalog, user) if args.command == "generate" else []
+        # A new prompt (and its images) is checked before anything starts; a follow-up needs Redis
+        # to find its source.
+        uploads = _uploads(getattr(args, "image", None) or getattr(args, "files", None) or [])
+        specs: list[JobSpec] = []
+        if args.command == "generate":
+            specs = _imagine(args.prompt, catalog, user, tuple(uploads))
+        elif args.command == "describe":
+            (ref,) = uploads
+            specs = [describe_spec(_captioning_model(args.model, catalog), ref, requested_by=user)]
+        elif args.command == "blend":
+            images = tuple(uploads)
+            specs = [
+                blend_spec(images, catalog, dimensions=args.dimensions, model=args.model, requested_by=user)
+            ]
         with ExitStack() as stack:
             url = stack.enter_context(redis_url_for(settings))
             redis = Redis.from_url(url)
             if not specs:
                 source = JobSubmitter(redis, settings, EventLog.for_settings(redis, settings)).spec(args.job)
                 specs = [_follow_up(args, source, catalog, user)]
-            stack.enter_context(worker_for(url, [spec.generation.model for spec in specs]))
-            return _run(redis, settings, specs, args.output)
-    except (PromptError, UnknownModelError, ResolveError, UnknownJobError) as error:
+            artifacts = ArtifactStore(redis, settings.artifact_ttl)
+            for ref, image in uploads.items():
+                artifacts.put_upload(ref, image)
+            stack.enter_context(worker_for(url, [spec.model for spec in specs]))
+            return _run(redis, settings, specs, getattr(args, "output", None))
+    except (PromptError, UnknownModelError, ResolveError, UnknownJobError, UploadError) as error:
         print(f"imagine: {error}", file=sys.stderr)
         return 2
     except (BackendError, TimeoutError) as error:
@@ -88,14 +115,47 @@ def _status(args: argparse.Namespace, settings: BrokerSettings, catalog: Catalog
         return 1
 
 
-def _imagine(prompt: str, catalog: Catalog, user: str) -> list[JobSpec]:
-    """A job per `{…}` combination of the prompt and per `--repeat`."""
+def _imagine(prompt: str, catalog: Catalog, user: str, images: tuple[UploadRef, ...]) -> list[JobSpec]:
+    """A job per `{…}` combination of the prompt and per `--repeat`, each starting from `images`."""
     seed = random_seed()
+    combinations = parse_combinations(prompt, parse_prompt)
+    if combinations[0][1].image_urls:
+        raise ResolveError("give the command line its images as files, with --image FILE, not as links")
     return [
         spec
-        for _, parsed in parse_combinations(prompt, parse_prompt)
-        for spec in imagine_specs(parsed, catalog, seed=seed, requested_by=user)
+        for _, parsed in combinations
+        for spec in imagine_specs(parsed, catalog, seed=seed, requested_by=user, images=images)
     ]
+
+
+def _uploads(paths: list[Path]) -> Uploads:
+    """The image files given, read and checked as the bot checks members' images."""
+    if len(paths) > limits.IMAGE_PROMPTS_MAX:
+        raise ResolveError(f"give at most {limits.IMAGE_PROMPTS_MAX} images")
+    upload_id = new_job_id()
+    uploads: Uploads = {}
+    for index, path in enumerate(paths, start=1):
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise UploadError(f"{path} cannot be read ({error.strerror})") from None
+        uploads[UploadRef(upload_id=upload_id, index=index)] = read_image(
+            data, max_pixels=_FILE_PIXELS, what=str(path)
+        )
+    return uploads
+
+
+def _captioning_model(name: str | None, catalog: Catalog) -> str:
+    """The model whose captioner describes: `name`, else the default model if it has one, else the
+    first that does."""
+    if name is not None:
+        if catalog.get(name).captioner is None:
+            raise ResolveError(f"the model `{name}` has no captioner in the catalog")
+        return name
+    for entry in (catalog.get(), *catalog.models):
+        if entry.captioner is not None:
+            return entry.name
+    raise ResolveError("no model in the catalog has a captioner: describe needs one")
 
 
 def _follow_up(args: argparse.Namespace, source: JobSpec, catalog: Catalog, user: str) -> JobSpec:
@@ -150,6 +210,10 @@ def _run(redis: Redis, settings: BrokerSettings, specs: list[JobSpec], output: P
         except JobFailedError as error:
             print(f"imagine: job {spec.job_id} failed: {error}", file=sys.stderr)
             failed += 1
+            continue
+        if done.prompts:
+            for number, prompt in enumerate(done.prompts, start=1):
+                print(f"{number}. {prompt}")
             continue
         image = done.grid or done.images[0]
         path = output or Path(f"{spec.job_id[:8]}.{image.extension}")
@@ -207,6 +271,24 @@ def _parser() -> argparse.ArgumentParser:
         help="a 2×2 grid from a prompt with Midjourney-style parameters (one per {a, b} option and --repeat)",
     )
     generate.add_argument("prompt", help='e.g. "a {red, grey} fox --ar 3:2 --seed 7 --no text"')
+    generate.add_argument(
+        "--image",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help=f"an image to start from, up to {limits.IMAGE_PROMPTS_MAX} (`--iw 0-3`: how much they count)",
+    )
+    describe = commands.add_parser("describe", help="four prompts written from an image")
+    describe.add_argument(
+        "files", type=Path, nargs=1, metavar="FILE", help="the image (PNG, JPEG, WebP, GIF)"
+    )
+    describe.add_argument("--model", help="the model whose captioner writes them (the default's)")
+    blend = commands.add_parser("blend", help="a 2×2 grid blending 2-5 images (through the model's adapter)")
+    blend.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE", help="the images (PNG, JPEG, WebP, GIF)"
+    )
+    blend.add_argument("--dimensions", choices=list(BLEND_SHAPES), default="square", help="the images' shape")
+    blend.add_argument("--model", help="a model with an image adapter (the catalog's default)")
     upscale = commands.add_parser("upscale", help="image N of a grid at 2×")
     upscale.add_argument("--creative", action="store_true", help="refine harder, adding detail")
     vary = commands.add_parser("vary", help="four variations of image N of a grid")
@@ -234,7 +316,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     for command in (zoom, pan, square, region):
         command.add_argument("prompt", nargs="?", help="a new prompt (Remix); the job's own by default")
-    for command in (generate, *on_image, reroll):
+    for command in (generate, blend, *on_image, reroll):
         command.add_argument("-o", "--output", type=Path, help="where to write the image")
     status.add_parser(commands)
     return parser

@@ -32,14 +32,18 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
     return read
 
 
-def _guidance(text: str) -> float:
-    allowed = f"from {format_number(limits.GUIDANCE_MIN)} to {format_number(limits.GUIDANCE_MAX)}"
-    if not NUMBER.fullmatch(text):
-        raise BadValue(f"isn't a number: use one {allowed}")
-    value = float(text)
-    if not limits.GUIDANCE_MIN <= value <= limits.GUIDANCE_MAX:
-        raise BadValue(f"is out of range: use a number {allowed}")
-    return value
+def _number(low: float, high: float) -> Callable[[str], float]:
+    allowed = f"from {format_number(low)} to {format_number(high)}"
+
+    def read(text: str) -> float:
+        if not NUMBER.fullmatch(text):
+            raise BadValue(f"isn't a number: use one {allowed}")
+        value = float(text)
+        if not low <= value <= high:
+            raise BadValue(f"is out of range: use a number {allowed}")
+        return value
+
+    return read
 
 
 def _one_of(choices: list[str]) -> str:
@@ -94,6 +98,13 @@ def _style(text: str) -> str:
     return name
 
 
+def _references(text: str) -> tuple[str, ...]:
+    words = tuple(word.removeprefix("<").removesuffix(">") for word in text.split())
+    if len(words) > limits.IMAGE_PROMPTS_MAX:
+        raise BadValue(f"names {len(words)} images: give at most {limits.IMAGE_PROMPTS_MAX}")
+    return words
+
+
 def _sampler(text: str) -> str:
     name = text.lower()
     if name not in limits.SAMPLERS:
@@ -122,7 +133,7 @@ FLAGS = (
     Flag("seed", ("seed",), _whole(0, limits.SEED_MAX), "42"),
     Flag("negative", ("no",), _negative, "text, watermark", runs_on=True),
     Flag("steps", ("steps",), _whole(limits.STEPS_MIN, limits.STEPS_MAX), "30"),
-    Flag("guidance", ("cfg", "guidance"), _guidance, "7"),
+    Flag("guidance", ("cfg", "guidance"), _number(limits.GUIDANCE_MIN, limits.GUIDANCE_MAX), "7"),
     Flag("model", ("model",), _model, "sdxl"),
     Flag("chaos", ("chaos", "c"), _whole(0, limits.CHAOS_MAX), "50"),
     Flag("quality", ("quality", "q"), _quality, ".5"),
@@ -133,5 +144,8 @@ FLAGS = (
     Flag("draft", ("draft",), None),
     Flag("loras", ("lora",), read_list, "watercolor:0.8", runs_on=True, repeats=True),
     Flag("style", ("style",), _style, "watercolor"),
+    Flag("image_weight", ("iw",), _number(0, limits.IMAGE_WEIGHT_MAX), "1.5"),
+    Flag("style_refs", ("sref",), _references, "<image link>", runs_on=True),
+    Flag("style_weight", ("sw",), _whole(0, limits.STYLE_WEIGHT_MAX), "200"),
 )
 BY_NAME = {name: flag for flag in FLAGS for name in flag.names}

@@ -27,6 +27,10 @@ REGION: Final = rf"imagine:region:{_JOB}:{_INDEX}"
 """Vary (Region): offers the parts of the image to repaint."""
 CELLS: Final = rf"imagine:cells:{_JOB}:{_INDEX}"
 """The select menu of the parts to repaint."""
+PROMPT: Final = rf"imagine:prompt:{_JOB}:{_INDEX}"
+"""Prompt 1-4 of a `/describe` result: `/imagine` it (Remix asks to edit it first)."""
+DESCRIBE: Final = rf"imagine:describe:{_JOB}"
+"""🔄 under a `/describe` result: other prompts for the same image."""
 REMIX: Final = r"imagine:remix:(?P<action>.+)"
 """A modal asking for the prompt (and Custom Zoom's factor) before the follow-up `action` starts:
 `action` is the clicked item's custom_id after `imagine:`, or `region:<job>:<index>:<cells>`."""
@@ -71,6 +75,14 @@ def region(job_id: str, index: int) -> str:
 
 def cells(job_id: str, index: int) -> str:
     return f"imagine:cells:{job_id}:{index}"
+
+
+def prompt(job_id: str, index: int) -> str:
+    return f"imagine:prompt:{job_id}:{index}"
+
+
+def describe(job_id: str) -> str:
+    return f"imagine:describe:{job_id}"
 
 
 def remix(custom_id: str) -> str:

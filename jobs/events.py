@@ -66,6 +66,7 @@ class Done(_Event):
     safety_checked: bool = Field(
         default=False, description="whether a checker ran: tells 'nothing flagged' from 'not checked'"
     )
+    prompts: tuple[str, ...] = Field(default=(), description="what `/describe` wrote (no images then)")
 
 
 class Failed(_Event):

@@ -17,7 +17,8 @@ def queue_name(model: str) -> str:
 
 
 def artifact_key(job_id: str, name: str) -> str:
-    """Where a job's stored image `name` lives ("image-1".."image-4", "grid")."""
+    """Where a job's stored image `name` lives ("image-1".."image-4", "grid"), or an image a member
+    gave ("upload-1".., under the id the bot stored them with)."""
     return f"{PREFIX}:artifact:{job_id}:{name}"
 
 

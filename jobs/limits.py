@@ -69,3 +69,23 @@ REGION_CELLS: Final = 9
 GRID_IMAGES: Final = 4
 UPLOAD_LIMIT_BYTES: Final = 10 * 1024 * 1024
 """Discord's default per-file upload limit: grids larger than this as PNG are sent as WebP."""
+
+IMAGE_PROMPTS_MAX: Final = 5
+"""Most images one prompt may start from: attachments and links together (`/blend` takes 2-5)."""
+IMAGE_WEIGHT_MAX: Final = 3.0
+IMAGE_WEIGHT_DEFAULT: Final = 1.0
+"""`--iw`: how much the image prompts count, 0-3 as in Midjourney, 1 unless given."""
+UPLOAD_STORED_SIDE: Final = 2048
+"""The longest side a member's image is stored at (the bot shrinks larger ones): the worker refuses
+a stored image with more pixels than a square of it."""
+DESCRIBE_PROMPTS: Final = 4
+"""Prompts `/describe` writes for one image."""
+STYLE_WEIGHT_MAX: Final = 1000
+STYLE_WEIGHT_DEFAULT: Final = 100
+"""`--sw`: how strongly the style references count, 0-1000 as in Midjourney, 100 unless given."""
+ADAPTER_SCALE_MAX: Final = 2.0
+"""The strongest an image-prompt adapter is applied, whatever `--sw` asks (past it images break)."""
+BLEND_MIN: Final = 2
+"""`/blend` takes 2 to IMAGE_PROMPTS_MAX images."""
+UPLOADS_MAX: Final = 2 * IMAGE_PROMPTS_MAX
+"""Most images one request stores: its image prompts and its style references."""

@@ -31,6 +31,8 @@ class ModelProfile(BaseModel):
     """Largest width × height a job may ask for on this model."""
     draft: str | None = None
     """The catalog model `--draft` runs on instead (a fast, few-step one), if any."""
+    adapter: str | None = None
+    """The catalog image-prompt adapter its `--sref` and `/blend` use, if any."""
 
 
 class LoraProfile(BaseModel):

@@ -19,6 +19,8 @@ _PHONE_DASH = re.compile("^[\N{EM DASH}\N{EN DASH}](?=[A-Za-z])")
 # "::" ends a part; a number straight after it, up to a space or the end, is that part's weight.
 _SEPARATOR = re.compile(rf"::(?:({NUMBER.pattern})(?=\s|$))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# An image link, as Discord shows it or with the <…> that keeps Discord from embedding it.
+_IMAGE_LINK = re.compile(r"<?(https?://[^\s<>]+)>?", re.IGNORECASE)
 
 IGNORABLE_RANGES = (
     (0x00AD, 0x00AD),
@@ -67,7 +69,8 @@ class PromptPart(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    text: Annotated[str, Field(min_length=1, max_length=limits.MAX_PROMPT_CHARS), AfterValidator(checked)]
+    text: Annotated[str, Field(max_length=limits.MAX_PROMPT_CHARS), AfterValidator(checked)]
+    """Empty only in a `/blend` without words: the parser refuses an empty prompt."""
     weight: float = Field(default=1.0, ge=-limits.WEIGHT_MAX, le=limits.WEIGHT_MAX)
 
 
@@ -98,6 +101,14 @@ class ParsedPrompt(BaseModel):
     """`<lora:…>` tags in the text, then `--lora`'s, in that order."""
     style: str | None = None
     """A catalog style (`--style`): its LoRAs and prompt text."""
+    image_urls: tuple[str, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
+    """Image links the prompt starts with (image prompts), in order; fetched by the bot alone."""
+    image_weight: float | None = Field(default=None, ge=0, le=limits.IMAGE_WEIGHT_MAX)
+    """How much the image prompts count (`--iw`); None for the default."""
+    style_refs: tuple[str, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
+    """`--sref`'s values: image links (style references), or Midjourney's style codes."""
+    style_weight: int | None = Field(default=None, ge=0, le=limits.STYLE_WEIGHT_MAX)
+    """How strongly the style references count (`--sw`); None for the default."""
 
     @property
     def text(self) -> str:
@@ -128,7 +139,11 @@ def parse_prompt(text: str) -> ParsedPrompt:
             value=str(length),
         )
     words = [_PHONE_DASH.sub("--", word) for word in text.split()]
+    links = _leading_links(words)
+    words = words[len(links) :]
     if not any(map(_visible, words)):
+        if links:
+            raise PromptError("Write something to draw after the image links, like `<link> a red fox`")
         raise PromptError("Write something to draw, like `a red fox in the snow`")
     first_flag = _next_flag(words, 0)
     if not any(map(_visible, words[:first_flag])):
@@ -141,7 +156,30 @@ def parse_prompt(text: str) -> ParsedPrompt:
         raise PromptError("Write something to draw besides the LoRAs, like `a red fox <lora:ink:0.8>`")
     parameters = _parse_parameters(words[first_flag:])
     loras = _distinct((*tagged, *parameters.pop("loras", ())))
-    return ParsedPrompt.model_validate({"parts": _parse_parts(text), "loras": loras, **parameters})
+    return ParsedPrompt.model_validate(
+        {"parts": _parse_parts(text), "loras": loras, "image_urls": links, **parameters}
+    )
+
+
+def is_link(word: str) -> bool:
+    """Whether `word` is an image link (as image prompts and `--sref` take them)."""
+    return _IMAGE_LINK.fullmatch(word) is not None
+
+
+def _leading_links(words: list[str]) -> tuple[str, ...]:
+    """The image links the prompt starts with (Midjourney's image prompts), at most as many as a
+    prompt may use."""
+    links: list[str] = []
+    for word in words:
+        if not (link := _IMAGE_LINK.fullmatch(word)):
+            break
+        links.append(link[1])
+    if len(links) > limits.IMAGE_PROMPTS_MAX:
+        raise PromptError(
+            f"That prompt starts with {len(links)} image links: use at most {limits.IMAGE_PROMPTS_MAX}",
+            flag="image",
+        )
+    return tuple(links)
 
 
 def parse_flags(text: str) -> dict[str, object]:

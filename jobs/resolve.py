@@ -11,12 +11,15 @@ from jobs.canvas import CanvasError, Size, pan_size, square_size
 from jobs.errors import MemberError
 from jobs.loras import styled, with_loras
 from jobs.profile import ModelProfile, Profiles
-from jobs.prompt import ParsedPrompt, PromptError, prompt_text
+from jobs.prompt import ParsedPrompt, PromptError, PromptPart, is_link, prompt_text
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
+    BlendSpec,
+    DescribeSpec,
     Direction,
     Generation,
     ImageRef,
+    ImageSpec,
     ImagineSpec,
     JobSpec,
     LoraUse,
@@ -25,6 +28,7 @@ from jobs.specs import (
     RerollSpec,
     SquareSpec,
     Strength,
+    UploadRef,
     UpscaleSpec,
     VarySpec,
     ZoomSpec,
@@ -132,20 +136,76 @@ def imagine_spec(
     requested_by: str | None = None,
     loras: tuple[LoraUse, ...] = (),
     notes: tuple[str, ...] = (),
+    images: tuple[UploadRef, ...] = (),
+    style_images: tuple[UploadRef, ...] = (),
 ) -> ImagineSpec:
-    """One grid of `parsed` on `profile`'s model, with `loras` and the resolver's `notes`."""
+    """One grid of `parsed` on `profile`'s model, with `loras`, the resolver's `notes`, the
+    member's `images` (image prompts) and `style_images` (`--sref`, stored by the bot)."""
+    weight = limits.IMAGE_WEIGHT_DEFAULT if parsed.image_weight is None else parsed.image_weight
+    style_weight = limits.STYLE_WEIGHT_DEFAULT if parsed.style_weight is None else parsed.style_weight
     return ImagineSpec(
         job_id=new_job_id(),
         generation=generation_for(parsed, profile, loras),
         requested_by=requested_by,
-        warnings=(*draft_notes(parsed), *notes),
+        warnings=(*draft_notes(parsed), *notes, *_image_notes(parsed, images, style_images)),
+        images=images,
+        image_weight=weight,
+        style_images=style_images,
+        style_weight=style_weight,
     )
 
 
+def style_links(parsed: ParsedPrompt, profiles: Profiles, *, attached: int = 0) -> tuple[str, ...]:
+    """`--sref`'s image links, for the bot to fetch. Style references, linked or `attached`, need the
+    prompt's model to have an image-prompt adapter: without one they are refused, saying so."""
+    links = tuple(word for word in parsed.style_refs if is_link(word))
+    if not (links or attached):
+        return ()
+    profile = profile_for(parsed, profiles.profile)
+    if profile.adapter is None:
+        raise PromptError(
+            f"`--sref` needs an image adapter, and `{profile.name}` has none in this server's catalog:"
+            " leave it out, or use a model that has one",
+            flag="--sref",
+        )
+    if len(links) + attached > limits.IMAGE_PROMPTS_MAX:
+        raise PromptError(
+            f"That's {len(links) + attached} style references: use at most {limits.IMAGE_PROMPTS_MAX}",
+            flag="--sref",
+        )
+    return links
+
+
+def _image_notes(
+    parsed: ParsedPrompt, images: tuple[UploadRef, ...], style_images: tuple[UploadRef, ...]
+) -> tuple[str, ...]:
+    """What the prompt's image parameters left unused: each is noted, none refused."""
+    notes = []
+    if parsed.image_weight is not None and not images:
+        notes.append("`--iw` not used: the prompt has no image")
+    if parsed.style_weight is not None and not style_images:
+        notes.append("`--sw` not used: the prompt has no style reference")
+    codes = [word for word in parsed.style_refs if not is_link(word)]
+    if codes:
+        notes.append(
+            f"`--sref {' '.join(codes)}` not used: Midjourney's style codes and `random` are its own;"
+            " give an image link instead"
+        )
+    return tuple(notes)
+
+
 def imagine_specs(
-    parsed: ParsedPrompt, profiles: Profiles, *, seed: int, requested_by: str | None = None
+    parsed: ParsedPrompt,
+    profiles: Profiles,
+    *,
+    seed: int,
+    requested_by: str | None = None,
+    images: tuple[UploadRef, ...] = (),
+    style_images: tuple[UploadRef, ...] = (),
 ) -> list[ImagineSpec]:
-    """One job per `--repeat`, with the prompt's `--style` and LoRAs resolved. The first uses the
+    """One job per `--repeat`, with the prompt's `--style` and LoRAs resolved, each starting from
+    `images` and styled after `style_images` (the member's, stored by the bot) when there are
+    some. The first uses the
     prompt's `--seed`, else `seed` (so a permutation prompt's combinations share one); job k's is
     4k further on, so no two images share a seed and `--seed 7 --repeat 3` always makes seeds 7,
     11 and 15 (wrapping at the seed limit)."""
@@ -160,27 +220,92 @@ def imagine_specs(
             requested_by=requested_by,
             loras=loras,
             notes=lora_notes,
+            images=images,
+            style_images=style_images,
         )
         for k in range(parsed.repeat)
     ]
 
 
 def reroll_spec(
-    source: JobSpec, *, remix: "Remix | None" = None, requested_by: str | None = None
-) -> RerollSpec:
-    """The source's prompt (or `remix`'s) and parameters with a fresh seed."""
+    source: ImageSpec, *, remix: "Remix | None" = None, requested_by: str | None = None
+) -> RerollSpec | BlendSpec:
+    """The source's prompt (or `remix`'s), parameters and image prompts with a fresh seed; a blend's
+    images blended again."""
     generation = (remix.generation if remix else source.generation).model_copy(update={"seed": random_seed()})
+    if isinstance(source, BlendSpec):
+        update = {"job_id": new_job_id(), "generation": generation, "requested_by": requested_by}
+        return source.model_copy(update={**update, "warnings": remix.notes if remix else ()})
+    prompted = isinstance(source, ImagineSpec | RerollSpec)
     return RerollSpec(
         job_id=new_job_id(),
         generation=generation,
         requested_by=requested_by,
         warnings=remix.notes if remix else (),
         source_job_id=source.job_id,
+        images=source.images if prompted else (),
+        image_weight=source.image_weight if prompted else limits.IMAGE_WEIGHT_DEFAULT,
+        style_images=source.style_images if prompted else (),
+        style_weight=source.style_weight if prompted else limits.STYLE_WEIGHT_DEFAULT,
+    )
+
+
+BLEND_SHAPES = {"portrait": (2, 3), "square": (1, 1), "landscape": (3, 2)}
+"""`/blend`'s `dimensions`, as Midjourney's: the aspect ratio of its grid."""
+
+
+def blend_profile(profiles: Profiles, model: str | None, count: int) -> ModelProfile:
+    """The model `/blend` of `count` images runs on: refused unless it has an image-prompt adapter
+    and `count` is 2-5, so the bot can say so before it fetches anything."""
+    profile = profiles.profile(model)
+    if profile.adapter is None:
+        raise ResolveError(
+            f"/blend needs an image adapter, and `{profile.name}` has none in this server's catalog."
+        )
+    if not limits.BLEND_MIN <= count <= limits.IMAGE_PROMPTS_MAX:
+        raise ResolveError(
+            f"/blend takes {limits.BLEND_MIN} to {limits.IMAGE_PROMPTS_MAX} images, not {count}."
+        )
+    return profile
+
+
+def blend_spec(
+    images: tuple[UploadRef, ...],
+    profiles: Profiles,
+    *,
+    dimensions: str = "square",
+    model: str | None = None,
+    requested_by: str | None = None,
+) -> BlendSpec:
+    """`/blend` of the member's `images` (2-5) on `model` (the default one), which must have an
+    image-prompt adapter; a grid at `dimensions`, with no words."""
+    profile = blend_profile(profiles, model, len(images))
+    if dimensions not in BLEND_SHAPES:
+        raise ResolveError(f"/blend's dimensions are {', '.join(BLEND_SHAPES)}, not {dimensions}.")
+    parsed = ParsedPrompt(parts=(PromptPart(text=""),), aspect=BLEND_SHAPES[dimensions])
+    return BlendSpec(
+        job_id=new_job_id(),
+        generation=generation_for(parsed, profile),
+        requested_by=requested_by,
+        images=images,
+    )
+
+
+def describe_spec(
+    model: str, image: UploadRef, *, seed: int | None = None, requested_by: str | None = None
+) -> DescribeSpec:
+    """`/describe` of `image` by the captioner of `model`; another `seed` writes other prompts."""
+    return DescribeSpec(
+        job_id=new_job_id(),
+        model=model,
+        image=image,
+        seed=random_seed() if seed is None else seed,
+        requested_by=requested_by,
     )
 
 
 def upscale_spec(
-    source: JobSpec,
+    source: ImageSpec,
     index: int,
     profile: ModelProfile,
     *,
@@ -207,7 +332,7 @@ def upscale_spec(
 
 
 def vary_spec(
-    source: JobSpec,
+    source: ImageSpec,
     index: int,
     strength: Strength,
     profile: ModelProfile,
@@ -233,7 +358,7 @@ def vary_spec(
 
 
 def zoom_spec(
-    source: JobSpec,
+    source: ImageSpec,
     index: int,
     factor: float,
     *,
@@ -250,7 +375,7 @@ def zoom_spec(
 
 
 def pan_spec(
-    source: JobSpec,
+    source: ImageSpec,
     index: int,
     direction: Direction,
     profile: ModelProfile,
@@ -270,7 +395,7 @@ def pan_spec(
 
 
 def square_spec(
-    source: JobSpec,
+    source: ImageSpec,
     index: int,
     profile: ModelProfile,
     *,
@@ -286,7 +411,7 @@ def square_spec(
 
 
 def region_spec(
-    source: JobSpec,
+    source: ImageSpec,
     index: int,
     cells: frozenset[int],
     *,
@@ -359,8 +484,8 @@ def retry_spec(source: JobSpec, *, requested_by: str | None = None) -> JobSpec:
 
 
 def within_limits(
-    spec: JobSpec, *, max_side: int | None, max_steps: int | None, size_multiple: int
-) -> JobSpec:
+    spec: ImageSpec, *, max_side: int | None, max_steps: int | None, size_multiple: int
+) -> ImageSpec:
     """`spec` within a server's limits (None: no limit): a new grid's steps and size are lowered, each with
     a note; an upscale or variation that would be larger is refused."""
     generation, notes = spec.generation, list(spec.warnings)
@@ -385,24 +510,24 @@ def within_limits(
     return spec.model_copy(update={"generation": generation, "warnings": tuple(notes)})
 
 
-def image_size(spec: JobSpec) -> tuple[int, int]:
+def image_size(spec: ImageSpec) -> tuple[int, int]:
     """Width and height of each image the job produces."""
     factor = spec.factor if isinstance(spec, UpscaleSpec) else 1
     return spec.generation.width * factor, spec.generation.height * factor
 
 
-def image_count(spec: JobSpec) -> int:
+def image_count(spec: ImageSpec) -> int:
     return 1 if isinstance(spec, UpscaleSpec) else limits.GRID_IMAGES
 
 
-def _grid_size(source: JobSpec) -> Size:
+def _grid_size(source: ImageSpec) -> Size:
     """The size of the grid images `source`'s image came from: an upscale's before it was enlarged."""
     return source.generation.width, source.generation.height
 
 
 def _edit(
     kind: type[_Edit],
-    source: JobSpec,
+    source: ImageSpec,
     index: int,
     size: Size,
     remix: "Remix | None",
@@ -425,7 +550,7 @@ def _edit(
     )
 
 
-def _source_image_size(source: JobSpec, index: int) -> tuple[int, int]:
+def _source_image_size(source: ImageSpec, index: int) -> tuple[int, int]:
     count = image_count(source)
     if not 1 <= index <= count:
         raise ResolveError(f"that job has {count} image{'s' if count > 1 else ''}: pick 1-{count}")

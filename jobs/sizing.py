@@ -1,6 +1,9 @@
 """Image sizes for an aspect ratio at about a model's native pixel count."""
 
 import math
+from fractions import Fraction
+
+from jobs import limits
 
 _RATIO_TIE = 1e-9
 """Ratio errors closer than this count as equal, so the pixel count decides."""
@@ -39,3 +42,13 @@ def _multiples_around(ideal: float, multiple: int) -> list[int]:
     """The multiples of `multiple` just below and above `ideal`, none smaller than `multiple`."""
     below = max(1, math.floor(ideal / multiple))
     return sorted({below * multiple, max(below, math.ceil(ideal / multiple)) * multiple})
+
+
+def aspect_of(width: int, height: int, *, largest_term: int = 16) -> tuple[int, int]:
+    """The simple ratio closest to `width`:`height`, terms at most `largest_term` (1024×683 → 3:2),
+    within the 4:1 limit, for a prompt written from an image (`--ar`)."""
+    wide = min(max(width / height, 1 / limits.ASPECT_MAX_RATIO), limits.ASPECT_MAX_RATIO)
+    ratio = Fraction(wide).limit_denominator(largest_term)
+    while max(ratio.numerator, ratio.denominator) > largest_term:
+        ratio = Fraction(wide).limit_denominator(ratio.denominator - 1)
+    return ratio.numerator, ratio.denominator

@@ -29,6 +29,7 @@ def _known_sampler(name: str) -> str:
 
 class Operation(StrEnum):
     IMAGINE = "imagine"
+    BLEND = "blend"
     REROLL = "reroll"
     UPSCALE = "upscale"
     VARY = "vary"
@@ -36,6 +37,7 @@ class Operation(StrEnum):
     PAN = "pan"
     SQUARE = "square"
     REGION = "region"
+    DESCRIBE = "describe"
 
 
 class Direction(StrEnum):
@@ -121,6 +123,16 @@ class ImageRef(BaseModel):
     index: int = Field(ge=1, le=limits.GRID_IMAGES)
 
 
+class UploadRef(BaseModel):
+    """An image a member gave (an attachment or a link), as the bot stored it: the `index`th of
+    the images it stored under `upload_id`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    upload_id: JobId
+    index: int = Field(ge=1, le=limits.UPLOADS_MAX)
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -136,13 +148,32 @@ class _Spec(BaseModel):
     """What the worker does with images its NSFW checker flags: nothing is checked when OFF; BLOCK
     replaces them before they are stored; SPOILER keeps them. `Done.flagged` lists them either way."""
 
+    @property
+    def model(self) -> str:
+        """The catalog model that runs the job (its queue's)."""
+        return self.generation.model
 
-class ImagineSpec(_Spec):
+
+class _Prompted(_Spec):
+    """A grid made from the prompt, and from the member's images when it has some."""
+
+    images: tuple[UploadRef, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
+    """Image prompts: each grid image starts from one of them, in turn (see `jobs.images`)."""
+    image_weight: float = Field(default=limits.IMAGE_WEIGHT_DEFAULT, ge=0, le=limits.IMAGE_WEIGHT_MAX)
+    """How much the images count (`--iw`)."""
+    style_images: tuple[UploadRef, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
+    """Style references (`--sref`), through the model's image-prompt adapter: their embeddings
+    averaged."""
+    style_weight: int = Field(default=limits.STYLE_WEIGHT_DEFAULT, ge=0, le=limits.STYLE_WEIGHT_MAX)
+    """How strongly they count (`--sw`)."""
+
+
+class ImagineSpec(_Prompted):
     op: Literal[Operation.IMAGINE] = Operation.IMAGINE
 
 
-class RerollSpec(_Spec):
-    """The same prompt as `source_job_id`, with new seeds."""
+class RerollSpec(_Prompted):
+    """The same prompt (and images) as `source_job_id`, with new seeds."""
 
     op: Literal[Operation.REROLL] = Operation.REROLL
     source_job_id: JobId
@@ -207,13 +238,47 @@ class RegionSpec(_FromImage):
     cells: Annotated[frozenset[int], AfterValidator(_cells)]
 
 
+class BlendSpec(_Spec):
+    """`/blend`: a grid from 2-5 of the member's images, their adapter embeddings averaged; the
+    prompt is usually empty."""
+
+    op: Literal[Operation.BLEND] = Operation.BLEND
+    images: tuple[UploadRef, ...] = Field(min_length=limits.BLEND_MIN, max_length=limits.IMAGE_PROMPTS_MAX)
+
+
+class DescribeSpec(BaseModel):
+    """`/describe`: prompts written from `image` by the captioner of catalog model `model`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    op: Literal[Operation.DESCRIBE] = Operation.DESCRIBE
+    job_id: JobId
+    model: str
+    """The catalog model whose captioner writes them; the job runs on its workers."""
+    image: UploadRef
+    seed: int = Field(ge=0, le=limits.SEED_MAX)
+    """Another seed, other prompts (🔄)."""
+    requested_by: str | None = Field(default=None, max_length=limits.MAX_REQUESTER_CHARS)
+    safety: Safety = Safety.OFF
+    """The server's NSFW policy, which the image goes through before it is described."""
+
+
 OutpaintSpec = ZoomSpec | PanSpec | SquareSpec
 """The jobs that paint a larger canvas around their source image."""
 FromImageSpec = UpscaleSpec | VarySpec | ZoomSpec | PanSpec | SquareSpec | RegionSpec
 """Every job made from an earlier job's image: its source must still be stored."""
 
-JobSpec = Annotated[
-    ImagineSpec | RerollSpec | UpscaleSpec | VarySpec | ZoomSpec | PanSpec | SquareSpec | RegionSpec,
-    Field(discriminator="op"),
-]
+ImageSpec = (
+    ImagineSpec
+    | RerollSpec
+    | BlendSpec
+    | UpscaleSpec
+    | VarySpec
+    | ZoomSpec
+    | PanSpec
+    | SquareSpec
+    | RegionSpec
+)
+"""Every job that makes images."""
+JobSpec = Annotated[ImageSpec | DescribeSpec, Field(discriminator="op")]
 JOB_SPEC: TypeAdapter[JobSpec] = TypeAdapter(JobSpec)

@@ -3,9 +3,9 @@
 Torch-free (pydantic and the standard library only), so the bot can validate and autocomplete
 `--model` without loading anything. A catalog is a TOML file; `catalog.example.toml` shows every
 source kind, and `catalog.toml` (the default) serves the built-in models, which work offline:
-`shapes` (its default, trained here) and `tiny` (random weights, for fast tests), and the
-`shapes-2x` upscaler (trained here). Relative paths in a catalog are relative to the catalog
-file's folder.
+`shapes` (its default, trained here) and `tiny` (random weights, for fast tests), the `shapes-2x`
+upscaler and the `shapes-captioner` (both trained here). Relative paths in a catalog are relative
+to the catalog file's folder.
 """
 
 import tomllib
@@ -77,7 +77,8 @@ class _Source(BaseModel):
 
 
 class HubSource(_Source):
-    """A diffusers repository on the Hugging Face Hub, pinned so every worker loads the same weights.
+    """A repository on the Hugging Face Hub (diffusers' layout for a model, transformers' for a
+    captioner or classifier), pinned so every worker loads the same weights.
 
     Downloads go to the standard Hugging Face cache (`HF_HOME` / `HF_HUB_CACHE`); with
     `HF_HUB_OFFLINE=1` a pre-filled cache is used without any network access.
@@ -92,7 +93,8 @@ class HubSource(_Source):
 
 
 class FolderSource(_Source):
-    """A local folder in the diffusers layout (`model_index.json` and one folder per component)."""
+    """A local folder in the diffusers layout (`model_index.json` and one folder per component), or
+    for a captioner or classifier in the transformers layout (`config.json` and the weights)."""
 
     kind: Literal["folder"] = "folder"
     path: LocalPath
@@ -171,6 +173,28 @@ UpscalerSource = Annotated[
 ]
 
 
+class CaptionerBuiltinSource(_Source):
+    """A captioner that ships with the package: `shapes-captioner`, trained on the `shapes` model's
+    scenes (see `models/captioners/shapes-captioner/README.md`)."""
+
+    kind: Literal["builtin"] = "builtin"
+    name: Literal["shapes-captioner"]
+
+
+CaptionerSource = Annotated[HubSource | FolderSource | CaptionerBuiltinSource, Field(discriminator="kind")]
+
+
+class AdapterBuiltinSource(_Source):
+    """An image-prompt adapter that ships with the package: `shapes-ip-adapter`, trained for the
+    `shapes` model (see `models/adapters/shapes-ip-adapter/README.md`)."""
+
+    kind: Literal["builtin"] = "builtin"
+    name: Literal["shapes-ip-adapter"]
+
+
+AdapterSource = Annotated[HubSource | FolderSource | AdapterBuiltinSource, Field(discriminator="kind")]
+
+
 class LoraHubSource(HubSource):
     """A LoRA on the Hugging Face Hub: `weight_name` picks the file when the repository holds several."""
 
@@ -230,6 +254,54 @@ class UpscalerEntry(BaseModel):
     description: str = ""
 
 
+class CaptionerEntry(BaseModel):
+    """An image-to-text model (BLIP, GIT, Florence-2, a vision encoder-decoder: any that
+    transformers' `AutoModelForImageTextToText` loads) that `/describe` writes prompts with."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    source: CaptionerSource
+    prompt: str | None = Field(default=None, min_length=1, max_length=200)
+    """Text given with the image, for models that take one: Florence-2's task (`<DETAILED_CAPTION>`),
+    or for BLIP a start its captions continue ("a picture of"). Needs a model with a processor."""
+    description: str = ""
+
+
+ADAPTER_FAMILIES = frozenset({Family.SD15, Family.SD2, Family.SD_TURBO, Family.SDXL, Family.SDXL_TURBO})
+"""The families diffusers' `IPAdapterMixin.load_ip_adapter` loads an IP-Adapter into (the UNet ones)."""
+
+
+class AdapterEntry(BaseModel):
+    """An image-prompt adapter (IP-Adapter, in the layout diffusers' `load_ip_adapter` reads: a
+    weights file with `image_proj` and `ip_adapter` keys, and a CLIP image encoder folder) that
+    `--sref` and `/blend` use."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    families: tuple[Family, ...] = Field(min_length=1)
+    source: AdapterSource
+    subfolder: str = Field(default="", pattern=r"^[\w./-]*$")
+    """Where the weights file is in the source (`models` in h94/IP-Adapter)."""
+    weight_name: str = Field(default="ip-adapter.safetensors", pattern=r"^[\w.-]+\.safetensors$")
+    image_encoder: str = Field(default="image_encoder", pattern=r"^[\w./-]+$")
+    """The image encoder's folder, in `subfolder` (`models/image_encoder` in h94/IP-Adapter)."""
+    scale: float = Field(default=0.6, gt=0, le=limits.ADAPTER_SCALE_MAX)
+    """How strongly the reference counts at `--sw 100` (the default)."""
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _unet_families(self) -> Self:
+        others = sorted(family.value for family in self.families if family not in ADAPTER_FAMILIES)
+        if others:
+            raise ValueError(
+                f"IP-Adapters load into {', '.join(sorted(f.value for f in ADAPTER_FAMILIES))} models;"
+                f" not {', '.join(others)}"
+            )
+        return self
+
+
 class StyleEntry(BaseModel):
     """A named preset (`--style name`): prompt text around the member's, a negative and LoRAs."""
 
@@ -278,11 +350,16 @@ class CatalogEntry(BaseModel):
     `config.json` and weights), e.g. an SDXL VAE fine-tuned to decode in fp16 without upcasting."""
     description: str = ""
     draft: str | None = Field(default=None, pattern=MODEL_NAME_PATTERN)
+    """Another catalog model that `--draft` runs instead, with its own defaults: a fast, few-step
+    one, such as a distilled model (FLUX.1 schnell for FLUX.1 dev)."""
     upscaler: str | None = None
     """The catalog upscaler (`[[upscalers]]`) its upscales are enlarged with before the refine;
     without one, a Lanczos resize."""
-    """Another catalog model that `--draft` runs instead, with its own defaults: a fast, few-step
-    one, such as a distilled model (FLUX.1 schnell for FLUX.1 dev)."""
+    captioner: str | None = None
+    """The catalog captioner (`[[captioners]]`) that `/describe` uses when this model is asked."""
+    adapter: str | None = None
+    """The catalog image-prompt adapter (`[[adapters]]`) its `--sref` and `/blend` use; without
+    one they are refused."""
     safety_checker: Literal["auto", "classifier"] = "auto"
     """Which NSFW check a job that asks for one gets: "auto" is the model's own safety checker when it
     ships one (`safety_checker/` and `feature_extractor/`, as SD1.5 repositories do), else the
@@ -324,7 +401,9 @@ class CatalogEntry(BaseModel):
     def profile(self) -> ModelProfile:
         """What the bot and the job contract need to know about this model."""
         defaults = self.defaults().model_dump(include={*OVERRIDABLE, "samplers"})
-        return ModelProfile(name=self.name, family=self.family.value, draft=self.draft, **defaults)
+        return ModelProfile(
+            name=self.name, family=self.family.value, draft=self.draft, adapter=self.adapter, **defaults
+        )
 
 
 class Catalog(BaseModel):
@@ -339,6 +418,8 @@ class Catalog(BaseModel):
     loras: tuple[LoraEntry, ...] = ()
     styles: tuple[StyleEntry, ...] = ()
     upscalers: tuple[UpscalerEntry, ...] = ()
+    captioners: tuple[CaptionerEntry, ...] = ()
+    adapters: tuple[AdapterEntry, ...] = ()
 
     @model_validator(mode="after")
     def _names_fit(self) -> Self:
@@ -361,11 +442,24 @@ class Catalog(BaseModel):
     @model_validator(mode="after")
     def _drafts_exist(self) -> Self:
         for entry in self.models:
-            if entry.upscaler is not None and entry.upscaler not in self.upscaler_names:
-                served = ", ".join(self.upscaler_names) or "none in `[[upscalers]]`"
+            for kind, wanted, names in (
+                ("upscaler", entry.upscaler, self.upscaler_names),
+                ("captioner", entry.captioner, self.captioner_names),
+                ("adapter", entry.adapter, self.adapter_names),
+            ):
+                if wanted is not None and wanted not in names:
+                    served = ", ".join(names) or f"none in `[[{kind}s]]`"
+                    raise ValueError(
+                        f'model `{entry.name}` has `{kind} = "{wanted}"`, which is not one of the'
+                        f" {kind}s: {served}"
+                    )
+            if (
+                entry.adapter in self.adapter_names
+                and entry.family not in self.adapter(entry.adapter).families
+            ):
                 raise ValueError(
-                    f'model `{entry.name}` has `upscaler = "{entry.upscaler}"`, which is not one of the'
-                    f" upscalers: {served}"
+                    f'model `{entry.name}` has `adapter = "{entry.adapter}"`, which is not made for the'
+                    f" {entry.family.value} family"
                 )
             if entry.draft == entry.name:
                 raise ValueError(f"model `{entry.name}` names itself as its `draft`: name another model")
@@ -378,7 +472,13 @@ class Catalog(BaseModel):
 
     @model_validator(mode="after")
     def _adapters_fit(self) -> Self:
-        kinds = (("LoRA", self.lora_names), ("style", self.style_names), ("upscaler", self.upscaler_names))
+        kinds = (
+            ("LoRA", self.lora_names),
+            ("style", self.style_names),
+            ("upscaler", self.upscaler_names),
+            ("captioner", self.captioner_names),
+            ("adapter", self.adapter_names),
+        )
         for kind, names in kinds:
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
@@ -415,6 +515,30 @@ class Catalog(BaseModel):
                 return entry
         served = ", ".join(f"`{name}`" for name in self.upscaler_names) or "none"
         raise UnknownModelError(f"There is no upscaler `{name}`. Available: {served}")
+
+    @property
+    def captioner_names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.captioners)
+
+    def captioner(self, name: str) -> CaptionerEntry:
+        """The captioner called `name`."""
+        for entry in self.captioners:
+            if entry.name == name:
+                return entry
+        served = ", ".join(f"`{name}`" for name in self.captioner_names) or "none"
+        raise UnknownModelError(f"There is no captioner `{name}`. Available: {served}")
+
+    @property
+    def adapter_names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.adapters)
+
+    def adapter(self, name: str) -> AdapterEntry:
+        """The image-prompt adapter called `name`."""
+        for entry in self.adapters:
+            if entry.name == name:
+                return entry
+        served = ", ".join(f"`{name}`" for name in self.adapter_names) or "none"
+        raise UnknownModelError(f"There is no adapter `{name}`. Available: {served}")
 
     def lora(self, name: str) -> LoraEntry:
         """The LoRA called `name` (any case)."""
@@ -472,7 +596,14 @@ def _message(error: ErrorDetails) -> str:
     return error["msg"]
 
 
-_ENTRY_KINDS = {"models": "model", "loras": "LoRA", "styles": "style", "upscalers": "upscaler"}
+_ENTRY_KINDS = {
+    "models": "model",
+    "loras": "LoRA",
+    "styles": "style",
+    "upscalers": "upscaler",
+    "captioners": "captioner",
+    "adapters": "adapter",
+}
 
 
 def _where(error: ErrorDetails, data: Any) -> str:

@@ -3,10 +3,13 @@
 fills in a command's options."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from emulator import Upload
 from emulator.commands import (
+    ATTACHMENT,
     BOOLEAN,
     CHANNEL,
     INTEGER,
@@ -34,9 +37,15 @@ class Typed:
     options: dict[str, object]
 
 
-def read_command(text: str, commands: list[dict[str, Any]], names: dict[str, dict[str, int]]) -> Typed:
+def read_command(
+    text: str,
+    commands: list[dict[str, Any]],
+    names: dict[str, dict[str, int]],
+    files: Sequence[Upload] = (),
+) -> Typed:
     """`text` (after its `/`) as a command use. `names` maps "channels" and "roles" names to ids,
-    so `channel: art` or `role: @artists` can be typed."""
+    so `channel: art` or `role: @artists` can be typed; `files` fill the command's file options, in
+    order, as files dropped on Discord's message box do."""
     words = text.strip().removeprefix("/").split(" ", 1)
     command = next((c for c in commands if c["name"] == words[0] and c.get("type", 1) == 1), None)
     if command is None:
@@ -51,7 +60,16 @@ def read_command(text: str, commands: list[dict[str, Any]], names: dict[str, dic
             raise CommandError(f"Say which one: {listed}.")
         path.append(head)
         node = choices[head]
-    return Typed(" ".join(path), _options(node.get("options", []), rest.strip(), names))
+    options = _options(node.get("options", []), rest.strip(), names)
+    return Typed(" ".join(path), {**options, **_files(node.get("options", []), files, f"/{' '.join(path)}")})
+
+
+def _files(declared: list[dict[str, Any]], files: Sequence[Upload], command: str) -> dict[str, object]:
+    slots = [option["name"] for option in declared if option["type"] == ATTACHMENT]
+    if len(files) > len(slots):
+        takes = f"at most {len(slots)} files" if slots else "no files"
+        raise CommandError(f"{command} takes {takes}; {len(files)} are attached.")
+    return dict(zip(slots, files, strict=False))
 
 
 def _options(

@@ -96,7 +96,8 @@ def start_bot(discord: BackgroundEmulator, redis_url: str, log: Path, **settings
         redis_url=redis_url,
         dev_guild_ids=str(discord.emulator.guild_id),
         consumer_name="bot",
-        **settings,
+        # Members' images are fetched from the emulator's attachment URLs, on this machine.
+        **{"cdn_origins": discord.emulator.base_url, "cdn_private_ok": "true", **settings},
     )
     process = Process([script("imagine-bot")], env, log)
 

@@ -13,12 +13,14 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import BackgroundEmulator, DiscordEmulator
+from emulator import BackgroundEmulator, DiscordEmulator, Upload
 from emulator.interactions import Interaction
 from playground.commands import CommandError, read_command
 
 STATIC = Path(__file__).parent / "static"
 _EPHEMERAL = 1 << 6
+_BODY_LIMIT = 32 * 1024 * 1024
+"""The largest request the page may send: a command with its files (each under Discord's limit)."""
 
 
 class Playground:
@@ -29,7 +31,7 @@ class Playground:
         self._interactions: list[Interaction] = []
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024)
+        app = web.Application(client_max_size=_BODY_LIMIT)
         app.router.add_get("/", self._index)
         app.router.add_static("/static", STATIC)
         app.router.add_get("/api/view", self._view)
@@ -48,10 +50,17 @@ class Playground:
         return web.json_response(await self._discord.acall(self._snapshot, int(channel or 0)))
 
     async def _command(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        """A command typed in the message box: JSON, or a form with the files attached to it."""
+        files: list[Upload] = []
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            body: Any = form
+            files = [Upload(field.filename, field.file.read()) for field in form.getall("file", [])]
+        else:
+            body = await request.json()
         channel, text = int(body["channel"]), str(body["text"])
         try:
-            interaction = await self._discord.acall(self._use, channel, text)
+            interaction = await self._discord.acall(self._use, channel, text, files)
         except (CommandError, LookupError, PermissionError, ValueError) as error:
             return web.json_response({"error": str(error)}, status=400)
         self._interactions.append(interaction)
@@ -104,13 +113,15 @@ class Playground:
             raise LookupError(f"the visitor made no interaction {wanted}")
         return found
 
-    async def _use(self, emulator: DiscordEmulator, channel: int, text: str) -> Interaction:
+    async def _use(
+        self, emulator: DiscordEmulator, channel: int, text: str, files: list[Upload]
+    ) -> Interaction:
         directory = emulator.directory()
         names = {
             "channels": {c["name"]: int(c["id"]) for c in directory["channels"]},
             "roles": {name: int(role) for role, name in directory["roles"].items()},
         }
-        typed = read_command(text, emulator.commands(emulator.guild_id), names)
+        typed = read_command(text, emulator.commands(emulator.guild_id), names, files)
         return await emulator.slash(typed.name, typed.options, user_id=emulator.owner_id, channel_id=channel)
 
     def _snapshot(self, emulator: DiscordEmulator, channel: int) -> dict[str, Any]:

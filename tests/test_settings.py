@@ -17,6 +17,7 @@ TOKEN = "a-token"
 
 COMMA_LISTS = [
     (BotSettings, "dev_guild_ids"),
+    (BotSettings, "cdn_origins"),
     (WorkerSettings, "models"),
     (WorkerSettings, "speedups"),
     (WorkerSettings, "warm_up_sizes"),

@@ -10,6 +10,7 @@ others find theirs ready. Results, retries and failures stay per job.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from redis import Redis
 from rq import Queue
@@ -18,7 +19,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from broker.queues import TASKS
-from jobs.specs import JOB_SPEC, ImagineSpec, Operation, RerollSpec
+from jobs.specs import JOB_SPEC, ImagineSpec, JobSpec, Operation, RerollSpec
 from worker.engine import Render, shared_call_key
 
 TextSpec = ImagineSpec | RerollSpec
@@ -76,14 +77,19 @@ class Batch:
 
 
 def shareable_spec(job: Job) -> TextSpec | None:
-    """The spec of an imagine or reroll job that could share a call; None for any other job."""
+    """The spec of an imagine or reroll job that could share a call (`shareable`); None for any other."""
     try:
         if job.func_name not in _SHAREABLE or job.args or set(job.kwargs) != {"spec"}:
             return None
         spec = JOB_SPEC.validate_python(job.kwargs["spec"])
     except (ValueError, TypeError, KeyError):  # invalid specs included: left for the job's own run to report
         return None
-    return spec if isinstance(spec, TextSpec) else None
+    return spec if shareable(spec) else None
+
+
+def shareable(spec: JobSpec) -> TypeGuard[TextSpec]:
+    """Whether `spec` is text alone: an imagine or reroll job without images, whose call others can share."""
+    return isinstance(spec, TextSpec) and not (spec.images or spec.style_images)
 
 
 class BatchClaimer:

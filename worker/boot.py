@@ -12,9 +12,11 @@ from broker.settings import BrokerSettings
 from broker.startup import StartupError
 from jobs import keys
 from models.catalog import Catalog, load_catalog
-from models.loader import load_model, pick_device
+from models.image_adapters import AdapterError, ImageAdapter
+from models.loader import LoadedModel, load_model, pick_device
 from worker import runtime
 from worker.acceleration import accelerate, warm_up
+from worker.captioners import Captioners
 from worker.engine import Engine
 from worker.metrics import WorkerMetrics
 from worker.runner import ResidentWorker, build_worker
@@ -34,6 +36,7 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
     names = settings.models or [catalog.default]
     safety = SafetyChecks(catalog.safety_classifier)  # one classifier for all models that need it
     upscalers = _Upscalers()  # one copy of each, for all models that name it
+    captioners = Captioners()  # the same for captioners (/describe)
     engines = {}
     try:
         device = pick_device(settings.device)
@@ -70,12 +73,26 @@ def load_engines(settings: WorkerSettings) -> dict[str, Engine]:
             loras={lora.name: lora for lora in catalog.loras},
             loras_resident=settings.loras_resident,
             upscaler=upscalers.get(catalog, catalog.get(name).upscaler, model.device, settings.dtype),
+            captioner=captioners.get(catalog, catalog.get(name).captioner, model.device, settings.dtype),
+            adapter=_adapter(catalog, model),
         )
         if Speedup.COMPILE in settings.speedups:
             native = (model.defaults.native_width, model.defaults.native_height)
             warm_up(engine, dict.fromkeys([native, *settings.warm_up_sizes]), jobs=settings.batch_jobs)
         engines[name] = engine
     return engines
+
+
+def _adapter(catalog: Catalog, model: LoadedModel) -> ImageAdapter | None:
+    """The image-prompt adapter the catalog names for `model`, loaded into it; None if it names none."""
+    if model.entry.adapter is None:
+        return None
+    try:
+        adapter = ImageAdapter(catalog.adapter(model.entry.adapter), model)
+    except AdapterError as error:
+        raise StartupError(str(error)) from None
+    log.info("loaded adapter %s into model %s", model.entry.adapter, model.entry.name)
+    return adapter
 
 
 class _Upscalers:

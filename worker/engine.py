@@ -3,7 +3,7 @@ call when they share its settings), or img2img."""
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from models.loader import LoadedModel
 from models.pipelines import Encoded
 from models.safety import ImageChecker
 from worker.conditioning import condition
+from worker.errors import AdapterNotServedError
 from worker.loras import LoraSlots
 from worker.masks import Canvas
 from worker.preview import LatentPreviewer
@@ -27,10 +28,20 @@ from worker.stopping import denoised, noise_level, stop_step
 from worker.tiling import seamless
 
 if TYPE_CHECKING:  # spandrel, which it needs, is only on workers whose catalog names an upscaler
+    from models.captioning import Captioner
+    from models.image_adapters import ImageAdapter
     from worker.superres import SuperResolution
 
 StepCallback = Callable[[int, int, torch.Tensor], None]
 """Called after each denoising step with (step, total steps, latents)."""
+
+
+@dataclass(frozen=True)
+class Style:
+    """Style references for a call: their images' mean adapter embedding, at the adapter's scale."""
+
+    embedding: torch.Tensor
+    scale: float
 
 
 @dataclass(frozen=True)
@@ -70,10 +81,16 @@ class Engine:
         loras: Mapping[str, LoraEntry] | None = None,
         loras_resident: int = 8,
         upscaler: "SuperResolution | None" = None,
+        captioner: "Captioner | None" = None,
+        adapter: "ImageAdapter | None" = None,
     ) -> None:
         self.model = model
         self.upscaler = upscaler
         """The super-resolution model upscales start from (`CatalogEntry.upscaler`); None: Lanczos."""
+        self.captioner = captioner
+        """The image-to-text model `/describe` uses for this model (`CatalogEntry.captioner`)."""
+        self.adapter = adapter
+        """The image-prompt adapter `--sref` and `/blend` use (`CatalogEntry.adapter`), loaded in."""
         self.safety = SafetyChecks() if safety is None else safety  # shared by the worker's engines
         self.loras = LoraSlots(model.text2img, loras or {}, resident=loras_resident)
         """The catalog's LoRAs, loaded into this model as jobs ask for them."""
@@ -85,11 +102,21 @@ class Engine:
         """The NSFW checker for this model's images (loaded on first use); None when there is none."""
         return self.safety.checker(self.model)
 
-    def imagine(self, generation: Generation, on_step: StepCallback) -> Render:
-        """The four grid images, seeds s…s+3, in one batched pipeline call."""
-        return self.imagine_together([(generation, on_step)])[0]
+    def style(self, images: Sequence[Image.Image], style_weight: int) -> Style:
+        """`images` as one style reference at `--sw style_weight`, for `imagine` and `refine`."""
+        if self.adapter is None:
+            raise AdapterNotServedError(
+                f"the model `{self.model.entry.name}` has no image adapter on this worker"
+            )
+        return Style(self.adapter.embeds(images).mean(dim=0), self.adapter.scale(style_weight))
 
-    def imagine_together(self, jobs: Sequence[tuple[Generation, StepCallback]]) -> list[Render]:
+    def imagine(self, generation: Generation, on_step: StepCallback, style: Style | None = None) -> Render:
+        """The four grid images, seeds s…s+3, in one batched pipeline call; after `style` if given."""
+        return self.imagine_together([(generation, on_step)], style)[0]
+
+    def imagine_together(
+        self, jobs: Sequence[tuple[Generation, StepCallback]], style: Style | None = None
+    ) -> list[Render]:
         """Each job's four grid images, all in one batched pipeline call; the generations must share
         their `shared_call_key`. Each job's callback sees its own images' latents."""
         first = jobs[0][0]
@@ -101,6 +128,7 @@ class Engine:
             [_Part(generation, limits.GRID_IMAGES, on_step) for generation, on_step in jobs],
             {"width": first.width, "height": first.height, "num_inference_steps": steps},
             size=(first.width, first.height),
+            style=style,
         )
         if steps == first.steps:
             return renders
@@ -117,21 +145,29 @@ class Engine:
         return image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
 
     def refine(
-        self, generation: Generation, init: Image.Image, strength: float, count: int, on_step: StepCallback
+        self,
+        generation: Generation,
+        inits: Sequence[Image.Image],
+        strength: float,
+        on_step: StepCallback,
+        style: Style | None = None,
     ) -> Render:
-        """`count` img2img images from `init` (already at the output size), denoised by `strength`."""
+        """An img2img image from each of `inits` (all at the output size), denoised by `strength`;
+        after `style` if given."""
         # img2img runs int(steps × strength) steps: make sure that is at least one.
         steps = max(generation.steps, math.ceil(1 / strength))
+        size = inits[0].size
         (render,) = self._run(
             self.model.img2img,
-            [_Part(generation, count, on_step)],
+            [_Part(generation, len(inits), on_step)],
             {
-                "image": [init.convert("RGB")] * count,
+                "image": [init.convert("RGB") for init in inits],
                 "strength": strength,
                 "num_inference_steps": steps,
-                **self.model.pipeline.img2img_kwargs(*init.size),
+                **self.model.pipeline.img2img_kwargs(*size),
             },
-            size=init.size,
+            size=size,
+            style=style,
         )
         return render
 
@@ -155,9 +191,16 @@ class Engine:
         return replace(render, images=[canvas.laid_over(image) for image in render.images])
 
     def _run(
-        self, pipe: DiffusionPipeline, parts: list[_Part], call: dict[str, Any], *, size: tuple[int, int]
+        self,
+        pipe: DiffusionPipeline,
+        parts: list[_Part],
+        call: dict[str, Any],
+        *,
+        size: tuple[int, int],
+        style: Style | None = None,
     ) -> list[Render]:
-        """One pipeline call making images of `size` (width, height) for every part."""
+        """One pipeline call making images of `size` (width, height) for every part, after `style`
+        (through the adapter, active for this call only) when given."""
         generation = parts[0].generation  # the parts share size, sampler, guidance, tiling and stop
         pipe.scheduler = self._schedulers.get(generation.sampler)
         width, height = size
@@ -166,6 +209,7 @@ class Engine:
             self.loras.active(generation.loras),  # the text encoders' LoRA layers too
             seamless(self.model.pipeline.denoiser(pipe), pipe.vae, enabled=generation.tile),
             _vae_decoding(pipe.vae, tiles=width * height > self._vae_tile_pixels, slices=len(parts) > 1),
+            self.adapter.active(style.scale) if style and self.adapter else nullcontext(),
         ):
             conditionings = [
                 condition(pipe, self.model.pipeline, part.generation, part.count) for part in parts
@@ -203,6 +247,10 @@ class Engine:
                     part.on_step(done, last, own)
                 return tensors
 
+            if style and self.adapter:
+                guided = generation.guidance > 1 and pipe.unet.config.time_cond_proj_dim is None
+                count = sum(part.count for part in parts)
+                call = {**call, **self.adapter.call_kwargs(style.embedding, count, guided=guided)}
             output = pipe(
                 **embeddings,
                 **call,

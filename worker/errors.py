@@ -39,3 +39,11 @@ class SourceExpiredError(JobError):
 
 class SafetyCheckUnavailableError(JobError):
     """The job asks for an NSFW check and the worker could not load the checker."""
+
+
+class UploadFlaggedError(JobError):
+    """An image the member gave was flagged by the NSFW check of a server that blocks such images."""
+
+
+class AdapterNotServedError(JobError):
+    """The job asks for style references (`--sref`, `/blend`) on a model with no image adapter here."""

@@ -11,7 +11,7 @@ from jobs.specs import Safety
 from models.catalog import SafetyClassifier
 from models.loader import LoadedModel
 from models.safety import ImageChecker, load_classifier, load_own_checker
-from worker.errors import SafetyCheckUnavailableError
+from worker.errors import SafetyCheckUnavailableError, UploadFlaggedError
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +101,24 @@ def screen(images: Sequence[Image.Image], checker: ImageChecker | None, safety: 
 def stand_in(size: tuple[int, int]) -> Image.Image:
     """A flat image of `size` in place of a blocked one (made from nothing but its size)."""
     return Image.new("RGB", size, STAND_IN_COLOUR)
+
+
+def screen_uploads(
+    images: Sequence[Image.Image], checker: ImageChecker | None, safety: Safety
+) -> tuple[str, ...]:
+    """Checks the images a member gave as `safety` asks, as their results will be: BLOCK refuses
+    the job when one is flagged (nothing is made from it); SPOILER goes on, with a note."""
+    if safety is Safety.OFF or checker is None or not images:
+        return ()
+    flagged = [index for index, flag in enumerate(checker.flags(images), start=1) if flag]
+    if not flagged:
+        return ()
+    if len(images) == 1:
+        which = "the image you gave was"
+    elif len(flagged) == 1:
+        which = f"image {flagged[0]} of those you gave was"
+    else:
+        which = f"images {', '.join(map(str, flagged[:-1]))} and {flagged[-1]} of those you gave were"
+    if safety is Safety.BLOCK:
+        raise UploadFlaggedError(f"{which} flagged by this server's NSFW filter: use another")
+    return (f"{which} flagged as possibly NSFW",)

@@ -3,11 +3,11 @@
 import io
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from pydantic import ValidationError
 from rq import get_current_job
 from rq.job import Job
@@ -15,10 +15,16 @@ from rq.timeouts import JobTimeoutException
 
 from broker.artifacts import ArtifactExpiredError, image_name
 from broker.images import tile_grid
+from broker.uploads import UploadError, read_image
+from jobs import limits
 from jobs.events import ArtifactRef, Done, Progress, Started
+from jobs.image_prompts import img2img_strength
 from jobs.resolve import image_size
+from jobs.sizing import aspect_of
 from jobs.specs import (
     JOB_SPEC,
+    BlendSpec,
+    DescribeSpec,
     FromImageSpec,
     ImagineSpec,
     JobSpec,
@@ -27,6 +33,7 @@ from jobs.specs import (
     RerollSpec,
     Safety,
     SquareSpec,
+    UploadRef,
     UpscaleSpec,
     VarySpec,
     ZoomSpec,
@@ -35,16 +42,20 @@ from models.safety import ImageChecker
 from worker import batching, runtime
 from worker.checks import check_fits, check_pixels
 from worker.engine import Engine, Render
-from worker.errors import InvalidJobError, SourceExpiredError
+from worker.errors import InvalidJobError, ModelNotServedError, SourceExpiredError
 from worker.loras import check_loras
 from worker.masks import outpaint_canvas, region_canvas
-from worker.safety import Screened, screen
+from worker.safety import Screened, screen, screen_uploads
 
 log = logging.getLogger(__name__)
 
 
 def imagine(spec: dict[str, Any]) -> dict[str, Any]:
     return _perform(spec, ImagineSpec)
+
+
+def blend(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, BlendSpec)
 
 
 def reroll(spec: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +86,40 @@ def region(spec: dict[str, Any]) -> dict[str, Any]:
     return _perform(spec, RegionSpec)
 
 
+def describe(spec: dict[str, Any]) -> dict[str, Any]:
+    """`/describe`: the image goes through the job's NSFW policy, then the model's captioner writes
+    the prompts, each with the image's aspect ratio. The image is stored again as the job's own,
+    for the result to show."""
+    job = _validate(spec, DescribeSpec)
+    state = runtime.current()
+    if state.events.is_done(job.job_id):
+        return {"job_id": job.job_id, "already_done": True}
+    engine = state.engine(job.model)
+    if engine.captioner is None:
+        raise ModelNotServedError(f"the model `{job.model}` has no captioner on this worker")
+    state.events.publish(
+        Started(job_id=job.job_id, worker=_worker_name(), attempt=_count_attempt(get_current_job()))
+    )
+    began = time.monotonic()
+    (image,) = _uploads((job.image,))
+    notes = screen_uploads([image], _checker(job, engine), job.safety)
+    width, height = aspect_of(*image.size)
+    aspect = f" --ar {width}:{height}" if width != height else ""
+    prompts = tuple(
+        f"{text}{aspect}" for text in engine.captioner.describe(image, limits.DESCRIBE_PROMPTS, job.seed)
+    )
+    done = Done(
+        job_id=job.job_id,
+        images=(state.artifacts.put_image(job.job_id, image_name(1), image),),
+        seeds=(),
+        warnings=notes,
+        seconds=round(time.monotonic() - began, 3),
+        prompts=prompts,
+    )
+    state.events.publish_done(done)
+    return done.model_dump(mode="json", exclude={"at"})
+
+
 def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
     spec = _validate(raw, expected)
     state = runtime.current()
@@ -89,7 +134,7 @@ def _perform(raw: dict[str, Any], expected: type[JobSpec]) -> dict[str, Any]:
     if rendered is None:
         begun = _begin(spec, engine, get_current_job(), batch)
         riders = batch.riders(spec.job_id) if batch else []
-        if riders and isinstance(spec, batching.TextSpec):
+        if riders and batching.shareable(spec):
             rendered = _render_shared(spec, begun, riders, engine, batch)
         else:
             rendered = batching.Rendered(_render(spec, engine, begun.progress), begun.began)
@@ -179,20 +224,62 @@ def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Ren
             width, height = image_size(spec)
             init = engine.enlarged(_source_image(spec, engine), (width, height))
             bigger = generation.model_copy(update={"width": width, "height": height})
-            return engine.refine(bigger, init, spec.denoise, 1, progress)
+            return engine.refine(bigger, [init], spec.denoise, progress)
         case VarySpec():
             # At the spec's size, which was checked: img2img renders at its init image's size.
             size = (generation.width, generation.height)
             init = _source_image(spec, engine).resize(size, Image.Resampling.LANCZOS)
-            return engine.refine(generation, init, spec.denoise, len(generation.seeds), progress)
+            return engine.refine(generation, [init] * len(generation.seeds), spec.denoise, progress)
         case ZoomSpec() | PanSpec() | SquareSpec():
             canvas = outpaint_canvas(_source_image(spec, engine), spec)
             return engine.inpaint(generation, canvas, len(generation.seeds), progress)
         case RegionSpec():
             canvas = region_canvas(_source_image(spec, engine), spec)
             return engine.inpaint(generation, canvas, len(generation.seeds), progress)
+        case BlendSpec():
+            images, notes = _given(spec.images, spec, engine)
+            render = engine.imagine(generation, progress, engine.style(images, limits.STYLE_WEIGHT_DEFAULT))
+            return replace(render, warnings=(*notes, *render.warnings))
+        case ImagineSpec() | RerollSpec() if spec.images or spec.style_images:
+            images, notes = _given(spec.images, spec, engine)
+            references, style_notes = _given(spec.style_images, spec, engine)
+            style = engine.style(references, spec.style_weight) if references else None
+            if not images:
+                render = engine.imagine(generation, progress, style)
+            else:
+                size = (generation.width, generation.height)
+                starts = [ImageOps.fit(image, size, Image.Resampling.LANCZOS) for image in images]
+                inits = [starts[i % len(starts)] for i in range(len(generation.seeds))]  # each in turn
+                strength = img2img_strength(spec.image_weight)
+                render = engine.refine(generation, inits, strength, progress, style)
+            return replace(render, warnings=(*notes, *style_notes, *render.warnings))
         case _:
             return engine.imagine(generation, progress)
+
+
+def _given(
+    refs: tuple[UploadRef, ...], spec: ImagineSpec | RerollSpec | BlendSpec, engine: Engine
+) -> tuple[list[Image.Image], tuple[str, ...]]:
+    """The images the member gave, put through the job's NSFW policy; with the notes it adds."""
+    images = _uploads(refs)
+    return images, screen_uploads(images, _checker(spec, engine), spec.safety)
+
+
+def _uploads(refs: tuple[UploadRef, ...]) -> list[Image.Image]:
+    """The images the member gave, read again as the bot read them: the queue is not trusted."""
+    artifacts, images = runtime.current().artifacts, []
+    for number, ref in enumerate(refs, start=1):
+        try:
+            data = artifacts.upload(ref)
+        except ArtifactExpiredError:
+            raise SourceExpiredError(
+                "the images this job starts from are no longer stored: give them again"
+            ) from None
+        try:
+            images.append(read_image(data, max_pixels=limits.UPLOAD_STORED_SIDE**2, what=f"image {number}"))
+        except UploadError as error:
+            raise InvalidJobError(f"the stored {error}") from None
+    return images
 
 
 def _source_image(spec: FromImageSpec, engine: Engine) -> Image.Image:

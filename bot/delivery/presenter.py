@@ -121,6 +121,12 @@ class Presenter:
         spoiler = delivery.safety is Safety.SPOILER and bool(done.flagged)
         name = f"{'SPOILER_' * spoiler}{_file_stem(delivery)}.{encoded.extension}"
         blocked = done.flagged if delivery.safety is Safety.BLOCK else ()
+        if done.prompts:  # a `/describe` result, with the image it describes
+            return {
+                "content": render.described(delivery, done.prompts, done.warnings),
+                "file": discord.File(io.BytesIO(encoded.data), name),
+                "view": buttons.describe_buttons(delivery.job_id, len(done.prompts)),
+            }
         view = (
             buttons.grid_buttons(delivery.job_id, blocked)
             if done.grid

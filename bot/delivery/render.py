@@ -1,5 +1,7 @@
 """What members read: the text of a job's messages while it waits, runs, succeeds or fails."""
 
+import re
+
 import discord
 
 from bot.delivery.deliveries import Delivery
@@ -12,6 +14,8 @@ DMS_CLOSED = "Your DMs are closed to me, so your result is here instead of in a 
 _NOTES_LIMIT = 700
 """Characters of notes a result carries at most; the echoed prompt gets the rest of the message."""
 _NOTE_LIMIT = 300
+_HEADLINE_ROOM = 200
+"""Characters a `/describe` result keeps for its headline; its prompts share what notes leave."""
 _REASON_LIMIT = 500
 
 
@@ -36,19 +40,25 @@ def running(delivery: Delivery, percent: int) -> str:
 
 
 def finished(delivery: Delivery, warnings: tuple[str, ...] = (), loras: tuple[LoraUse, ...] = ()) -> str:
-    """The result's text: the headline, the LoRAs used, then each note in small print. Repeated
-    notes are shown once, and notes past a share of the message are counted instead of shown."""
-    lines = [f"\n-# {_lora_line(loras)}"] if loras else []
-    used = 0
-    notes = list(dict.fromkeys(warnings))
-    for index, note in enumerate(notes):
-        line = f"\n-# note: {_clip(note, _NOTE_LIMIT)}"
-        if used + len(line) > _NOTES_LIMIT:
-            lines.append(f"\n-# … and {len(notes) - index} more notes")
-            break
-        lines.append(line)
-        used += len(line)
-    return _with_headline(delivery, "".join(lines))
+    """The result's text: the headline, the LoRAs used, then each note in small print."""
+    lines = f"\n-# {_lora_line(loras)}" if loras else ""
+    return _with_headline(delivery, lines + _notes(warnings))
+
+
+def described(delivery: Delivery, prompts: tuple[str, ...], warnings: tuple[str, ...] = ()) -> str:
+    """A `/describe` result: the headline, then each prompt on its line after its number (which
+    `described_prompt` reads back), then the notes."""
+    room = (MESSAGE_LIMIT - _HEADLINE_ROOM - _NOTES_LIMIT) // max(len(prompts), 1)
+    lines = "".join(
+        f"\n**{index}.** {_escaped_prefix(prompt, room)}" for index, prompt in enumerate(prompts, start=1)
+    )
+    return _with_headline(delivery, lines + _notes(warnings))
+
+
+def described_prompt(content: str, index: int) -> str | None:
+    """Prompt `index` of a `/describe` result's text (see `described`); None if it has none."""
+    found = re.search(rf"^\*\*{index}\.\*\* (.+)$", content, re.MULTILINE)
+    return re.sub(r"\\(.)", r"\1", found[1]) if found else None
 
 
 def failed(delivery: Delivery, reason: str) -> str:
@@ -68,6 +78,22 @@ def flag_notes(safety: Safety, flagged: tuple[int, ...], count: int) -> tuple[st
     if safety is Safety.BLOCK:
         return (f"{which} blocked by this server's NSFW filter",)
     return (f"{which} marked as a spoiler: flagged as possibly NSFW",)
+
+
+def _notes(warnings: tuple[str, ...]) -> str:
+    """Each note in small print. Repeated notes are shown once, and notes past a share of the
+    message are counted instead of shown."""
+    lines: list[str] = []
+    used = 0
+    notes = list(dict.fromkeys(warnings))
+    for index, note in enumerate(notes):
+        line = f"\n-# note: {_clip(note, _NOTE_LIMIT)}"
+        if used + len(line) > _NOTES_LIMIT:
+            lines.append(f"\n-# … and {len(notes) - index} more notes")
+            break
+        lines.append(line)
+        used += len(line)
+    return "".join(lines)
 
 
 def _with_headline(delivery: Delivery, rest: str) -> str:

@@ -7,7 +7,7 @@ into the member's answer, and `counted` into the metric's outcome.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import discord
 from redis import Redis
@@ -18,6 +18,7 @@ from bot.delivery.deliveries import Delivery, DeliveryBook
 from bot.metrics import BotMetrics, Outcome, counted
 from bot.requests import forms
 from bot.requests.sources import SourceImages
+from bot.requests.uploads import Given, Uploads
 from bot.rules.member import Posting
 from bot.rules.policy import Asker, Policy, Refusal, Terms
 from bot.settings import BotSettings
@@ -29,6 +30,9 @@ from jobs.expansion import expand
 from jobs.prompt import parse_prompt, prompt_text
 from jobs.resolve import (
     Remix,
+    blend_profile,
+    blend_spec,
+    describe_spec,
     imagine_specs,
     pan_spec,
     random_seed,
@@ -38,18 +42,32 @@ from jobs.resolve import (
     reroll_spec,
     retry_spec,
     square_spec,
+    style_links,
     upscale_spec,
     vary_spec,
     zoom_spec,
 )
-from jobs.specs import Direction, FromImageSpec, ImageRef, JobSpec, Strength, UpscaleSpec
+from jobs.specs import (
+    DescribeSpec,
+    Direction,
+    ImageRef,
+    ImageSpec,
+    JobSpec,
+    Strength,
+    UploadRef,
+    UpscaleSpec,
+)
 from models.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
+DESCRIBE_TITLE = "/describe"
+BLEND_TITLE = "/blend"
+
 
 SpecMaker = Callable[[JobSpec, Terms], Awaitable[tuple[JobSpec, str]]]
-"""Builds a follow-up from its source spec and the clicking member's terms: the spec and its label."""
+"""Builds a follow-up from its source spec and the clicking member's terms: the spec and its label.
+Only a retry is given a source that made no images (`ImageSpec`)."""
 
 
 class Actions:
@@ -66,6 +84,7 @@ class Actions:
         events: EventLog,
         deliveries: DeliveryBook,
         sources: SourceImages,
+        uploads: Uploads,
         metrics: BotMetrics,
     ) -> None:
         self.metrics = metrics
@@ -77,26 +96,127 @@ class Actions:
         self._events = events
         self._deliveries = deliveries
         self._sources = sources
+        self._uploads = uploads
 
     @counted("imagine")
-    async def imagine(self, interaction: discord.Interaction, prompt: str) -> Outcome:
-        """A grid per `{…}` combination of the prompt and per `--repeat`: all queued, or none."""
+    async def imagine(
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        attachments: Sequence[discord.Attachment] = (),
+        style: discord.Attachment | None = None,
+    ) -> Outcome:
+        """A grid per `{…}` combination of the prompt and per `--repeat`: all queued, or none. Images
+        the member attached or linked (image prompts at the start of the prompt, `--sref` links, the
+        `style` attachment) are fetched and stored first."""
         terms = await asyncio.to_thread(self._policy.terms, Asker.of(interaction))
         self._policy.admit(terms)
         seed, member = random_seed(), str(interaction.user.id)
-        made = [
-            (title, spec)
-            for title, parsed in self._policy.prompts(terms, prompt)
-            for spec in imagine_specs(parsed, self._catalog, seed=seed, requested_by=member)
-        ]
-        shaped = await asyncio.to_thread(  # banned terms: a few ms a job
-            lambda: [(title, self._policy.shape(terms, spec)) for title, spec in made]
-        )
-        jobs = [
-            (spec, self._delivery(interaction, terms, spec, title=title, followup=n > 0))
-            for n, (title, spec) in enumerate(shaped)
-        ]
-        return await self._start(interaction, terms, jobs)
+        prompts = self._policy.prompts(terms, prompt)
+        first = prompts[0][1]
+        given = [*map(_attached, attachments), *(_linked(url) for url in first.image_urls)]
+        if len(given) > limits.IMAGE_PROMPTS_MAX:
+            raise Refusal(
+                f"That's {len(given)} images: a prompt can start from at most {limits.IMAGE_PROMPTS_MAX}."
+            )
+        links = style_links(first, self._catalog, attached=style is not None)
+        styles = [*([_attached(style)] if style else []), *map(_linked, links)]
+        async with self._deferred(interaction, terms, bool(given or styles)):
+            stored = await self._uploads.store([*given, *styles]) if given or styles else ()
+            images, style_images = stored[: len(given)], stored[len(given) :]
+            made = [
+                (title, spec)
+                for title, parsed in prompts
+                for spec in imagine_specs(
+                    parsed,
+                    self._catalog,
+                    seed=seed,
+                    requested_by=member,
+                    images=images,
+                    style_images=style_images,
+                )
+            ]
+            shaped = await asyncio.to_thread(  # banned terms: a few ms a job
+                lambda: [(title, self._policy.shape(terms, spec)) for title, spec in made]
+            )
+            jobs = [
+                (spec, self._delivery(interaction, terms, spec, title=title, followup=n > 0))
+                for n, (title, spec) in enumerate(shaped)
+            ]
+            return await self._start(interaction, terms, jobs)
+
+    @counted("blend")
+    async def blend(
+        self, interaction: discord.Interaction, attachments: Sequence[discord.Attachment], dimensions: str
+    ) -> Outcome:
+        """`/blend`: a grid from 2-5 attached images, through the server's default model's adapter."""
+        terms = await asyncio.to_thread(self._policy.terms, Asker.of(interaction))
+        self._policy.admit(terms)
+        model = self._policy.default_model(terms.config)
+        blend_profile(self._catalog, model, len(attachments))  # before anything is fetched
+        async with self._deferred(interaction, terms, True):
+            images = await self._uploads.store([_attached(attachment) for attachment in attachments])
+            spec = blend_spec(
+                images,
+                self._catalog,
+                dimensions=dimensions,
+                model=model,
+                requested_by=str(interaction.user.id),
+            )
+            spec = await asyncio.to_thread(self._policy.shape, terms, spec)
+            delivery = self._delivery(interaction, terms, spec, title=BLEND_TITLE)
+            return await self._start(interaction, terms, [(spec, delivery)])
+
+    @counted("describe")
+    async def describe(
+        self, interaction: discord.Interaction, attachment: discord.Attachment | None, link: str | None
+    ) -> Outcome:
+        """`/describe`: four prompts written from the image (an attachment, or a link to one), by the
+        captioner of the server's default model."""
+        if (attachment is None) == (link is None):
+            raise Refusal("Give one image to describe: attach it, or paste a link to it.")
+        terms = await asyncio.to_thread(self._policy.terms, Asker.of(interaction))
+        self._policy.admit(terms)
+        model = self._policy.captioning_model(terms.config)
+        async with self._deferred(interaction, terms, True):
+            (image,) = await self._uploads.store(
+                [_attached(attachment) if attachment else _linked(link or "")]
+            )
+            return await self._describe(interaction, terms, model, image)
+
+    @counted("describe")
+    async def describe_again(self, interaction: discord.Interaction, job_id: str) -> Outcome:
+        """🔄 under a `/describe` result: other prompts for the same image."""
+        await self._first_click(interaction)
+        terms = await self._admitted(interaction, job_id)
+        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        if not isinstance(source, DescribeSpec):
+            raise Refusal("That message is not a /describe result.")
+        await self._sources.restore_upload(source.image, interaction.message)
+        return await self._describe(interaction, terms, source.model, source.image)
+
+    async def imagine_described(
+        self, interaction: discord.Interaction, job_id: str, index: int, *, prompt: str | None = None
+    ) -> Outcome:
+        """Prompt `index` (1-4) of a `/describe` result `/imagine`d; with Remix on, the member edits
+        it first (then `prompt` is what they submitted)."""
+        if prompt is None:
+            message = interaction.message
+            prompt = render.described_prompt(message.content, index) if message else None
+            if prompt is None:
+                raise Refusal("That message has no such prompt: run /describe again.")
+            if await self._ask_first(interaction, job_id, f"Remix · Prompt {index}", prompt=prompt):
+                return Outcome.ANSWERED
+        await self._first_click(interaction)
+        return await self.imagine(interaction, prompt)
+
+    async def _describe(
+        self, interaction: discord.Interaction, terms: Terms, model: str, image: UploadRef
+    ) -> Outcome:
+        spec = describe_spec(model, image, requested_by=str(terms.asker.member_id))
+        spec = await asyncio.to_thread(self._policy.shape, terms, spec)
+        delivery = self._delivery(interaction, terms, spec, title=DESCRIBE_TITLE)
+        return await self._start(interaction, terms, [(spec, delivery)])
 
     @counted("upscale")
     async def upscale(
@@ -110,7 +230,7 @@ class Actions:
             grid, number = source, index
             if isinstance(source, UpscaleSpec):
                 await self._sources.ensure_stored(source.source)
-                grid = await asyncio.to_thread(self._submitter.spec, source.source.job_id)
+                grid = await self._image_source(source.source.job_id)
                 number = source.source.index
             else:
                 await self._sources.restore(source, index, interaction.message)
@@ -227,7 +347,7 @@ class Actions:
         """Vary (Region)'s first step: the `parts` of the image to pick from, for the clicking member
         alone. The image is kept now, from this message if it has expired, for the job they start."""
         await self._admitted(interaction, job_id)  # before any download for a member kept out
-        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        source = await self._image_source(job_id)
         await self._sources.restore(source, index, interaction.message)
         await interaction.response.send_message(
             f"Which parts of image #{index} should be repainted? The rest stays as it is.",
@@ -243,7 +363,7 @@ class Actions:
         """Vary (Region)'s second step: the prompt for the chosen cells."""
         if not cells:
             raise Refusal("Pick at least one part of the image to repaint.")
-        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        source = await self._image_source(job_id)
         custom_id = custom_ids.region_prompt(job_id, index, cells)
         form = forms.prompt_form(custom_id, "Vary (Region)", remix_prompt(source.generation))
         await interaction.response.send_modal(form)
@@ -273,13 +393,12 @@ class Actions:
                 raise Refusal("That job succeeded: its images are in the channel. Use their buttons instead.")
             if failed and await asyncio.to_thread(self._deliveries.result_message, job_id) is None:
                 raise Refusal("That job hasn't ended yet: its result will appear in the channel.")
-            if isinstance(source, FromImageSpec):
-                await self._sources.ensure_stored(source.source)
+            await self._sources.ensure_inputs(source)
             spec = retry_spec(source, requested_by=str(terms.asker.member_id))
             return spec, failed.label if failed else ""
 
         return await self._follow_up(
-            interaction, job_id, make, parent_url=failed.parent_url if failed else None
+            interaction, job_id, make, parent_url=failed.parent_url if failed else None, images_only=False
         )
 
     async def _ask_first(
@@ -290,16 +409,19 @@ class Actions:
         *,
         always: bool = False,
         factor: bool = False,
+        prompt: str | None = None,
     ) -> bool:
-        """Opens the follow-up's modal, the source's prompt filled in, when the member has Remix on
-        (or `always`): True when it did. The follow-up starts when they submit it (`buttons.submit`)."""
+        """Opens the follow-up's modal, filled in with `prompt` or else the source's, when the member
+        has Remix on (or `always`): True when it did. The follow-up starts when they submit it
+        (`buttons.submit`)."""
         if not always:
             terms = await asyncio.to_thread(self._policy.terms, Asker.of(interaction))
             if not terms.preferences.remix:
                 return False
-        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        if prompt is None:
+            prompt = remix_prompt((await self._image_source(job_id)).generation)
         custom_id = custom_ids.remix((interaction.data or {}).get("custom_id", ""))
-        form = forms.prompt_form(custom_id, title, remix_prompt(source.generation), factor=factor)
+        form = forms.prompt_form(custom_id, title, prompt, factor=factor)
         await interaction.response.send_modal(form)
         return True
 
@@ -313,18 +435,53 @@ class Actions:
         )
 
     async def _follow_up(
-        self, interaction: discord.Interaction, job_id: str, make: SpecMaker, *, parent_url: str | None = None
+        self,
+        interaction: discord.Interaction,
+        job_id: str,
+        make: SpecMaker,
+        *,
+        parent_url: str | None = None,
+        images_only: bool = True,
     ) -> Outcome:
         """Builds the follow-up of `job_id` with `make` and starts it; `parent_url` is linked from the
-        result (the grid an image was upscaled from)."""
+        result (the grid an image was upscaled from). With `images_only`, `job_id` must have made images."""
         await self._first_click(interaction)
         terms = await self._admitted(interaction, job_id)
-        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        if images_only:
+            source: JobSpec = await self._image_source(job_id)
+        else:
+            source = await asyncio.to_thread(self._submitter.spec, job_id)
         spec, label = await make(source, terms)
         spec = await asyncio.to_thread(self._policy.shape, terms, spec)
         title = await self._title(source)
         delivery = self._delivery(interaction, terms, spec, title=title, label=label, parent_url=parent_url)
         return await self._start(interaction, terms, [(spec, delivery)])
+
+    async def _image_source(self, job_id: str) -> ImageSpec:
+        """The job a button under its images names: one that made images."""
+        source = await asyncio.to_thread(self._submitter.spec, job_id)
+        if isinstance(source, DescribeSpec):
+            raise Refusal("That job wrote prompts and made no images: use the buttons under its result.")
+        return source
+
+    @contextlib.asynccontextmanager
+    async def _deferred(
+        self, interaction: discord.Interaction, terms: Terms, defer: bool
+    ) -> AsyncIterator[None]:
+        """With `defer`, acknowledges the interaction at once, where its waiting message will be
+        (fetching images may take longer than Discord's 3 s). A request refused after that has the
+        placeholder removed, so the refusal, sent privately, is all that remains."""
+        if not defer:
+            yield
+            return
+        direct = interaction.guild_id is not None and terms.preferences.posting is Posting.DM
+        await interaction.response.defer(ephemeral=direct, thinking=True)
+        try:
+            yield
+        except Exception:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+            raise
 
     async def _admitted(self, interaction: discord.Interaction, job_id: str) -> Terms:
         """The clicking member's terms, in the server `job_id` came from for a click in a DM; refuses
@@ -364,7 +521,7 @@ class Actions:
             followup=followup,
             direct=interaction.guild_id is not None and terms.preferences.posting is Posting.DM,
             safety=spec.safety,
-            loras=spec.generation.loras,
+            loras=() if isinstance(spec, DescribeSpec) else spec.generation.loras,
         )
 
     async def _start(
@@ -411,6 +568,11 @@ class Actions:
                 log.warning("could not send the waiting message of job %s", delivery.job_id, exc_info=True)
                 return
             message_id = message.id
+        elif interaction.response.is_done():  # deferred while the member's images were fetched
+            message = await interaction.edit_original_response(
+                content=render.waiting(delivery), allowed_mentions=send["allowed_mentions"]
+            )
+            message_id = message.id
         else:
             response = await interaction.response.send_message(render.waiting(delivery), **send)
             message_id = response.message_id
@@ -440,4 +602,14 @@ class Actions:
 
     async def _title(self, source: JobSpec) -> str:
         delivery = await asyncio.to_thread(self._deliveries.get, source.job_id)
-        return delivery.title if delivery else prompt_text(source.generation.prompt)
+        if delivery:
+            return delivery.title
+        return DESCRIBE_TITLE if isinstance(source, DescribeSpec) else prompt_text(source.generation.prompt)
+
+
+def _attached(attachment: discord.Attachment) -> Given:
+    return Given(attachment.url, f"the attachment `{attachment.filename}`", attachment.size)
+
+
+def _linked(url: str) -> Given:
+    return Given(url, f"the link {url[:80]}")

@@ -259,6 +259,48 @@ class RetryButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids
         await answering(interaction, _actions(interaction).retry(interaction, self.job_id))
 
 
+class PromptButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.PROMPT):
+    """1–4 under a `/describe` result: `/imagine` that prompt (with Remix on, edited first)."""
+
+    def __init__(self, job_id: str, index: int) -> None:
+        super().__init__(
+            discord.ui.Button(label=str(index), row=0, custom_id=custom_ids.prompt(job_id, index))
+        )
+        self.job_id = job_id
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "PromptButton":
+        return cls(match["job"], int(match["index"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await self.submitted(interaction, None)
+
+    async def submitted(self, interaction: discord.Interaction, values: Values) -> None:
+        prompt = _typed(values, forms.PROMPT)
+        start = _actions(interaction).imagine_described(interaction, self.job_id, self.index, prompt=prompt)
+        await answering(interaction, start)
+
+
+class DescribeButton(discord.ui.DynamicItem[discord.ui.Button], template=custom_ids.DESCRIBE):
+    """🔄 under a `/describe` result: other prompts for the same image."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(discord.ui.Button(emoji="🔄", row=0, custom_id=custom_ids.describe(job_id)))
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "DescribeButton":
+        return cls(match["job"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await answering(interaction, _actions(interaction).describe_again(interaction, self.job_id))
+
+
 BUTTONS = (
     UpscaleButton,
     VaryButton,
@@ -269,9 +311,11 @@ BUTTONS = (
     SquareButton,
     RegionButton,
     CellsSelect,
+    PromptButton,
+    DescribeButton,
 )
 """What the client registers with `add_dynamic_items`."""
-REMIXABLE = (VaryButton, RerollButton, ZoomButton, PanButton)
+REMIXABLE = (VaryButton, RerollButton, ZoomButton, PanButton, PromptButton)
 """The items whose follow-up may start from a modal (`submitted`): Remix, or Custom Zoom."""
 PARTS = {
     **{
@@ -378,6 +422,15 @@ def upscale_buttons(
         view.add_item(_disabled_if(item, blocked))
     if grid_url:
         view.add_item(discord.ui.Button(label="Grid", emoji="↖️", url=grid_url, row=4))
+    return view
+
+
+def describe_buttons(job_id: str, count: int) -> discord.ui.View:
+    """1–`count` (each prompt of a `/describe` result) and 🔄."""
+    view = discord.ui.View(timeout=None)
+    for index in range(1, count + 1):
+        view.add_item(PromptButton(job_id, index))
+    view.add_item(DescribeButton(job_id))
     return view
 
 

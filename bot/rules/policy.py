@@ -16,7 +16,7 @@ from jobs.expansion import member_prompt
 from jobs.permutations import parse_combinations
 from jobs.prompt import ParsedPrompt, prompt_text
 from jobs.resolve import within_limits
-from jobs.specs import JobSpec, Safety
+from jobs.specs import DescribeSpec, JobSpec, Safety
 from models.catalog import Catalog
 
 
@@ -105,10 +105,13 @@ class Policy:
         terms, steps and size within the limits (lowered, with a note, for a new grid), and its NSFW
         check."""
         config = terms.config
-        model = spec.generation.model
+        model = spec.model
         if not config.models.offers(model):
             offered = ", ".join(f"`{name}`" for name in self.offered(config))
             raise Refusal(f"The model `{model}` isn't offered on this server. Use one of: {offered}")
+        safety = Safety.OFF if terms.asker.age_restricted else config.moderation.nsfw
+        if isinstance(spec, DescribeSpec):  # no prompt, no images made: the image is checked
+            return spec.model_copy(update={"safety": safety})
         self._check_loras(config, [lora.name for lora in spec.generation.loras])
         terms_text = f"{prompt_text(spec.generation.prompt)} {spec.generation.negative}"
         moderation = config.moderation
@@ -117,7 +120,6 @@ class Policy:
                 "This prompt uses a word or phrase this server doesn't allow."
                 " Please rephrase it and try again."
             )
-        safety = Safety.OFF if terms.asker.age_restricted else config.moderation.nsfw
         limited = within_limits(
             spec,
             max_side=config.limits.max_side,
@@ -153,6 +155,15 @@ class Policy:
             return config.models.default
         offered = self.offered(config)
         return self._catalog.default if self._catalog.default in offered or not offered else offered[0]
+
+    def captioning_model(self, config: GuildConfig) -> str:
+        """The model whose captioner `/describe` uses: the server's default model when it has one,
+        else the first offered model that does."""
+        offered = self.offered(config)
+        for name in [self.default_model(config), *offered]:
+            if name in offered and self._catalog.get(name).captioner is not None:
+                return name
+        raise Refusal("/describe needs a model with a captioner, and this server offers none: ask an admin.")
 
     def reserve(self, terms: Terms, job_ids: Sequence[str]) -> None:
         """Counts the jobs against the member's limits, all or none: else refuses them, saying

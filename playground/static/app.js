@@ -187,6 +187,10 @@ async function refresh() {
 
 async function post(path, body, errorId = "error") {
   const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return answered(response, errorId);
+}
+
+async function answered(response, errorId) {
   const answer = await response.json();
   const error = $(errorId);
   error.hidden = !answer.error;
@@ -203,9 +207,27 @@ $("composer").addEventListener("submit", async (event) => {
     $("error").textContent = "Use a slash command, like /imagine two green triangles.";
     return;
   }
-  const answer = await post("/api/command", { channel: state.channel, text: text.slice(1) });
-  if (answer.ok) $("input").value = "";
+  const files = [...$("files").files];
+  const answer = files.length
+    ? await postForm("/api/command", { channel: state.channel, text: text.slice(1) }, files)
+    : await post("/api/command", { channel: state.channel, text: text.slice(1) });
+  if (answer.ok) { $("input").value = ""; $("files").value = ""; showAttached(); }
 });
+
+// The files picked with 📎 go with the next command, into its file options, as in Discord's client.
+function showAttached() {
+  const names = [...$("files").files].map((file) => file.name);
+  $("attached").hidden = !names.length;
+  $("attached").textContent = names.length ? `📎 ${names.join(", ")}` : "";
+}
+$("files").addEventListener("change", showAttached);
+
+async function postForm(path, fields, files, errorId = "error") {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  for (const file of files) form.append("file", file, file.name);
+  return answered(await fetch(path, { method: "POST", body: form }), errorId);
+}
 
 // Closing a multi-select sends what is ticked, if it changed and is enough; a single pick sends at once.
 async function closeMenu() {

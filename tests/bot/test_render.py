@@ -147,3 +147,25 @@ def test_a_result_names_its_loras_and_weights_before_its_notes():
     text = render.finished(_delivery(), ("cut",), loras)
     assert text.splitlines()[1:] == ["-# LoRA `ink` 0.6 · `paper` 1", "-# note: cut"]
     assert "LoRA" not in render.finished(_delivery(), ("cut",))
+
+
+def test_a_describe_result_lists_its_prompts_which_read_back_exactly():
+    prompts = (
+        "a *red* circle on a blue background --ar 3:2",
+        "two_small \\ squares",
+        "a `fox` > [x](y)",
+        "# z",
+    )
+    content = render.described(_delivery(title="/describe"), prompts, ("a note",))
+    assert content.startswith("**/describe** - <@42>\n**1.** a \\*red\\* circle")
+    assert [render.described_prompt(content, n) for n in range(1, 5)] == list(prompts)
+    assert render.described_prompt(content, 5) is None
+    assert content.endswith("\n-# note: a note")
+
+
+def test_a_describe_result_has_a_button_per_prompt_and_one_to_describe_again():
+    [row] = _rows(buttons.describe_buttons(JOB, 4))
+    assert [button.get("label") or button["emoji"]["name"] for button in row] == ["1", "2", "3", "4", "🔄"]
+    assert (
+        row[0]["custom_id"] == f"imagine:prompt:{JOB}:1" and row[4]["custom_id"] == f"imagine:describe:{JOB}"
+    )

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from broker.local_redis import free_port, reachable
 from broker.settings import BrokerSettings
@@ -111,6 +112,11 @@ def test_generate_draws_a_grid_with_each_flow_familys_tiny_model(env, tmp_path):
         (("generate", "a {fox, owl --ar 3:2"), "never closed"),
         (("generate", "a {fox, owl} --ar {1:1, 30:1}"), "In `a fox --ar 30:1`, one of its combinations"),
         (("generate", "a fox --draft"), "has no draft model"),
+        (("generate", "a fox", "--image", "missing.png"), "missing.png cannot be read"),
+        (("generate", "a fox", "--image", "notes.txt"), "isn't a PNG, JPEG, WebP or GIF"),
+        (("generate", "https://cdn.discordapp.com/a.png a fox"), "as files, with --image FILE"),
+        (("describe", "notes.txt"), "isn't a PNG, JPEG, WebP or GIF"),
+        (("describe", "ok.png", "--model", "tiny"), "has no captioner"),
     ],
     ids=[
         "bad-prompt",
@@ -120,14 +126,41 @@ def test_generate_draws_a_grid_with_each_flow_familys_tiny_model(env, tmp_path):
         "unclosed-brace",
         "bad-combination",
         "no-draft-model",
+        "missing-image",
+        "not-an-image",
+        "image-link",
+        "describe-not-an-image",
+        "describe-without-a-captioner",
     ],
 )
 def test_bad_input_is_explained_and_nothing_is_queued(env, tmp_path, redis, args, message):
+    (tmp_path / "notes.txt").write_text("not a picture")
+    Image.new("RGB", (8, 8)).save(tmp_path / "ok.png")
     result = _imagine(*args, env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not redis.keys("rq:job:*")
+
+
+def test_generate_starts_from_an_image_file_and_describe_writes_four_prompts(env, tmp_path, model_cache):
+    from training.shapes.scenes import Scene, render
+
+    render(Scene("square", "green", 1, "large", "yellow"), seed=1).save(tmp_path / "yellow.png")
+    worker = start_worker(env["IMAGINE_REDIS_URL"], model_cache, tmp_path / "worker.log")
+    try:
+        prompt = "a red circle on a blue background --seed 4 --iw 3"
+        made = _imagine("generate", prompt, "--image", "yellow.png", "-o", "kept.png", env=env, cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        backgrounds = [seen.background for seen in grid_readings((tmp_path / "kept.png").read_bytes())]
+        assert backgrounds.count("yellow") >= 3, backgrounds
+        described = _imagine("describe", "yellow.png", env=env, cwd=tmp_path)
+        assert described.returncode == 0, described.stderr
+        lines = described.stdout.splitlines()
+        assert [line[:3] for line in lines] == ["1. ", "2. ", "3. ", "4. "], lines
+        assert "green" in lines[0] and "square" in lines[0] and "yellow" in lines[0], lines[0]
+    finally:
+        worker.stop()
 
 
 def test_embedded_redis_starts_when_none_is_configured(tmp_path, monkeypatch):

@@ -114,6 +114,22 @@ VALID = [
         id="weights-and-flags",
     ),
     pytest.param("x" * limits.MAX_PROMPT_CHARS, _expected("x" * limits.MAX_PROMPT_CHARS), id="longest"),
+    pytest.param(
+        "https://cdn.discordapp.com/attachments/1/2/fox.png a fox --iw 2",
+        _expected(
+            "a fox", image_urls=("https://cdn.discordapp.com/attachments/1/2/fox.png",), image_weight=2
+        ),
+        id="image-link-and-iw",
+    ),
+    pytest.param(
+        "<https://a.example/1.png> HTTPS://a.example/2.webp a fox https://a.example/3.png",
+        _expected(
+            "a fox https://a.example/3.png",
+            image_urls=("https://a.example/1.png", "HTTPS://a.example/2.webp"),
+        ),
+        id="image-links-lead-the-prompt",
+    ),
+    pytest.param("a fox --iw 0", _expected("a fox", image_weight=0), id="iw-zero"),
     pytest.param("a" + " " * limits.MAX_PROMPT_CHARS + "b", _expected("a b"), id="length-after-collapsing"),
 ]
 
@@ -269,6 +285,15 @@ INVALID = [
         "fox --ar 16:9 photo --seed 1", "--ar", ["--ar 16:9 photo", "at the end"], id="text-between-flags"
     ),
     pytest.param("fox --tile yes", "--tile", ["--tile yes", "at the end"], id="text-after-switch"),
+    pytest.param("a fox --iw 3.5", "--iw", ["--iw 3.5", "from 0 to 3"], id="iw-above"),
+    pytest.param("a fox --iw x", "--iw", ["isn't a number"], id="iw-not-a-number"),
+    pytest.param("https://a.example/1.png", None, ["after the image links"], id="only-an-image-link"),
+    pytest.param(
+        " ".join(f"https://a.example/{n}.png" for n in range(6)) + " a fox",
+        "image",
+        ["6 image links", "at most 5"],
+        id="too-many-image-links",
+    ),
     # `::` weights.
     pytest.param("::2 cat", "::", ["`::2`", "no text"], id="weight-empty-first-part"),
     pytest.param("cat:: ::2", "::", ["`::2`", "no text"], id="weight-empty-middle-part"),

@@ -13,6 +13,7 @@ from jobs.profile import ModelProfile
 from models.catalog import (
     DEFAULT_CATALOG,
     BuiltinSource,
+    CaptionerBuiltinSource,
     CatalogEntry,
     CatalogError,
     FolderSource,
@@ -89,8 +90,12 @@ def test_the_embedded_catalog_serves_the_shapes_model_and_the_tiny_one():
         name="shapes", family="sd15", native_width=64, native_height=64, size_multiple=16, steps=entry.steps,
         guidance=entry.guidance, sampler="dpm++2m_karras", samplers=limits.UNET_SAMPLERS, vary_subtle=0.3,
         vary_strong=0.6, upscale_denoise=0.1, upscale_creative=0.2, max_pixels=64 * 64 * 4,
+        adapter="shapes-ip-adapter",
     )  # fmt: skip
+    assert catalog.adapter("shapes-ip-adapter").families == (Family.SD15,)
     assert entry.upscaler == "shapes-2x"
+    assert entry.captioner == "shapes-captioner"
+    assert catalog.captioner("shapes-captioner").source == CaptionerBuiltinSource(name="shapes-captioner")
     assert entry.defaults().latent_rgb_factors != FAMILY_DEFAULTS[Family.SD15].latent_rgb_factors  # own VAE
     assert catalog.get("tiny").profile() == ModelProfile(
         name="tiny", family="sd15", native_width=64, native_height=64, size_multiple=8, steps=4,
@@ -139,6 +144,8 @@ def test_the_example_catalog_is_valid():
     example = load_catalog(DEFAULT_CATALOG.with_name("catalog.example.toml"))
     kinds = {entry.source.kind for entry in example.models}
     assert kinds == {"hub", "folder", "single_file", "builtin"}
+    assert {entry.source.kind for entry in example.captioners} == {"hub", "folder"}
+    assert example.get("sdxl").captioner == "blip"
 
 
 def test_profile_merges_overrides_into_the_family_defaults(tmp_path):
@@ -168,6 +175,13 @@ def test_an_unknown_model_lists_the_available_ones(tmp_path):
     assert isinstance(caught.value, ValueError)
 
 
+def test_an_unknown_captioner_lists_the_available_ones():
+    with pytest.raises(
+        UnknownModelError, match=re.escape("There is no captioner `blip`. Available: `shapes-captioner`")
+    ):
+        load_catalog().captioner("blip")
+
+
 ONE_MODEL = """
 default = "a"
 
@@ -179,6 +193,11 @@ source = { kind = "builtin", name = "tiny" }
 
 
 BUILTIN = '{ kind = "builtin", name = "tiny" }'
+CAPTIONER = """
+[[captioners]]
+name = "blip"
+source = { kind = "hub", repo = "Salesforce/blip-image-captioning-base", revision = "main" }
+"""
 ERRORS = [
     (
         "default-not-a-model",
@@ -243,6 +262,21 @@ ERRORS = [
         ONE_MODEL + 'upscaler = "esrgan"',
         'model `a` has `upscaler = "esrgan"`, which is not one of the upscalers: none in `[[upscalers]]`',
     ),
+    (
+        "unknown-captioner",
+        ONE_MODEL + 'captioner = "blip"',
+        'model `a` has `captioner = "blip"`, which is not one of the captioners: none in `[[captioners]]`',
+    ),
+    (
+        "duplicate-captioners",
+        ONE_MODEL + CAPTIONER + CAPTIONER,
+        "captioner names must be unique; repeated: blip",
+    ),
+    (
+        "captioner-unknown-builtin",
+        ONE_MODEL + '[[captioners]]\nname = "blip"\nsource = { kind = "builtin", name = "blip" }',
+        "captioners[0].source.name (captioner `blip`): Input should be 'shapes-captioner'",
+    ),
     ("size-off-the-grid", ONE_MODEL + "native_width = 100", "is not a multiple of size_multiple (64)"),
     ("not-toml", ONE_MODEL + "steps = ", "not valid TOML"),
 ]
@@ -285,3 +319,30 @@ def test_the_catalog_never_imports_torch():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_an_adapter_is_for_the_unet_families_and_a_model_of_its_own(tmp_path):
+    path = tmp_path / "catalog.toml"
+    base = """
+default = "a"
+[[models]]
+name = "a"
+family = "%s"
+source = { kind = "builtin", name = "tiny" }
+adapter = "ip"
+[[adapters]]
+name = "ip"
+families = [%s]
+source = { kind = "builtin", name = "shapes-ip-adapter" }
+"""
+    path.write_text(base % ("sd15", '"sd15"'))
+    assert load_catalog(path).get("a").profile().adapter == "ip"
+    path.write_text(base % ("sdxl", '"sd15"'))
+    with pytest.raises(CatalogError, match="not made for the sdxl family"):
+        load_catalog(path)
+    path.write_text(base % ("flux", '"flux"'))
+    with pytest.raises(CatalogError, match="not flux"):
+        load_catalog(path)
+    path.write_text(base.replace('adapter = "ip"', 'adapter = "nope"') % ("sd15", '"sd15"'))
+    with pytest.raises(CatalogError, match="not one of the adapters: ip"):
+        load_catalog(path)

@@ -150,6 +150,47 @@ def _after_the_upscale(page, upscaled) -> None:
     _screenshot(page, "playground-after-upscale.png")
 
 
+def test_images_attached_in_the_browser_are_described_blended_and_imagined(page, tmp_path) -> None:
+    from playwright.sync_api import expect
+
+    from training.shapes.scenes import Scene, render
+
+    red, green = tmp_path / "red.png", tmp_path / "green.png"
+    render(Scene("circle", "red", 1, "large", "blue"), seed=1).save(red)
+    render(Scene("square", "green", 1, "large", "white"), seed=2).save(green)
+
+    page.set_input_files("#files", [str(red)])
+    expect(page.locator("#attached")).to_have_text("📎 red.png")
+    _send(page, "/describe")
+    described = page.locator(".message", has_text="/describe - @")
+    first = described.get_by_role("button", name="1", exact=True)
+    expect(first).to_be_visible(timeout=JOB)
+    expect(described).to_contain_text("red")
+    _screenshot(page, "playground-describe.png")
+    first.click()  # /imagine the first prompt
+    imagined = page.locator(
+        ".message", has=page.get_by_role("button", name="U1"), has_text="blue background - @"
+    )
+    expect(imagined.first).to_be_visible(timeout=JOB)
+
+    page.set_input_files("#files", [str(red), str(green)])
+    _send(page, "/blend dimensions: landscape")
+    blended = page.locator(".message", has_text="/blend - @", has=page.get_by_role("button", name="U1"))
+    expect(blended).to_have_count(1, timeout=JOB)
+    img = blended.locator(".attachments img")
+    assert img.evaluate("img => img.naturalWidth / img.naturalHeight") > 1  # 80×48 images: the nearest to 3:2
+
+    page.set_input_files("#files", [str(green)])
+    _send(page, "/imagine a red circle --iw 3")
+    started = page.locator(
+        ".message", has_text="a red circle --iw 3 - @", has=page.get_by_role("button", name="U1")
+    )
+    expect(started).to_have_count(1, timeout=JOB)
+    shown = page.request.get(started.locator(".attachments img").evaluate("img => img.src")).body()
+    assert matching(grid_readings(shown), background="white") >= 3  # the attached image's background stays
+    _screenshot(page, "playground-images.png")
+
+
 def test_a_mistyped_command_and_a_bad_prompt_are_explained(page) -> None:
     from playwright.sync_api import expect
 

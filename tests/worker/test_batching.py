@@ -153,10 +153,10 @@ def test_a_failed_shared_call_lets_each_job_render_alone(
 ):
     together = Engine.imagine_together
 
-    def out_of_memory(self: Engine, jobs: list) -> list:
+    def out_of_memory(self: Engine, jobs: list, style: None = None) -> list:
         if len(jobs) > 1:
             raise RuntimeError("CUDA out of memory (for the test)")
-        return together(self, jobs)
+        return together(self, jobs, style)
 
     monkeypatch.setattr(Engine, "imagine_together", out_of_memory)
     specs = [_spec(f"fallback {n} --steps 2") for n in range(3)]

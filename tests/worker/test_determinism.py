@@ -78,9 +78,8 @@ def test_large_images_use_a_tiled_vae_for_that_job_only(engine):
     seen: list[bool] = []
     render = tiled.refine(
         bigger,
-        init.resize((bigger.width, bigger.height)),
+        [init.resize((bigger.width, bigger.height))],
         0.5,
-        1,
         lambda *_: seen.append(engine.model.img2img.vae.use_tiling),
     )
     assert render.images[0].size == (bigger.width, bigger.height)

@@ -75,7 +75,7 @@ def test_an_sdxl_image_upscales_and_varies_through_img2img(engine):
     generation = _generation(engine, "a green triangle --seed 2 --steps 4")
     source = engine.imagine(generation, lambda *_: None).images[0]
     bigger = generation.model_copy(update={"width": 2 * SIZE, "height": 2 * SIZE})
-    upscaled = engine.refine(bigger, source.resize((2 * SIZE, 2 * SIZE)), 0.3, 1, lambda *_: None)
+    upscaled = engine.refine(bigger, [source.resize((2 * SIZE, 2 * SIZE))], 0.3, lambda *_: None)
     assert upscaled.images[0].size == (2 * SIZE, 2 * SIZE)
-    varied = engine.refine(generation, source, 0.6, 4, lambda *_: None)
+    varied = engine.refine(generation, [source] * 4, 0.6, lambda *_: None)
     assert len(varied.images) == 4
