@@ -91,3 +91,29 @@ def test_the_spoiler_policy_posts_flagged_results_as_spoilers(
     assert result["attachments"][0]["filename"].startswith("SPOILER_imagine_a_beach_")
     assert "marked as a spoiler" in result["content"]
     assert not any(_disabled(result).values())
+
+
+def test_an_image_the_member_gives_goes_through_the_servers_policy_too(
+    discord: BackgroundEmulator, bot: None, member: int
+):
+    from emulator import Upload
+
+    upload = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 120, 90)).save(upload, format="PNG")
+    channel = discord.call(lambda emulator: emulator.channel_id("general"))
+    interaction = discord.slash(
+        "imagine",
+        {"prompt": "a beach", "image": Upload("beach.png", upload.getvalue())},
+        user_id=member,
+        channel_id=channel,
+    )
+
+    def failed(emulator) -> dict | None:
+        message = (
+            emulator.message(interaction.original_message_id) if interaction.original_message_id else None
+        )
+        return message if message and "Could not finish" in message["content"] else None
+
+    message = discord.wait_for(failed, timeout=TIMEOUT)
+    assert "the image you gave was flagged by this server's NSFW filter: use another" in message["content"]
+    assert not message["attachments"]  # nothing was made from it
