@@ -1,6 +1,7 @@
-"""Images as input, end to end: attachments and links on `/imagine` (with `--iw`), `/describe` and
-its buttons, and every fetch the bot must refuse; the real bot and worker, the Discord emulator's
-attachment options and CDN URLs, and the shapes model where the pictures are read."""
+"""Images as input, end to end: attachments and links on `/imagine` (with `--iw`), style references
+(`--sref`), `/blend`, `/describe` and its buttons, and every fetch the bot must refuse; the real bot
+and worker, the Discord emulator's attachment options and CDN URLs, and the shapes model where the
+pictures are read."""
 
 import io
 import struct
@@ -16,7 +17,7 @@ from emulator import BackgroundEmulator, DiscordEmulator, Upload
 from playground.stack import Process
 from tests.bot.conftest import BotStarter, run_worker
 from tests.bot.test_end_to_end import TIMEOUT, _button, _image, _results, _wait_results
-from tests.helpers import grid_readings
+from tests.helpers import catalog_defaulting_to, grid_readings, matching
 from training.shapes.scenes import Scene, render
 
 pytestmark = pytest.mark.slow
@@ -85,6 +86,81 @@ def test_an_image_link_at_the_start_of_the_prompt_is_an_image_prompt(
     _, made = _wait_results(discord, channel, 2)
     assert _image(made).size == _image(grid).size
     assert "Could not finish" not in made["content"]
+
+
+def test_a_style_reference_moves_the_background_toward_its_own(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
+):
+    start_bot()
+    prompt = "a red circle --model shapes --seed 5"  # the background is left to the model
+    discord.slash("imagine", {"prompt": prompt}, user_id=member, channel_id=channel)
+    [plain] = _wait_results(discord, channel, 1)
+    discord.slash(
+        "imagine",
+        {"prompt": prompt, "sref": Upload("yellow.png", YELLOW_SCENE)},
+        user_id=member,
+        channel_id=channel,
+    )
+    _, styled = _wait_results(discord, channel, 2)
+    seen = {
+        name: grid_readings(m["attachments"][0]["data"]) for name, m in (("plain", plain), ("styled", styled))
+    }
+    assert matching(seen["styled"], background="yellow") >= 3, seen
+    assert matching(seen["plain"], background="yellow") <= 1, seen
+    assert matching(seen["styled"], colour="red") >= 3, seen  # the prompt still says what to draw
+
+
+def test_a_model_without_an_adapter_refuses_a_style_reference(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int
+):
+    start_bot()
+    interaction = discord.slash(
+        "imagine",
+        {"prompt": "a fox --model tiny", "sref": Upload("yellow.png", YELLOW_SCENE)},
+        user_id=member,
+        channel_id=channel,
+    )
+    assert "`--sref` needs an image adapter, and `tiny` has none" in _refusal(discord, interaction)
+    blending = discord.slash(
+        "blend",
+        {"image1": Upload("a.png", YELLOW_SCENE), "image2": Upload("b.png", YELLOW_SCENE)},
+        user_id=member,
+        channel_id=channel,
+    )
+    assert "/blend needs an image adapter, and `tiny` has none" in _refusal(discord, blending)
+
+
+def test_blend_draws_a_grid_from_the_images_alone(
+    discord: BackgroundEmulator,
+    start_bot: BotStarter,
+    channel: int,
+    member: int,
+    tmp_path: Path,
+):
+    """A blend takes no seed, so the test asks what holds for any: two pictures on yellow blend into
+    yellow backgrounds (what the shapes model draws from no words is almost never yellow). What a
+    blend takes from each of two different pictures is measured on fixed seeds in
+    tests/training/test_adapter.py."""
+    start_bot(catalog=str(catalog_defaulting_to("shapes", tmp_path)))
+    other = _png(render(Scene("triangle", "purple", 1, "large", "yellow", "center"), seed=0))
+    discord.slash(
+        "blend",
+        {
+            "image1": Upload("a.png", YELLOW_SCENE),
+            "image2": Upload("b.png", other),
+            "dimensions": "landscape",
+        },
+        user_id=member,
+        channel_id=channel,
+    )
+    [grid] = _wait_results(discord, channel, 1)
+    assert grid["content"].startswith(f"**/blend** - <@{member}>"), grid["content"]
+    width, height = _image(grid).size
+    assert width > height  # landscape
+    seen = grid_readings(grid["attachments"][0]["data"])
+    assert matching(seen, background="yellow") >= 3, seen
+    for label in ("U1", "V4", "🔄"):
+        _button(grid, label)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

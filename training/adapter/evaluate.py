@@ -103,7 +103,8 @@ class Sref:
     def __str__(self) -> str:
         return (
             f"background yellow {self.yellow:4.0%} · distance to yellow {self.distance:5.1f} · "
-            f"prompt colour kept {self.prompt_colour:4.0%} · shape kept {self.prompt_shape:4.0%} ({self.images} images)"
+            f"prompt colour kept {self.prompt_colour:4.0%} · shape kept {self.prompt_shape:4.0%} "
+            f"({self.images} images)"
         )
 
 
@@ -162,9 +163,8 @@ class Blend:
         parts = []
         for attribute in ("background", "colour", "shape"):
             va, vb = getattr(a, attribute), getattr(b, attribute)
-            parts.append(
-                f"{attribute}: A's {va} {self.share(attribute, va):4.0%}, B's {vb} {self.share(attribute, vb):4.0%}"
-            )
+            share_a, share_b = self.share(attribute, va), self.share(attribute, vb)
+            parts.append(f"{attribute}: A's {va} {share_a:4.0%}, B's {vb} {share_b:4.0%}")
         return " · ".join(parts) + f" ({self.images} images)"
 
 
