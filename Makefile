@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet torch==2.13.0
 	$(VENV)/bin/pip install --quiet --no-deps spandrel==0.4.2
-	$(VENV)/bin/pip install --quiet -e '.[worker,bot,emulator,test]'
+	$(VENV)/bin/pip install --quiet -e '.[worker,bot,api,emulator,test]'
 	touch $@
 
 # Needs root; without it the browser test says how to install Chromium and is skipped.

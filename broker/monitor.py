@@ -188,6 +188,15 @@ def _registered_workers(redis: Redis) -> list[Worker]:
     return found
 
 
+WAITING = frozenset({JobStatus.QUEUED, JobStatus.RATE_LIMITED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
+"""The statuses of a job not yet started."""
+
+
+def waiting(redis: Redis, job_ids: list[str]) -> int:
+    """How many of these jobs have not started yet."""
+    return sum(1 for status in statuses(redis, job_ids).values() if status in WAITING)
+
+
 def statuses(redis: Redis, job_ids: list[str]) -> dict[str, JobStatus]:
     """The status of each of these jobs that RQ still has a record of."""
     jobs = Job.fetch_many(job_ids, connection=redis, serializer=JSONSerializer)

@@ -17,7 +17,7 @@ from broker.events import EventLog
 from broker.queues import JobSubmitter, UnknownJobError
 from broker.settings import BrokerSettings
 from broker.uploads import UploadError, read_image
-from cli import status
+from cli import keys, status
 from cli.embedded import BackendError, redis_url_for, worker_for
 from cli.progress import ProgressLine
 from jobs import limits
@@ -70,8 +70,8 @@ def _command(args: argparse.Namespace) -> int:
     settings = startup.settings(BrokerSettings)
     catalog = startup.catalog(startup.settings(CatalogSettings).catalog)
     user = getpass.getuser()
-    if args.command == "status":
-        return _status(args, settings, catalog)
+    if args.command in ("status", "keys"):
+        return _on_redis(args, settings, catalog)
     try:
         # A new prompt (and its images) is checked before anything starts; a follow-up needs Redis
         # to find its source.
@@ -106,10 +106,11 @@ def _command(args: argparse.Namespace) -> int:
         return 1
 
 
-def _status(args: argparse.Namespace, settings: BrokerSettings, catalog: Catalog) -> int:
+def _on_redis(args: argparse.Namespace, settings: BrokerSettings, catalog: Catalog) -> int:
     try:
         with redis_url_for(settings) as url:
-            return status.run(args, Redis.from_url(url), catalog.names)
+            command = status if args.command == "status" else keys
+            return command.run(args, Redis.from_url(url), catalog.names)
     except (BackendError, RedisError) as error:
         print(f"imagine: {error}", file=sys.stderr)
         return 1
@@ -319,6 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     for command in (generate, blend, *on_image, reroll):
         command.add_argument("-o", "--output", type=Path, help="where to write the image")
     status.add_parser(commands)
+    keys.add_parser(commands)
     return parser
 
 

@@ -75,3 +75,32 @@ def guild_audit_key(guild_id: int) -> str:
 def preferences_key(member_id: int) -> str:
     """A member's `/prefer` choices."""
     return f"{PREFIX}:preferences:{member_id}"
+
+
+API_KEYS: Final = f"{PREFIX}:api:keys"
+"""The set of every API key's id."""
+
+
+def api_key_key(key_id: str) -> str:
+    """An API key's record: its name, the hash of its secret, its limits."""
+    return f"{PREFIX}:api:key:{key_id}"
+
+
+def api_job_key(job_id: str) -> str:
+    """Which API key submitted a job, and where in the event stream to read its events from."""
+    return f"{PREFIX}:api:job:{job_id}"
+
+
+def api_open_key(key_id: str) -> str:
+    """The jobs of an API key that may not have started yet, for its waiting limit."""
+    return f"{PREFIX}:api:key:{key_id}:open"
+
+
+def api_hourly_key(key_id: str) -> str:
+    """The jobs an API key started in the last hour."""
+    return f"{PREFIX}:api:key:{key_id}:hourly"
+
+
+def api_idempotency_key(key_id: str, idempotency_key: str) -> str:
+    """The job a request with that `Idempotency-Key` made (the client's text, hashed)."""
+    return f"{PREFIX}:api:key:{key_id}:idempotency:{idempotency_key}"

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,6 +108,22 @@ def start_bot(discord: BackgroundEmulator, redis_url: str, log: Path, **settings
         )
 
     _wait(process, connected, "the bot")
+    return process
+
+
+def start_api(redis_url: str, log: Path, port: int, **settings: str) -> Process:
+    """`imagine-api` on 127.0.0.1:`port`, once it answers."""
+    env = settings_env(redis_url=redis_url, api_host="127.0.0.1", api_port=str(port), **settings)
+    process = Process([script("imagine-api")], env, log)
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    _wait(process, answers, "the API")
     return process
 
 

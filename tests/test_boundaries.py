@@ -17,6 +17,8 @@ import pytest
         "models.catalog",
         "bot.__main__",
         "playground.__main__",
+        "api.__main__",
+        "api.app",
     ],
 )
 def test_light_modules_never_import_torch(module):

@@ -31,7 +31,7 @@ COMPOSE_ONLY = {"IMAGINE_REDIS_PASSWORD", "IMAGINE_MODELS_DIR"}
 """`IMAGINE_*` variables docker-compose.yml reads for itself; no process reads them."""
 
 REDIS_PASSWORD = "${IMAGINE_REDIS_PASSWORD"
-PROCESSES = {"bot": "bot", **dict.fromkeys(workers(), "worker")}
+PROCESSES = {"bot": "bot", "api": "api", **dict.fromkeys(workers(), "worker")}
 """Each service that runs one of our processes, and the package whose `imagine-<package>` script it runs."""
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
 
@@ -132,7 +132,7 @@ def test_the_worker_image_installs_the_cuda_torch_before_the_worker_extra():
     assert set(services()["worker"]["build"]["args"]) <= set(args)
 
 
-@pytest.mark.parametrize("name", ["bot", "worker"])
+@pytest.mark.parametrize("name", ["bot", "api", "worker"])
 def test_images_run_as_a_user_other_than_root(name):
     users = dockerfile(services()[name]).all("USER")
     assert users
@@ -235,7 +235,7 @@ def test_compose_names_only_real_settings():
 def test_compose_sets_valid_values():
     for name in PROCESSES:
         for variable, value in environment(services()[name]).items():
-            blanked = variable == "IMAGINE_DISCORD_TOKEN" and name in workers()  # read by the bot alone
+            blanked = variable == "IMAGINE_DISCORD_TOKEN" and name != "bot"  # read by the bot alone
             if variable in settings() and "$" not in value and not blanked:
                 settings()[variable].parse(value)
 

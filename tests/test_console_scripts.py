@@ -44,7 +44,9 @@ def test_python_dash_m_imports_the_current_directory_first(cluttered: Path):
     assert "'models' is not a package" in result.stderr, result.stderr[-3000:]
 
 
-@pytest.mark.parametrize("script", ["imagine-bot", "imagine-worker", "imagine", "imagine-playground"])
+@pytest.mark.parametrize(
+    "script", ["imagine-bot", "imagine-worker", "imagine", "imagine-playground", "imagine-api"]
+)
 def test_the_scripts_run_from_that_same_directory(cluttered: Path, script: str):
     result = _run([str(BIN / script), "--help"], cluttered)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -57,6 +59,7 @@ def test_the_scripts_run_the_packages_main():
         "imagine-bot": "bot.__main__:main",
         "imagine-worker": "worker.__main__:main",
         "imagine-playground": "playground.__main__:main",
+        "imagine-api": "api.__main__:main",
     }
     for script in SCRIPTS:
         assert (BIN / script).is_file(), f"{script} is not installed: run `pip install -e .`"

@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ("bot", "worker", "broker", "jobs", "models", "cli")
-"""The runtime proper: what the bot, the workers and the command line run."""
+CORE = ("bot", "api", "worker", "broker", "jobs", "models", "cli")
+"""The runtime proper: what the bot, the API, the workers and the command line run."""
 SHIPPED_TOOLS = ("playground", "emulator")
 RUNTIME = CORE + SHIPPED_TOOLS
 """Every installed package: none of their modules imports in a cycle."""

@@ -6,7 +6,8 @@ import pytest
 from redis import Redis
 
 from bot.delivery.deliveries import DeliveryBook
-from bot.rules.quotas import HOUR, Quotas
+from bot.rules.quotas import Quotas
+from broker.windows import HOUR
 from jobs import keys
 
 GUILD, MEMBER = 1, 2

@@ -1,0 +1,73 @@
+"""The ASGI application: its routes, its error shape, and the services they share."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+
+from api import errors
+from api.body import BodyCap
+from api.events import EventHub
+from api.keys import KeyStore
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.routes import artifacts, jobs, openai_images
+from api.services import Services
+from api.settings import ApiSettings
+from api.submissions import Submissions
+from broker.artifacts import ArtifactStore
+from broker.events import EventLog
+from broker.queues import JobSubmitter
+from models.catalog import Catalog
+
+TITLE = "imagine API"
+VERSION = "1"
+
+
+def create_app(
+    settings: ApiSettings, catalog: Catalog, redis: Redis, registry: CollectorRegistry | None = None
+) -> FastAPI:
+    """The API on `redis`; its event reader runs while the app does."""
+    events = EventLog.for_settings(redis, settings)
+    hub = EventHub(AsyncRedis.from_url(settings.redis_url))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        reader = asyncio.create_task(hub.run(), name="event reader")
+        try:
+            yield
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description="OpenAI-compatible image endpoints and native jobs with live events, on imagine's queue.",
+        lifespan=lifespan,
+    )
+    app.state.services = Services(
+        settings=settings,
+        catalog=catalog,
+        keys=KeyStore(redis),
+        submissions=Submissions(
+            redis,
+            events,
+            catalog,
+            JobSubmitter(redis, settings, events),
+            safety=settings.api_nsfw,
+            ttl=settings.artifact_ttl,
+        ),
+        artifacts=ArtifactStore(redis, settings.artifact_ttl),
+        hub=hub,
+    )
+    errors.install(app)
+    for router in (openai_images.router, jobs.router, artifacts.router):
+        app.include_router(router)
+    app.add_middleware(BodyCap, limit=settings.api_max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=ApiMetrics(registry or CollectorRegistry()))
+    return app

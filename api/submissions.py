@@ -1,0 +1,178 @@
+"""Jobs an API key asks for: held to the key's limits, recorded against the key, queued through the
+same submitter as the bot's (so they take turns with Discord members), and found again by id."""
+
+import contextlib
+import hashlib
+import logging
+import math
+import time
+
+from pydantic import BaseModel
+from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from api.errors import ApiError
+from api.keys import ApiKey
+from broker import monitor
+from broker.events import EventLog
+from broker.queues import JobSubmitter, model_queue
+from broker.windows import HourlyWindows
+from jobs import keys
+from jobs.events import Failed
+from jobs.resolve import ResolveError, within_limits
+from jobs.specs import DescribeSpec, JobSpec, Safety
+from models.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+CANCELLED = "cancelled by the API client before it started"
+"""The `failed` reason of a cancelled job."""
+IDEMPOTENCY_TTL = 24 * 3600
+"""How long an `Idempotency-Key` keeps answering with its first job."""
+
+
+class JobRecord(BaseModel):
+    """What the API keeps of a job it queued."""
+
+    job_id: str
+    key_id: str
+    op: str
+    after: str
+    """The event stream's newest id just before the job was queued: its events all come after."""
+    created: float
+
+
+class Submissions:
+    def __init__(
+        self,
+        redis: Redis,
+        events: EventLog,
+        catalog: Catalog,
+        submitter: JobSubmitter,
+        *,
+        safety: Safety,
+        ttl: int,
+    ) -> None:
+        self._redis = redis
+        self._events = events
+        self._submitter = submitter
+        self._catalog = catalog
+        self._safety = safety
+        self._ttl = ttl
+        self._windows = HourlyWindows(redis)
+
+    def shape(self, key: ApiKey, spec: JobSpec) -> JobSpec:
+        """`spec` as `key` may have it: an allowed model, within its largest side and steps (lowered
+        with a note for a new grid, refused for an upscale), and the API's NSFW policy."""
+        limits = key.limits
+        if limits.models and spec.model not in limits.models:
+            allowed = ", ".join(limits.models)
+            raise ApiError(400, f"this key may use the models {allowed}, not {spec.model}", param="model")
+        if isinstance(spec, DescribeSpec):
+            return spec.model_copy(update={"safety": self._safety})
+        try:
+            limited = within_limits(
+                spec,
+                max_side=limits.max_side,
+                max_steps=limits.max_steps,
+                size_multiple=self._catalog.get(spec.model).profile().size_multiple,
+            )
+        except ResolveError as error:
+            raise ApiError(400, error.reply, param="prompt") from None
+        return limited.model_copy(update={"safety": self._safety})
+
+    def submit(self, key: ApiKey, specs: list[JobSpec], idempotency: str | None = None) -> list[JobRecord]:
+        """Queues `specs` for `key`, or answers 429 when they don't fit its limits. With an
+        `idempotency` key already used by `key`, the jobs it made the first time, queued once."""
+        idem = keys.api_idempotency_key(key.id, _hashed(idempotency)) if idempotency else None
+        if idem is not None and (first := self._first(idem)) is not None:
+            return first
+        self._check_waiting(key, len(specs))
+        job_ids = [spec.job_id for spec in specs]
+        retry_at = self._windows.take(keys.api_hourly_key(key.id), job_ids, key.limits.hourly)
+        if retry_at is not None:
+            raise _too_many(f"this key's hourly limit is {key.limits.hourly} jobs", retry_at - time.time())
+        if idem is not None and not self._redis.set(idem, " ".join(job_ids), nx=True, ex=IDEMPOTENCY_TTL):
+            self._windows.give_back(keys.api_hourly_key(key.id), job_ids)
+            return self._first(idem) or []  # another request with that key got there first
+        after = self._events.latest_id()
+        records = []
+        for spec in specs:
+            record = JobRecord(
+                job_id=spec.job_id, key_id=key.id, op=spec.op.value, after=after, created=time.time()
+            )
+            self._redis.set(keys.api_job_key(spec.job_id), record.model_dump_json(), ex=self._ttl)
+            self._redis.zadd(keys.api_open_key(key.id), {spec.job_id: record.created})
+            self._submitter.submit(spec, concurrency=key.limits.running)
+            log.info("job %s (%s) queued for key %s", spec.job_id, spec.op.value, key.id)
+            records.append(record)
+        return records
+
+    def record(self, key: ApiKey, job_id: str) -> JobRecord:
+        """The job `key` submitted (404 for any other key's, as for one that does not exist)."""
+        raw = self._redis.get(keys.api_job_key(job_id)) if job_id.isalnum() else None
+        record = None if raw is None else JobRecord.model_validate_json(raw)
+        if record is None or record.key_id != key.id:
+            raise ApiError(404, f"there is no job {job_id} for this key", type="not_found_error", param="id")
+        return record
+
+    def spec(self, key: ApiKey, job_id: str) -> JobSpec:
+        """The spec of a job `key` submitted, for its follow-ups."""
+        self.record(key, job_id)
+        return self._submitter.spec(job_id)
+
+    def spec_of(self, job_id: str) -> JobSpec:
+        return self._submitter.spec(job_id)
+
+    def cancel(self, record: JobRecord) -> bool:
+        """Takes the job out of its queue if no worker has taken it yet, and announces it failed."""
+        spec = self._submitter.spec(record.job_id)
+        queue = model_queue(self._redis, spec.model)
+        if not self._redis.lrem(queue.key, 0, record.job_id):
+            return False  # started, ended, or held back by the key's running limit
+        with contextlib.suppress(NoSuchJobError):
+            Job.fetch(record.job_id, connection=self._redis, serializer=JSONSerializer).cancel()
+        self._events.publish(Failed(job_id=record.job_id, reason=CANCELLED))
+        log.info("job %s cancelled by key %s", record.job_id, record.key_id)
+        return True
+
+    def position(self, spec_model: str, job_id: str) -> int | None:
+        """1 when the job starts next; None when it is not waiting in its queue."""
+        place = self._redis.lpos(model_queue(self._redis, spec_model).key, job_id)
+        return None if place is None else place + 1
+
+    def _first(self, idem: str) -> list[JobRecord] | None:
+        raw = self._redis.get(idem)
+        if raw is None:
+            return None
+        records = [self._redis.get(keys.api_job_key(job_id)) for job_id in raw.decode().split()]
+        return [JobRecord.model_validate_json(record) for record in records if record is not None]
+
+    def _check_waiting(self, key: ApiKey, adding: int) -> None:
+        open_key = keys.api_open_key(key.id)
+        self._redis.zremrangebyscore(open_key, "-inf", time.time() - self._ttl)
+        job_ids = [member.decode() for member in self._redis.zrange(open_key, 0, -1)]
+        found = monitor.statuses(self._redis, job_ids)
+        finished = [job_id for job_id in job_ids if found.get(job_id) not in monitor.WAITING]
+        if finished:
+            self._redis.zrem(open_key, *finished)
+        waiting = len(job_ids) - len(finished)
+        if waiting + adding > key.limits.waiting:
+            raise _too_many(f"this key may have {key.limits.waiting} jobs waiting; {waiting} are", 10)
+
+
+def _hashed(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _too_many(message: str, seconds: float) -> ApiError:
+    wait = max(1, math.ceil(seconds))
+    return ApiError(
+        429,
+        f"{message}: try again in {wait} s",
+        type="rate_limit_error",
+        code="rate_limit_exceeded",
+        headers={"Retry-After": str(wait)},
+    )
