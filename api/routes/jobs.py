@@ -4,7 +4,7 @@ read a job's state, follow its events live as Server-Sent Events, cancel one sti
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,6 +89,11 @@ async def cancel(job_id: JobId, request: Request, key: Key, found: Found) -> Job
     return await _view(found, request, record)
 
 
+async def _owned(job_id: JobId, key: Key, found: Found) -> JobRecord:
+    """The key's job (404 before any event is streamed, for another key's or an unknown one)."""
+    return await asyncio.to_thread(found.submissions.record, key, job_id)
+
+
 @router.get(
     "/v1/jobs/{job_id}/events",
     response_class=EventSourceResponse,
@@ -96,15 +101,13 @@ async def cancel(job_id: JobId, request: Request, key: Key, found: Found) -> Job
     summary="A job's events, live",
 )
 async def events(
-    job_id: JobId,
-    key: Key,
+    record: Annotated[JobRecord, Depends(_owned)],
     found: Found,
     last_event_id: str | None = Header(default=None, pattern=r"^\d+-\d+$", max_length=64),
 ):
     """Server-Sent Events: `queued`, `started`, `progress` (a base64 JPEG preview), `done`, `failed`,
     each with its stream id; reconnect with `Last-Event-ID` to go on after the last one seen."""
-    record = await asyncio.to_thread(found.submissions.record, key, job_id)
-    async for entry_id, event in found.hub.follow(job_id, last_event_id or record.after):
+    async for entry_id, event in found.hub.follow(record.job_id, last_event_id or record.after):
         yield ServerSentEvent(id=entry_id, event=event.kind, raw_data=event.model_dump_json())
 
 

@@ -93,6 +93,7 @@ def test_a_queued_job_can_be_cancelled_and_says_so(api_url: str, make_key: MakeK
     assert again.status_code == 409 and again.json()["error"]["param"] == "id"
     other = {"Authorization": f"Bearer {make_key('someone else')}"}
     assert httpx.get(f"{api_url}/v1/jobs/{job['id']}", headers=other).status_code == 404
+    assert _error(httpx.get(f"{api_url}/v1/jobs/{job['id']}/events", headers=other), 404)["param"] == "id"
 
 
 def test_an_idempotency_key_returns_the_first_job(api_url: str, make_key: MakeKey):
