@@ -76,9 +76,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0]
-        where = [
-            str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")
-        ]
+        parts = () if first.get("type") == "json_invalid" else first.get("loc", ())  # not a field there
+        where = [str(part) for part in parts if part not in ("body", "query", "path", "header")]
         param = ".".join(where) or None
         message = first.get("msg", "invalid request")
         if param:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from jobs import keys
 from jobs.events import EVENT, Done, Event, Failed
@@ -44,7 +45,7 @@ class EventHub:
         while True:
             try:
                 batches = await self._redis.xread({keys.EVENTS_STREAM: last}, block=self._block_ms, count=500)
-            except (ConnectionError, OSError, TimeoutError) as error:
+            except (RedisError, OSError) as error:
                 log.warning("reading the event stream failed (%s); trying again", error)
                 await asyncio.sleep(1)
                 continue

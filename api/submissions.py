@@ -96,7 +96,9 @@ class Submissions:
             raise _too_many(f"this key's hourly limit is {key.limits.hourly} jobs", retry_at - time.time())
         if idem is not None and not self._redis.set(idem, " ".join(job_ids), nx=True, ex=IDEMPOTENCY_TTL):
             self._windows.give_back(keys.api_hourly_key(key.id), job_ids)
-            return self._first(idem) or []  # another request with that key got there first
+            raise ApiError(  # another request with that key got there a moment ago
+                409, "a request with this Idempotency-Key is being queued: try again", param="Idempotency-Key"
+            )
         after = self._events.latest_id()
         records = []
         for spec in specs:
@@ -144,11 +146,14 @@ class Submissions:
         return None if place is None else place + 1
 
     def _first(self, idem: str) -> list[JobRecord] | None:
+        """The jobs an earlier request with this idempotency key made; None when there was none, or
+        their records are no longer kept (or not written yet: that request is still queueing)."""
         raw = self._redis.get(idem)
-        if raw is None:
+        job_ids = raw.decode().split() if raw else []
+        records = self._redis.mget([keys.api_job_key(job_id) for job_id in job_ids]) if job_ids else []
+        if not records or None in records:
             return None
-        records = [self._redis.get(keys.api_job_key(job_id)) for job_id in raw.decode().split()]
-        return [JobRecord.model_validate_json(record) for record in records if record is not None]
+        return [JobRecord.model_validate_json(record) for record in records]
 
     def _check_waiting(self, key: ApiKey, adding: int) -> None:
         open_key = keys.api_open_key(key.id)

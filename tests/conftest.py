@@ -29,6 +29,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedi
         yield server
 
 
+@pytest.fixture(scope="module")
+def stack_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    """A Redis for one module's processes: bots, workers, the API (not flushed: job ids never repeat)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: apt-get install redis-server")
+    with LocalRedis(tmp_path_factory.mktemp("stack-redis")) as server:
+        yield server
+
+
 @pytest.fixture
 def redis(redis_server: LocalRedis) -> Iterator[Redis]:
     client = Redis.from_url(redis_server.url)

@@ -19,7 +19,7 @@ from api.services import Found, Key, Services, artifact_url
 from jobs import limits
 from jobs.errors import MemberError
 from jobs.events import Done, Failed
-from jobs.prompt import parse_prompt
+from jobs.prompt import PromptError, parse_prompt
 from jobs.resolve import imagine_specs, random_seed
 from jobs.specs import JobSpec
 from models.catalog import UnknownModelError
@@ -136,27 +136,33 @@ async def generate(
 
 
 def _specs(found: Services, key: ApiKey, body: GenerationRequest) -> list[JobSpec]:
+    """The prompt with the request's `model`, `size` and `quality` as its own flags, read by our
+    parser (which checks them as it checks a member's), once each."""
     try:
-        parsed = parse_prompt(body.prompt)
+        given = parse_prompt(body.prompt)
+        flags = []
         if body.model is not None:
-            if parsed.model is not None and parsed.model != body.model:
+            if given.model is not None and given.model != body.model:
                 raise ApiError(
-                    400, f"`model` is {body.model}, the prompt's --model {parsed.model}", param="model"
+                    400, f"`model` is {body.model}, the prompt's --model {given.model}", param="model"
                 )
-            parsed = parsed.model_copy(update={"model": body.model})
+            flags.append(f"--model {body.model}")
         if (aspect := _aspect(body.size)) is not None:
-            if parsed.aspect is not None and parsed.aspect != aspect:
+            if given.aspect is not None:
                 raise ApiError(400, "give the aspect ratio once: `size` or the prompt's --ar", param="size")
-            parsed = parsed.model_copy(update={"aspect": aspect})
+            flags.append(f"--ar {aspect[0]}:{aspect[1]}")
         if body.quality is not None:
-            parsed = parsed.model_copy(update={"quality": _QUALITY[body.quality]})
+            flags.append(f"--q {_QUALITY[body.quality]:g}")
+        parsed = parse_prompt(" ".join([body.prompt, *flags])) if flags else given
         if parsed.image_urls or parsed.style_refs:
-            raise ApiError(400, "image links are not fetched here: use /v1/images/edits", param="prompt")
+            raise ApiError(400, "image links are not fetched by this endpoint", param="prompt")
         if parsed.repeat > 1:
             raise ApiError(400, "`--repeat` makes several grids: ask /v1/jobs for each", param="prompt")
         specs = imagine_specs(parsed, found.catalog, seed=random_seed(), requested_by=key.requester)
     except UnknownModelError as error:
         raise bad_request(error, "model" if body.model else "prompt") from None
+    except PromptError as error:
+        raise bad_request(error, "size" if body.size and "--ar" in error.reply else "prompt") from None
     except MemberError as error:
         raise bad_request(error) from None
     return [found.submissions.shape(key, spec) for spec in specs]

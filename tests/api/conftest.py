@@ -2,7 +2,6 @@
 shapes model, and keys made with `imagine keys create`."""
 
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,33 +16,29 @@ from tests.helpers import catalog_defaulting_to
 
 
 @pytest.fixture(scope="module")
-def api_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: apt-get install redis-server")
-    with LocalRedis(tmp_path_factory.mktemp("api-redis")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return catalog_defaulting_to("shapes", tmp_path_factory.mktemp("catalog"))
 
 
 @pytest.fixture(scope="module")
 def api_worker(
-    api_redis: LocalRedis, catalog: Path, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
+    stack_redis: LocalRedis, catalog: Path, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Process]:
     log = tmp_path_factory.mktemp("api-worker") / "worker.log"
-    process = stack.start_worker(api_redis.url, model_cache, log, catalog=str(catalog), models="shapes,tiny")
+    process = stack.start_worker(
+        stack_redis.url, model_cache, log, catalog=str(catalog), models="shapes,tiny"
+    )
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
-def api_url(api_redis: LocalRedis, catalog: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api_url(
+    stack_redis: LocalRedis, catalog: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("api") / "api.log"
-    process = stack.start_api(api_redis.url, log, port, catalog=str(catalog), api_max_body_bytes="65536")
+    process = stack.start_api(stack_redis.url, log, port, catalog=str(catalog), api_max_body_bytes="65536")
     yield f"http://127.0.0.1:{port}"
     process.stop()
 
@@ -52,11 +47,13 @@ MakeKey = Callable[..., str]
 
 
 @pytest.fixture(scope="module")
-def make_key(api_redis: LocalRedis, catalog: Path) -> MakeKey:
+def make_key(stack_redis: LocalRedis, catalog: Path) -> MakeKey:
     """`imagine keys create NAME [options]`, as an operator runs it: the key it prints."""
 
     def make(name: str = "tests", *options: str) -> str:
-        return keys_command("create", name, *options, redis_url=api_redis.url, catalog=catalog).stdout.strip()
+        return keys_command(
+            "create", name, *options, redis_url=stack_redis.url, catalog=catalog
+        ).stdout.strip()
 
     return make
 

@@ -39,8 +39,15 @@ def test_a_url_answer_links_to_the_image_in_the_format_asked_for(
     api_url: str, api_worker: Process, make_key: MakeKey
 ):
     result = _client(api_url, make_key()).images.generate(
-        model="shapes", prompt="a green square --seed 1", response_format="url", output_format="webp"
+        model="shapes",
+        prompt="a green square --seed 1",
+        size="1536x1024",
+        quality="low",
+        response_format="url",
+        output_format="webp",
     )
+    width, height = (int(side) for side in result.size.split("x"))
+    assert 1.4 < width / height < 1.8, result.size  # 3:2, near the model's own pixel count
     [item] = result.data
     fetched = httpx.get(item.url, timeout=30)  # the link itself is the capability: no key
     assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/webp"
@@ -105,13 +112,13 @@ def test_an_idempotency_key_returns_the_first_job(api_url: str, make_key: MakeKe
 
 
 def test_a_missing_or_revoked_key_is_401(
-    api_url: str, make_key: MakeKey, api_redis: LocalRedis, catalog: Path
+    api_url: str, make_key: MakeKey, stack_redis: LocalRedis, catalog: Path
 ):
     assert _error(httpx.post(f"{api_url}/v1/images/generations", json={"prompt": "a fox"}), 401)
     key = make_key("to revoke")
     key_id = key.split("_")[1]
-    assert key_id in keys_command("list", redis_url=api_redis.url, catalog=catalog).stdout
-    revoked = keys_command("revoke", key_id, redis_url=api_redis.url, catalog=catalog)
+    assert key_id in keys_command("list", redis_url=stack_redis.url, catalog=catalog).stdout
+    revoked = keys_command("revoke", key_id, redis_url=stack_redis.url, catalog=catalog)
     assert revoked.returncode == 0, revoked.stderr
     with pytest.raises(openai.AuthenticationError) as raised:
         _client(api_url, key).images.generate(prompt="a fox")
@@ -128,10 +135,11 @@ def test_a_missing_or_revoked_key_is_401(
         ({"prompt": "a fox", "background": "transparent"}, "background", "transparent"),
         ({"prompt": "a fox", "n": 5}, "n", "less than or equal to 4"),
         ({"prompt": "a fox", "size": "big"}, "size", "WIDTHxHEIGHT"),
+        ({"prompt": "a fox", "size": "3000x100"}, "size", "--ar 30:1"),
         ({"prompt": "a fox", "model": "dall-e-3"}, "model", "dall-e-3"),
         ({"prompt": "a fox", "seed_please": 1}, "seed_please", "Extra inputs"),
     ],
-    ids=["bad-flag", "style", "transparent", "n", "size", "model", "unknown-field"],
+    ids=["bad-flag", "style", "transparent", "n", "size", "extreme-size", "model", "unknown-field"],
 )
 def test_a_request_we_cannot_honour_is_400_naming_what_to_change(
     api_url: str, make_key: MakeKey, body: dict, param: str, said: str
@@ -141,6 +149,15 @@ def test_a_request_we_cannot_honour_is_400_naming_what_to_change(
     )
     error = _error(answer, 400)
     assert error["param"] == param and said in error["message"], error
+
+
+def test_a_body_that_is_not_json_is_400(api_url: str, make_key: MakeKey):
+    answer = httpx.post(
+        f"{api_url}/v1/images/generations",
+        content=b'{"prompt": "a fox",',
+        headers={"Authorization": f"Bearer {make_key()}", "Content-Type": "application/json"},
+    )
+    assert _error(answer, 400)["param"] is None
 
 
 def test_a_body_over_the_cap_is_413(api_url: str, make_key: MakeKey):

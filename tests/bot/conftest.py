@@ -5,7 +5,6 @@ speed matters more to them than what the pictures show. The shapes model is in t
 for the tests that read the pictures (`--model shapes`, with a worker that serves it).
 """
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,15 +15,6 @@ from emulator import BackgroundEmulator
 from playground import stack
 from playground.stack import Process, StartupError
 from tests.helpers import catalog_defaulting_to
-
-
-@pytest.fixture(scope="module")
-def stack_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
-    """A Redis for this module's bots and worker (not flushed between tests: job ids never repeat)."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: apt-get install redis-server")
-    with LocalRedis(tmp_path_factory.mktemp("stack-redis")) as server:
-        yield server
 
 
 def run_worker(
