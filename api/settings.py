@@ -20,6 +20,12 @@ class ApiSettings(BrokerSettings, CatalogSettings, MetricsSettings):
     api_max_body_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="largest request body, in bytes (larger: 413)"
     )
+    api_max_image_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        le=80_000_000,  # under Pillow's own bomb threshold, which `read_image` also enforces
+        description="most pixels an image sent to /v1/images/edits or /variations may have",
+    )
     api_wait_seconds: float = Field(
         default=900.0, gt=0, description="how long /v1/images/* wait for the job before answering 504"
     )

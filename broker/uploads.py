@@ -29,6 +29,21 @@ def read_image(data: bytes, *, max_pixels: int, what: str = "the image") -> Imag
     Raises `UploadError` (never another error) for anything else: a type other than PNG, JPEG,
     WebP or GIF, told by its bytes; more than `max_pixels` pixels, refused from the header before
     anything is decoded; damaged or truncated data. `what` names the image in the message."""
+    return _on_white(_opened(data, max_pixels, what))
+
+
+def read_mask(data: bytes, *, max_pixels: int, what: str = "the mask") -> Image.Image:
+    """`data`, checked as `read_image` checks an image, as a mask: "L", 255 where to repaint. With
+    transparency, that is where it is (mostly) transparent, as OpenAI's masks mark it; without,
+    where it is light, as inpainting masks usually are."""
+    image = _opened(data, max_pixels, what)
+    if image.has_transparency_data:
+        alpha = image.convert("RGBA").getchannel("A")
+        return alpha.point(lambda value: 255 if value < 128 else 0)
+    return _grey(image).point(lambda value: 255 if value >= 128 else 0)
+
+
+def _opened(data: bytes, max_pixels: int, what: str) -> Image.Image:
     image_format = _sniff(data)
     if image_format is None:
         raise UploadError(f"{what} isn't a PNG, JPEG, WebP or GIF image")
@@ -41,8 +56,7 @@ def read_image(data: bytes, *, max_pixels: int, what: str = "the image") -> Imag
         )
     with _refusing(what, max_pixels):
         image.load()
-        image = ImageOps.exif_transpose(image)
-    return _on_white(image)
+        return ImageOps.exif_transpose(image)
 
 
 @contextmanager
@@ -74,9 +88,15 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def _on_white(image: Image.Image) -> Image.Image:
+def _grey(image: Image.Image) -> Image.Image:
     if image.mode.startswith("I;16"):  # 16-bit greyscale PNG: scaled to 8 bits, where RGB would clip
-        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    return image.convert("L")
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    if image.mode.startswith("I;16"):
+        image = _grey(image)
     if not image.has_transparency_data:
         return image.convert("RGB")
     rgba = image.convert("RGBA")

@@ -21,6 +21,7 @@ from jobs.specs import (
     ImageRef,
     ImageSpec,
     ImagineSpec,
+    InpaintSpec,
     JobSpec,
     LoraUse,
     PanSpec,
@@ -225,6 +226,29 @@ def imagine_specs(
         )
         for k in range(parsed.repeat)
     ]
+
+
+def inpaint_spec(
+    parsed: ParsedPrompt,
+    profiles: Profiles,
+    image: UploadRef,
+    mask: UploadRef,
+    *,
+    requested_by: str | None = None,
+) -> InpaintSpec:
+    """One grid of `image` (stored by the API) repainted where `mask` is white with `parsed`'s
+    prompt, `--style` and LoRAs, at its aspect ratio on its model."""
+    parsed = styled(parsed, profiles)
+    profile = profile_for(parsed, profiles.profile)
+    parsed, loras, lora_notes = with_loras(parsed, profile, profiles)
+    return InpaintSpec(
+        job_id=new_job_id(),
+        generation=generation_for(parsed, profile, loras),
+        requested_by=requested_by,
+        warnings=(*draft_notes(parsed), *lora_notes),
+        image=image,
+        mask=mask,
+    )
 
 
 def reroll_spec(

@@ -37,6 +37,7 @@ class Operation(StrEnum):
     PAN = "pan"
     SQUARE = "square"
     REGION = "region"
+    INPAINT = "inpaint"
     DESCRIBE = "describe"
 
 
@@ -238,6 +239,16 @@ class RegionSpec(_FromImage):
     cells: Annotated[frozenset[int], AfterValidator(_cells)]
 
 
+class InpaintSpec(_Spec):
+    """An edit of an image a client gave (the HTTP API's `images.edit` with a mask): where `mask`
+    is white, `image` repainted with the prompt, the rest kept; a grid at the spec's size."""
+
+    op: Literal[Operation.INPAINT] = Operation.INPAINT
+    image: UploadRef
+    mask: UploadRef
+    """White ("L" 255) where to repaint: at any size, stretched to the image's."""
+
+
 class BlendSpec(_Spec):
     """`/blend`: a grid from 2-5 of the member's images, their adapter embeddings averaged; the
     prompt is usually empty."""
@@ -278,6 +289,7 @@ ImageSpec = (
     | PanSpec
     | SquareSpec
     | RegionSpec
+    | InpaintSpec
 )
 """Every job that makes images."""
 JobSpec = Annotated[ImageSpec | DescribeSpec, Field(discriminator="op")]

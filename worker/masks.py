@@ -4,10 +4,12 @@ no seam shows and every pixel beyond the feather is the source's own."""
 
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageStat
+from scipy import ndimage
 
 from jobs.canvas import Box, Size, cell_boxes, placement
-from jobs.specs import OutpaintSpec, RegionSpec
+from jobs.specs import InpaintSpec, OutpaintSpec, RegionSpec
 
 FEATHER = 0.03
 """The feather's width as a fraction of the canvas's shorter side (at least 2 px): the repaint
@@ -49,6 +51,16 @@ def region_canvas(source: Image.Image, spec: RegionSpec) -> Canvas:
     return _feathered(image, cell_boxes(spec.cells, size))
 
 
+def mask_canvas(source: Image.Image, mask: Image.Image, spec: InpaintSpec) -> Canvas:
+    """The source at the spec's size, repainted where `mask` (stretched to it) is white."""
+    size = (spec.generation.width, spec.generation.height)
+    image = source.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    asked = np.asarray(mask.convert("L").resize(size, Image.Resampling.BILINEAR)) >= 128
+    radius = feather_radius(size)
+    alpha = _grown(asked, radius).filter(ImageFilter.BoxBlur(radius))
+    return Canvas(image=image, mask=_grown(asked, 2 * radius), alpha=alpha)
+
+
 def feather_radius(size: Size) -> int:
     return max(2, round(FEATHER * min(size)))
 
@@ -58,6 +70,12 @@ def _feathered(image: Image.Image, repaint: list[Box]) -> Canvas:
     radius = feather_radius(image.size)
     alpha = _drawn(image.size, repaint, radius).filter(ImageFilter.BoxBlur(radius))
     return Canvas(image=image, mask=_drawn(image.size, repaint, 2 * radius), alpha=alpha)
+
+
+def _grown(asked: np.ndarray, by: int) -> Image.Image:
+    """The mask `asked` grown by `by` pixels every way, as `_drawn` grows boxes."""
+    grown = ndimage.maximum_filter(asked.astype(np.uint8), size=2 * by + 1)
+    return Image.fromarray(grown * np.uint8(255))
 
 
 def _drawn(size: Size, boxes: list[Box], grown: int) -> Image.Image:

@@ -27,6 +27,7 @@ from jobs.specs import (
     DescribeSpec,
     FromImageSpec,
     ImagineSpec,
+    InpaintSpec,
     JobSpec,
     PanSpec,
     RegionSpec,
@@ -44,7 +45,7 @@ from worker.checks import check_fits, check_pixels
 from worker.engine import Engine, Render
 from worker.errors import InvalidJobError, ModelNotServedError, SourceExpiredError
 from worker.loras import check_loras
-from worker.masks import outpaint_canvas, region_canvas
+from worker.masks import mask_canvas, outpaint_canvas, region_canvas
 from worker.safety import Screened, screen, screen_uploads
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,10 @@ def square(spec: dict[str, Any]) -> dict[str, Any]:
 
 def region(spec: dict[str, Any]) -> dict[str, Any]:
     return _perform(spec, RegionSpec)
+
+
+def inpaint(spec: dict[str, Any]) -> dict[str, Any]:
+    return _perform(spec, InpaintSpec)
 
 
 def describe(spec: dict[str, Any]) -> dict[str, Any]:
@@ -236,6 +241,12 @@ def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Ren
         case RegionSpec():
             canvas = region_canvas(_source_image(spec, engine), spec)
             return engine.inpaint(generation, canvas, len(generation.seeds), progress)
+        case InpaintSpec():
+            (image,), notes = _given((spec.image,), spec, engine)
+            (mask,) = _uploads((spec.mask,))
+            canvas = mask_canvas(image, mask, spec)
+            render = engine.inpaint(generation, canvas, len(generation.seeds), progress)
+            return replace(render, warnings=(*notes, *render.warnings))
         case BlendSpec():
             images, notes = _given(spec.images, spec, engine)
             render = engine.imagine(generation, progress, engine.style(images, limits.STYLE_WEIGHT_DEFAULT))
@@ -258,7 +269,7 @@ def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Ren
 
 
 def _given(
-    refs: tuple[UploadRef, ...], spec: ImagineSpec | RerollSpec | BlendSpec, engine: Engine
+    refs: tuple[UploadRef, ...], spec: ImagineSpec | RerollSpec | BlendSpec | InpaintSpec, engine: Engine
 ) -> tuple[list[Image.Image], tuple[str, ...]]:
     """The images the member gave, put through the job's NSFW policy; with the notes it adds."""
     images = _uploads(refs)

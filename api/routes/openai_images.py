@@ -1,60 +1,46 @@
-"""OpenAI's image generation endpoint, so the official `openai` client works by changing `base_url`.
-The prompt goes through our parser: `--ar`, `--seed`, `--no` and the rest work here too."""
+"""OpenAI's image endpoints, so the official `openai` client works by changing `base_url`:
+generations; edits (with a mask, our region repaint of the mask's area; without, image prompts);
+variations. Prompts go through our parser: `--ar`, `--seed`, `--no` and the rest work here too."""
 
 import asyncio
 import base64
-import math
-import re
 import time
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Form, Header, Request
+from pydantic import BaseModel
 
 from api.errors import ERRORS, ApiError, bad_request
 from api.events import EventHub
 from api.images import OutputFormat, encoded
 from api.keys import ApiKey
+from api.openai_params import (
+    EditForm,
+    GenerationRequest,
+    ImageOptions,
+    PromptedOptions,
+    VariationForm,
+    aspect,
+    quality_flag,
+    refuse_unsupported,
+)
 from api.services import Found, Key, Services, artifact_url
-from jobs import limits
+from api.uploads import read_given, stored
 from jobs.errors import MemberError
 from jobs.events import Done, Failed
-from jobs.prompt import PromptError, parse_prompt
-from jobs.resolve import imagine_specs, random_seed
-from jobs.specs import JobSpec
+from jobs.prompt import ParsedPrompt, PromptError, PromptPart, parse_prompt
+from jobs.resolve import imagine_specs, inpaint_spec, random_seed
+from jobs.sizing import aspect_of
+from jobs.specs import JobSpec, UploadRef
 from models.catalog import UnknownModelError
 
 router = APIRouter(tags=["OpenAI-compatible"])
 
-_SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
-_QUALITY = {"low": 0.5, "medium": 1.0, "standard": 1.0, "auto": 1.0, "high": 2.0, "hd": 2.0}
-"""OpenAI's `quality` as our `--q` (sampling steps × q)."""
+VARIATION_WEIGHT = 2.0
+"""A variation is its image as an image prompt at this `--iw`, with no words: close to it."""
 
-
-class GenerationRequest(BaseModel):
-    """OpenAI's `POST /v1/images/generations` body. A field we cannot honour is refused, never
-    ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(
-        min_length=1, max_length=4000, description="with our parameters: `--ar 16:9 --seed 7`"
-    )
-    model: str | None = Field(default=None, description="a catalog model (default: the catalog's)")
-    n: int = Field(default=1, ge=1, le=limits.GRID_IMAGES, description="images: the first n of one grid")
-    size: str | None = Field(
-        default=None, description="`auto` or WIDTHxHEIGHT: its aspect ratio at the model's own size"
-    )
-    quality: Literal["auto", "low", "medium", "high", "standard", "hd"] | None = None
-    response_format: Literal["b64_json", "url"] | None = None
-    output_format: OutputFormat | None = None
-    output_compression: int | None = Field(default=None, ge=0, le=100)
-    background: Literal["auto", "opaque", "transparent"] | None = None
-    moderation: Literal["auto", "low"] | None = None
-    style: Literal["vivid", "natural"] | None = None
-    stream: bool | None = None
-    partial_images: int | None = Field(default=None, ge=0, le=3)
-    user: str | None = Field(default=None, max_length=256, description="logged with the job")
+_RESPONSES = {**ERRORS, 504: ERRORS[404] | {"description": "the job did not finish in time"}}
 
 
 class ImageData(BaseModel):
@@ -71,38 +57,10 @@ class ImagesResponse(BaseModel):
     quality: str
 
 
-def _unsupported(request: GenerationRequest) -> None:
-    refusals = {
-        "background": request.background == "transparent" and "transparent backgrounds are not drawn here",
-        "moderation": request.moderation == "low" and "this server's NSFW policy applies to every job",
-        "style": request.style is not None and "`style` is DALL·E 3's: describe the style in the prompt",
-        "stream": bool(request.stream) and "streaming is not offered here: use /v1/jobs/{id}/events",
-        "partial_images": bool(request.partial_images)
-        and "partial images come as /v1/jobs/{id}/events previews",
-        "output_compression": request.output_compression is not None
-        and (request.output_format or "png") == "png"
-        and "output_compression needs output_format webp or jpeg",
-    }
-    for param, refusal in refusals.items():
-        if refusal:
-            raise ApiError(400, f"`{param}`: {refusal}", param=param, code="unsupported_value")
-
-
-def _aspect(size: str | None) -> tuple[int, int] | None:
-    if size in (None, "auto"):
-        return None
-    found = _SIZE.match(size)
-    if not found or not all(int(side) for side in found.groups()):
-        raise ApiError(400, f"`size` {size!r}: give auto or WIDTHxHEIGHT, like 1024x1536", param="size")
-    width, height = (int(side) for side in found.groups())
-    common = math.gcd(width, height)
-    return width // common, height // common
-
-
 @router.post(
     "/v1/images/generations",
     response_model=ImagesResponse,
-    responses={**ERRORS, 504: ERRORS[404] | {"description": "the job did not finish in time"}},
+    responses=_RESPONSES,
     summary="Create images (OpenAI's images.generate)",
 )
 async def generate(
@@ -112,8 +70,139 @@ async def generate(
     found: Found,
     idempotency_key: str | None = Header(default=None, max_length=256),
 ) -> ImagesResponse:
-    _unsupported(body)
-    specs = await asyncio.to_thread(_specs, found, key, body)
+    refuse_unsupported(body)
+    specs = await asyncio.to_thread(_resolved, found, key, body, lambda: _prompted(body, None))
+    return await _answered(found, request, key, body, specs, idempotency_key)
+
+
+@router.post(
+    "/v1/images/edits",
+    response_model=ImagesResponse,
+    responses=_RESPONSES,
+    summary="Edit an image (OpenAI's images.edit)",
+)
+async def edit(
+    form: Annotated[EditForm, Form()],
+    request: Request,
+    key: Key,
+    found: Found,
+    idempotency_key: str | None = Header(default=None, max_length=256),
+) -> ImagesResponse:
+    """With a `mask`: the image repainted where the mask is transparent, the rest kept. Without:
+    the images as image prompts (`--iw`), each grid image starting from one of them."""
+    refuse_unsupported(form)
+    images = [await upload.read() for upload in form.given()]
+    mask = await form.mask.read() if form.mask is not None else None
+    specs = await asyncio.to_thread(_edit_specs, found, key, form, images, mask)
+    return await _answered(found, request, key, form, specs, idempotency_key)
+
+
+@router.post(
+    "/v1/images/variations",
+    response_model=ImagesResponse,
+    responses=_RESPONSES,
+    summary="Variations of an image (OpenAI's images.create_variation)",
+)
+async def variation(
+    form: Annotated[VariationForm, Form()],
+    request: Request,
+    key: Key,
+    found: Found,
+    idempotency_key: str | None = Header(default=None, max_length=256),
+) -> ImagesResponse:
+    refuse_unsupported(form)
+    image = await form.image.read()
+    specs = await asyncio.to_thread(_variation_specs, found, key, form, image)
+    return await _answered(found, request, key, form, specs, idempotency_key)
+
+
+def _edit_specs(
+    found: Services, key: ApiKey, form: EditForm, images: list[bytes], mask: bytes | None
+) -> list[JobSpec]:
+    given = read_given(images, mask, max_pixels=found.settings.api_max_image_pixels)
+    fidelity = ["--iw 2"] if form.input_fidelity == "high" and given.mask is None else []
+
+    def parsed() -> ParsedPrompt:
+        return _prompted(form, given.images[0].size, fidelity)
+
+    return _resolved(found, key, form, parsed, given_refs=lambda: stored(found.artifacts, given))
+
+
+def _variation_specs(found: Services, key: ApiKey, form: VariationForm, image: bytes) -> list[JobSpec]:
+    given = read_given([image], None, max_pixels=found.settings.api_max_image_pixels)
+
+    def parsed() -> ParsedPrompt:
+        shape = aspect(form.size) or aspect_of(*given.images[0].size)
+        return ParsedPrompt(
+            parts=(PromptPart(text=""),), aspect=shape, model=form.model, image_weight=VARIATION_WEIGHT
+        )
+
+    return _resolved(found, key, form, parsed, given_refs=lambda: stored(found.artifacts, given))
+
+
+def _prompted(
+    body: PromptedOptions, image_size: tuple[int, int] | None, extra: Sequence[str] = ()
+) -> ParsedPrompt:
+    """The prompt with the request's `model`, `size` and `quality` as its own flags (and, with an
+    image and neither, the image's aspect ratio), read by our parser, which checks them as it
+    checks a member's."""
+    given = parse_prompt(body.prompt)
+    flags = [*extra, *quality_flag(body.quality)]
+    if body.model is not None:
+        if given.model is not None and given.model != body.model:
+            raise ApiError(400, f"`model` is {body.model}, the prompt's --model {given.model}", param="model")
+        flags.append(f"--model {body.model}")
+    shape = aspect(body.size)
+    if shape is not None and given.aspect is not None:
+        raise ApiError(400, "give the aspect ratio once: `size` or the prompt's --ar", param="size")
+    if shape is None and given.aspect is None and image_size is not None:
+        shape = aspect_of(*image_size)
+    if shape is not None:
+        flags.append(f"--ar {shape[0]}:{shape[1]}")
+    parsed = parse_prompt(" ".join([body.prompt, *flags])) if flags else given
+    if parsed.image_urls or parsed.style_refs:
+        raise ApiError(400, "image links are not fetched by this endpoint", param="prompt")
+    if parsed.repeat > 1:
+        raise ApiError(400, "`--repeat` makes several grids: ask /v1/jobs for each", param="prompt")
+    return parsed
+
+
+def _resolved(
+    found: Services,
+    key: ApiKey,
+    body: ImageOptions,
+    parsed: Callable[[], ParsedPrompt],
+    given_refs: Callable[[], tuple[tuple[UploadRef, ...], UploadRef | None]] | None = None,
+) -> list[JobSpec]:
+    """The job for the request, held to the key's limits; our parser's and resolver's refusals as
+    400s naming the field."""
+    try:
+        prompt = parsed()
+        images, mask = given_refs() if given_refs else ((), None)
+        if mask is not None:
+            specs = [inpaint_spec(prompt, found.catalog, images[0], mask, requested_by=key.requester)]
+        else:
+            specs = imagine_specs(
+                prompt, found.catalog, seed=random_seed(), requested_by=key.requester, images=images
+            )
+    except UnknownModelError as error:
+        raise bad_request(error, "model" if body.model else "prompt") from None
+    except PromptError as error:
+        raise bad_request(error, "size" if body.size and "--ar" in error.reply else "prompt") from None
+    except MemberError as error:
+        raise bad_request(error) from None
+    return [found.submissions.shape(key, spec) for spec in specs]
+
+
+async def _answered(
+    found: Services,
+    request: Request,
+    key: ApiKey,
+    body: ImageOptions,
+    specs: list[JobSpec],
+    idempotency_key: str | None,
+) -> ImagesResponse:
+    """Queues the job, waits for it, and answers OpenAI's way: the first `n` images of its grid."""
     records = await asyncio.to_thread(found.submissions.submit, key, specs, idempotency_key)
     done = await finished(found.hub, records[0].job_id, records[0].after, found.settings.api_wait_seconds)
     output_format = body.output_format or "png"
@@ -122,8 +211,7 @@ async def generate(
         if body.response_format == "url":
             data.append(ImageData(url=artifact_url(found, request, ref.key, output_format)))
         else:
-            stored = await asyncio.to_thread(found.artifacts.get, ref.key)
-            image = encoded(stored, output_format, body.output_compression)
+            image = await asyncio.to_thread(_encoded, found, ref.key, body)
             data.append(ImageData(b64_json=base64.b64encode(image).decode()))
     first = done.images[0]
     return ImagesResponse(
@@ -131,41 +219,12 @@ async def generate(
         data=data,
         output_format=output_format,
         size=f"{first.width}x{first.height}",
-        quality=body.quality or "auto",
+        quality=(body.quality if isinstance(body, PromptedOptions) else None) or "auto",
     )
 
 
-def _specs(found: Services, key: ApiKey, body: GenerationRequest) -> list[JobSpec]:
-    """The prompt with the request's `model`, `size` and `quality` as its own flags, read by our
-    parser (which checks them as it checks a member's), once each."""
-    try:
-        given = parse_prompt(body.prompt)
-        flags = []
-        if body.model is not None:
-            if given.model is not None and given.model != body.model:
-                raise ApiError(
-                    400, f"`model` is {body.model}, the prompt's --model {given.model}", param="model"
-                )
-            flags.append(f"--model {body.model}")
-        if (aspect := _aspect(body.size)) is not None:
-            if given.aspect is not None:
-                raise ApiError(400, "give the aspect ratio once: `size` or the prompt's --ar", param="size")
-            flags.append(f"--ar {aspect[0]}:{aspect[1]}")
-        if body.quality is not None:
-            flags.append(f"--q {_QUALITY[body.quality]:g}")
-        parsed = parse_prompt(" ".join([body.prompt, *flags])) if flags else given
-        if parsed.image_urls or parsed.style_refs:
-            raise ApiError(400, "image links are not fetched by this endpoint", param="prompt")
-        if parsed.repeat > 1:
-            raise ApiError(400, "`--repeat` makes several grids: ask /v1/jobs for each", param="prompt")
-        specs = imagine_specs(parsed, found.catalog, seed=random_seed(), requested_by=key.requester)
-    except UnknownModelError as error:
-        raise bad_request(error, "model" if body.model else "prompt") from None
-    except PromptError as error:
-        raise bad_request(error, "size" if body.size and "--ar" in error.reply else "prompt") from None
-    except MemberError as error:
-        raise bad_request(error) from None
-    return [found.submissions.shape(key, spec) for spec in specs]
+def _encoded(found: Services, key: str, body: ImageOptions) -> bytes:
+    return encoded(found.artifacts.get(key), body.output_format or "png", body.output_compression)
 
 
 async def finished(hub: EventHub, job_id: str, after: str, timeout: float) -> Done:

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from broker.uploads import UploadError, read_image
+from broker.uploads import UploadError, read_image, read_mask
 from jobs.errors import MemberError
 
 LIMIT = 4096 * 4096  # 16.8 megapixels
@@ -189,3 +189,22 @@ def test_the_error_is_a_member_error_naming_the_image():
     assert caught.value.reply == (
         "I can't use that image: the attachment `cat.gif` isn't a PNG, JPEG, WebP or GIF image"
     )
+
+
+def test_a_mask_with_transparency_repaints_where_it_is_transparent():
+    mask = Image.new("RGBA", (8, 8), (0, 0, 0, 255))
+    mask.paste((255, 255, 255, 0), (0, 0, 4, 8))
+    read = read_mask(_saved(mask, "PNG"), max_pixels=LIMIT)
+    assert read.mode == "L" and read.getpixel((1, 1)) == 255 and read.getpixel((6, 1)) == 0
+
+
+def test_a_mask_without_transparency_repaints_where_it_is_light():
+    mask = Image.new("L", (8, 8), 0)
+    mask.paste(255, (0, 0, 4, 8))
+    read = read_mask(_saved(mask, "JPEG", quality=95), max_pixels=LIMIT)
+    assert set(read.histogram()[1:255]) == {0} and read.getpixel((1, 1)) == 255 and read.getpixel((6, 1)) == 0
+
+
+def test_a_mask_is_checked_as_an_image_is():
+    with pytest.raises(UploadError, match="the mask is 5000×5000 pixels"):
+        read_mask(_saved(Image.new("L", (5000, 5000)), "PNG"), max_pixels=LIMIT)

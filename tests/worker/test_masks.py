@@ -1,4 +1,4 @@
-"""The canvases of outpainting and region repaints: the mask covers everything the feathered alpha
+"""The canvases of outpainting, region repaints and drawn masks: the mask covers everything the feathered alpha
 lets through, the alpha is whole over the area asked for, and past the feather every pixel is the
 source's own."""
 
@@ -7,10 +7,10 @@ from PIL import Image
 
 from jobs.canvas import placement
 from jobs.prompt import parse_prompt
-from jobs.resolve import imagine_spec, pan_spec, region_spec, zoom_spec
-from jobs.specs import Direction
+from jobs.resolve import imagine_spec, inpaint_spec, pan_spec, region_spec, zoom_spec
+from jobs.specs import Direction, UploadRef
 from models.catalog import load_catalog
-from worker.masks import feather_radius, outpaint_canvas, region_canvas
+from worker.masks import feather_radius, mask_canvas, outpaint_canvas, region_canvas
 
 PROFILE = load_catalog().get("tiny").profile()
 SOURCE = imagine_spec(parse_prompt("a fox"), PROFILE)
@@ -59,3 +59,20 @@ def test_a_pan_keeps_the_side_it_moves_away_from_untouched_to_the_canvas_edge():
     radius = feather_radius((96, 64))
     assert (alpha[:, : 64 - 2 * radius] == 0).all()  # no feather along the canvas's own edges
     assert (alpha[:, 64:] == 255).all()
+
+
+def test_a_drawn_mask_is_repainted_whole_and_not_at_all_past_the_feather():
+    mask = Image.new("L", (32, 32), 0)
+    mask.paste(255, (4, 4, 12, 28))  # a strip; the mask is stretched to the job's 64²
+    upload = UploadRef(upload_id="0" * 32, index=1)
+    spec = inpaint_spec(parse_prompt("a fox"), load_catalog(), upload, upload.model_copy(update={"index": 2}))
+    canvas = mask_canvas(_noise((48, 48)), mask, spec)
+    alpha, drawn = np.asarray(canvas.alpha), np.asarray(canvas.mask)
+    radius = feather_radius((64, 64))
+    assert canvas.image.size == (64, 64)
+    assert (alpha[8:56, 8:24] == 255).all()  # the strip, at twice the size
+    assert (alpha[:, 24 + 2 * radius :] == 0).all() and (alpha[56 + 2 * radius :] == 0).all()
+    assert 0 < alpha[32, 24 + radius // 2] < 255  # fading across the feather
+    assert (drawn[alpha > 0] == 255).all() and set(np.unique(drawn)) == {0, 255}
+    painted = np.asarray(canvas.laid_over(Image.new("RGB", (64, 64), (255, 0, 0))))
+    assert (painted[alpha == 0] == np.asarray(canvas.image)[alpha == 0]).all()
