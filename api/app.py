@@ -18,6 +18,7 @@ from api.routes import artifacts, jobs, openai_images
 from api.services import Services
 from api.settings import ApiSettings
 from api.submissions import Submissions
+from api.webhooks import WebhookSender
 from broker.artifacts import ArtifactStore
 from broker.events import EventLog
 from broker.queues import JobSubmitter
@@ -36,13 +37,19 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        reader = asyncio.create_task(hub.run(), name="event reader")
+        sender = WebhookSender(AsyncRedis.from_url(settings.redis_url), app.state.services)
+        tasks = [
+            asyncio.create_task(hub.run(), name="event reader"),
+            asyncio.create_task(sender.run(), name="webhooks"),
+        ]
         try:
             yield
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title=TITLE,

@@ -38,6 +38,9 @@ class ApiKey(BaseModel):
     limits: KeyLimits
     created: float
     revoked: float | None = None
+    webhook_secret: str | None = Field(
+        default=None, description="signs its jobs' webhooks (kept as it is: the API signs with it)"
+    )
 
     @property
     def requester(self) -> str:
@@ -56,7 +59,14 @@ class KeyStore:
     def create(self, name: str, limits: KeyLimits) -> tuple[ApiKey, str]:
         """A new key and its text, which is shown this once and never stored."""
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32).replace("_", "-")
-        key = ApiKey(id=key_id, name=name, digest=_digest(secret), limits=limits, created=time.time())
+        key = ApiKey(
+            id=key_id,
+            name=name,
+            digest=_digest(secret),
+            limits=limits,
+            created=time.time(),
+            webhook_secret=f"whsec_{secrets.token_urlsafe(24)}",
+        )
         self._redis.set(keys.api_key_key(key_id), key.model_dump_json())
         self._redis.sadd(keys.API_KEYS, key_id)
         return key, f"{PREFIX}_{key_id}_{secret}"

@@ -54,9 +54,13 @@ Key = Annotated[ApiKey, Depends(current_key)]
 Found = Annotated[Services, Depends(services)]
 
 
-def artifact_url(found: Services, request: Request, key: str, output_format: str | None = None) -> str:
-    """The public link to an artifact (by its Redis key): `/v1/artifacts/<job>/<name>`."""
+def public_base(found: Services, request: Request) -> str:
+    """The API's address as its clients reach it: `IMAGINE_API_PUBLIC_URL`, or the request's own."""
+    return (found.settings.api_public_url or str(request.base_url)).rstrip("/")
+
+
+def artifact_url(base: str, key: str, output_format: str | None = None) -> str:
+    """The public link to an artifact (by its Redis key): `<base>/v1/artifacts/<job>/<name>`."""
     _, _, job_id, name = key.split(":", 3)
-    base = (found.settings.api_public_url or str(request.base_url)).rstrip("/")
     suffix = f"?format={output_format}" if output_format and output_format != "png" else ""
     return f"{base}/v1/artifacts/{job_id}/{name}{suffix}"

@@ -33,3 +33,16 @@ class ApiSettings(BrokerSettings, CatalogSettings, MetricsSettings):
         default=Safety.BLOCK,
         description="what the NSFW checker does to API jobs' images: off, block or spoiler",
     )
+    api_webhook_private_ok: bool = Field(
+        default=False,
+        description="whether webhooks may go to private addresses (loopback, LAN): receivers on this network",
+    )
+    api_webhook_attempts: int = Field(
+        default=8, ge=1, le=20, description="how many times a webhook is tried before it is given up"
+    )
+    api_webhook_backoff_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="the wait before a webhook's second try; doubled for each after",
+    )

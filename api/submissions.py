@@ -42,6 +42,10 @@ class JobRecord(BaseModel):
     after: str
     """The event stream's newest id just before the job was queued: its events all come after."""
     created: float
+    webhook: str | None = None
+    """Where its `done` or `failed` is POSTed (see `api.webhooks`)."""
+    base: str | None = None
+    """The API's public address when it was asked, for the links a webhook carries."""
 
 
 class Submissions:
@@ -83,9 +87,18 @@ class Submissions:
             raise ApiError(400, error.reply, param="prompt") from None
         return limited.model_copy(update={"safety": self._safety})
 
-    def submit(self, key: ApiKey, specs: list[JobSpec], idempotency: str | None = None) -> list[JobRecord]:
+    def submit(
+        self,
+        key: ApiKey,
+        specs: list[JobSpec],
+        idempotency: str | None = None,
+        *,
+        webhook: str | None = None,
+        base: str | None = None,
+    ) -> list[JobRecord]:
         """Queues `specs` for `key`, or answers 429 when they don't fit its limits. With an
-        `idempotency` key already used by `key`, the jobs it made the first time, queued once."""
+        `idempotency` key already used by `key`, the jobs it made the first time, queued once.
+        A `webhook` (checked) is told of each job's end, with links under `base`."""
         idem = keys.api_idempotency_key(key.id, _hashed(idempotency)) if idempotency else None
         if idem is not None and (first := self._first(idem)) is not None:
             return first
@@ -103,7 +116,13 @@ class Submissions:
         records = []
         for spec in specs:
             record = JobRecord(
-                job_id=spec.job_id, key_id=key.id, op=spec.op.value, after=after, created=time.time()
+                job_id=spec.job_id,
+                key_id=key.id,
+                op=spec.op.value,
+                after=after,
+                created=time.time(),
+                webhook=webhook,
+                base=base,
             )
             self._redis.set(keys.api_job_key(spec.job_id), record.model_dump_json(), ex=self._ttl)
             self._redis.zadd(keys.api_open_key(key.id), {spec.job_id: record.created})

@@ -58,12 +58,18 @@ def run(args: argparse.Namespace, redis: Redis, models: list[str]) -> int:
             return 2
         key, text = store.create(args.name, limits)
         print(text)
-        print(f"key {key.id} ({key.name}): shown this once; keep it secret", file=sys.stderr)
+        print(
+            f"key {key.id} ({key.name}): shown this once; keep it secret."
+            f" Its jobs' webhooks are signed with {key.webhook_secret}",
+            file=sys.stderr,
+        )
         return 0
     if args.action == "list":
         found = store.all()
         if args.json:
-            print(json.dumps([key.model_dump(exclude={"digest"}) for key in found], indent=2))
+            print(
+                json.dumps([key.model_dump(exclude={"digest", "webhook_secret"}) for key in found], indent=2)
+            )
         for key in [] if args.json else found:
             print(_line(key))
         return 0

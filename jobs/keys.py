@@ -104,3 +104,12 @@ def api_hourly_key(key_id: str) -> str:
 def api_idempotency_key(key_id: str, idempotency_key: str) -> str:
     """The job a request with that `Idempotency-Key` made (the client's text, hashed)."""
     return f"{PREFIX}:api:key:{key_id}:idempotency:{idempotency_key}"
+
+
+def api_webhook_key(job_id: str) -> str:
+    """A job's webhook: its URL, and how its delivery stands."""
+    return f"{PREFIX}:api:webhook:{job_id}"
+
+
+API_WEBHOOKS_DUE: Final = f"{PREFIX}:api:webhooks:due"
+"""Jobs whose webhook is to be delivered, scored by when (a claimed one: when its lease ends)."""

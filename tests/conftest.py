@@ -12,6 +12,7 @@ from broker.events import EventLog
 from broker.local_redis import LocalRedis
 from broker.queues import JobSubmitter
 from broker.settings import BrokerSettings
+from tests.helpers import private_redis
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -23,19 +24,13 @@ requires_redis = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
     """One private redis-server for the session; each test gets it flushed."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: apt-get install redis-server")
-    with LocalRedis(tmp_path_factory.mktemp("redis")) as server:
-        yield server
+    yield from private_redis(tmp_path_factory, "redis")
 
 
 @pytest.fixture(scope="module")
 def stack_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
     """A Redis for one module's processes: bots, workers, the API (not flushed: job ids never repeat)."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: apt-get install redis-server")
-    with LocalRedis(tmp_path_factory.mktemp("stack-redis")) as server:
-        yield server
+    yield from private_redis(tmp_path_factory, "stack-redis")
 
 
 @pytest.fixture

@@ -3,15 +3,19 @@
 import io
 import os
 import re
+import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from redis import Redis
 
 from broker import startup
 from broker.images import cut_image
+from broker.local_redis import LocalRedis
 from jobs import keys
 from jobs.events import EVENT, Event
 from models.catalog import DEFAULT_CATALOG, load_catalog
@@ -97,3 +101,11 @@ def spawn_worker(url: str, model_cache: Path, log: Path, **settings: str) -> sub
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def private_redis(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalRedis]:
+    """A redis-server of its own in a temporary folder, for a fixture to yield from."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: apt-get install redis-server")
+    with LocalRedis(tmp_path_factory.mktemp(name)) as server:
+        yield server

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import ERRORS, ApiError, bad_request
 from api.keys import ApiKey
-from api.services import Found, Key, Services, artifact_url
-from api.submissions import CANCELLED, JobRecord
+from api.services import Found, Key, Services, public_base
+from api.submissions import JobRecord
+from api.views import JobView, job_view
+from api.webhooks import checked_url
 from broker.queues import UnknownJobError
 from jobs import limits
 from jobs.errors import MemberError
-from jobs.events import Done, Event, Failed, Progress, Queued, Started
 from jobs.prompt import parse_prompt
 from jobs.resolve import imagine_specs, random_seed, reroll_spec, upscale_spec, vary_spec
 from jobs.specs import JobSpec, Strength
@@ -36,21 +37,11 @@ class JobRequest(BaseModel):
     index: int | None = Field(default=None, ge=1, le=limits.GRID_IMAGES, description="its image, 1-4")
     strong: bool = Field(default=False, description="vary: a strong variation rather than a subtle one")
     creative: bool = Field(default=False, description="upscale: the creative upscale rather than the subtle")
-
-
-class JobView(BaseModel):
-    id: str
-    op: str
-    status: Literal["queued", "started", "done", "failed", "cancelled"]
-    position: int | None = Field(default=None, description="1 = next to start; while queued")
-    progress: int | None = Field(default=None, description="percent of the steps done; while started")
-    seeds: list[int] = []
-    images: list[str] = Field(default=[], description="links to the images")
-    grid: str | None = Field(default=None, description="link to the 2×2 grid")
-    warnings: list[str] = []
-    prompts: list[str] = Field(default=[], description="what a describe job wrote")
-    error: str | None = Field(default=None, description="why it failed")
-    created: float
+    webhook: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="an http(s) URL told of the job's `done` or `failed`, signed with the key's secret",
+    )
 
 
 @router.post(
@@ -64,15 +55,20 @@ async def create(
     idempotency_key: str | None = Header(default=None, max_length=256),
 ) -> list[JobView]:
     """Queues the job (a prompt with `{a, b}` or `--repeat` makes several) and answers at once."""
+    private_ok = found.settings.api_webhook_private_ok
+    webhook = checked_url(body.webhook, key, private_ok=private_ok) if body.webhook else None
     specs = await asyncio.to_thread(_specs, found, key, body)
-    records = await asyncio.to_thread(found.submissions.submit, key, specs, idempotency_key)
-    return [await _view(found, request, record) for record in records]
+    base = public_base(found, request)
+    records = await asyncio.to_thread(
+        found.submissions.submit, key, specs, idempotency_key, webhook=webhook, base=base
+    )
+    return [await job_view(found, base, record) for record in records]
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobView, responses=ERRORS, summary="A job's state")
 async def read(job_id: JobId, request: Request, key: Key, found: Found) -> JobView:
     record = await asyncio.to_thread(found.submissions.record, key, job_id)
-    return await _view(found, request, record)
+    return await job_view(found, public_base(found, request), record)
 
 
 @router.delete(
@@ -86,7 +82,7 @@ async def cancel(job_id: JobId, request: Request, key: Key, found: Found) -> Job
     record = await asyncio.to_thread(found.submissions.record, key, job_id)
     if not await asyncio.to_thread(found.submissions.cancel, record):
         raise ApiError(409, f"job {job_id} has started or ended: it can no longer be cancelled", param="id")
-    return await _view(found, request, record)
+    return await job_view(found, public_base(found, request), record)
 
 
 async def _owned(job_id: JobId, key: Key, found: Found) -> JobRecord:
@@ -142,33 +138,3 @@ def _specs(found: Services, key: ApiKey, body: JobRequest) -> list[JobSpec]:
     except MemberError as error:
         raise bad_request(error, "prompt" if body.op == "imagine" else "index") from None
     return [found.submissions.shape(key, spec) for spec in specs]
-
-
-async def _view(found: Services, request: Request, record: JobRecord) -> JobView:
-    """The job's state, from its events so far (and its queue place while it waits)."""
-    last: dict[type, Event] = {}
-    stored = found.hub.stored(record.job_id, record.after)
-    async for _, event in stored:
-        last[type(event)] = event
-    view = JobView(id=record.job_id, op=record.op, status="queued", created=record.created)
-    if done := last.get(Done):
-        return view.model_copy(
-            update={
-                "status": "done",
-                "seeds": list(done.seeds),
-                "images": [artifact_url(found, request, ref.key) for ref in done.images],
-                "grid": artifact_url(found, request, done.grid.key) if done.grid else None,
-                "warnings": list(done.warnings),
-                "prompts": list(done.prompts),
-            }
-        )
-    if failed := last.get(Failed):
-        status = "cancelled" if failed.reason == CANCELLED else "failed"
-        return view.model_copy(update={"status": status, "error": failed.reason})
-    if last.get(Started):
-        progress = last.get(Progress)
-        return view.model_copy(update={"status": "started", "progress": progress.percent if progress else 0})
-    spec = await asyncio.to_thread(found.submissions.spec_of, record.job_id)
-    position = await asyncio.to_thread(found.submissions.position, spec.model, record.job_id)
-    queued = last.get(Queued)
-    return view.model_copy(update={"position": position or (queued.position if queued else None)})

@@ -25,7 +25,7 @@ from api.openai_params import (
     quality_flag,
     refuse_unsupported,
 )
-from api.services import Found, Key, Services, artifact_url
+from api.services import Found, Key, Services, artifact_url, public_base
 from api.uploads import read_given, stored
 from jobs.errors import MemberError
 from jobs.events import Done, Failed
@@ -209,7 +209,7 @@ async def _answered(
     data = []
     for ref in done.images[: body.n]:
         if body.response_format == "url":
-            data.append(ImageData(url=artifact_url(found, request, ref.key, output_format)))
+            data.append(ImageData(url=artifact_url(public_base(found, request), ref.key, output_format)))
         else:
             image = await asyncio.to_thread(_encoded, found, ref.key, body)
             data.append(ImageData(b64_json=base64.b64encode(image).decode()))

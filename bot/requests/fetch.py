@@ -2,15 +2,13 @@
 never more than the size cap; the bot is the only process that fetches anything from the internet."""
 
 import asyncio
-import ipaddress
-import socket
 from dataclasses import dataclass
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 from PIL import Image
 from yarl import URL
 
+from broker.addresses import PrivateAddressError, PublicResolver, is_ip, is_public
 from broker.uploads import read_image
 from jobs.errors import MemberError
 
@@ -45,7 +43,7 @@ class ImageFetcher:
         self._origins = frozenset(_origin(URL(origin)) for origin in rules.origins)
         self._total = timeout
         self._session: aiohttp.ClientSession | None = None
-        self._resolver: _PublicResolver | None = None
+        self._resolver: PublicResolver | None = None
 
     async def fetch(
         self, url: str, *, declared_size: int | None = None, what: str = "the image"
@@ -85,7 +83,7 @@ class ImageFetcher:
         except TimeoutError:
             raise FetchError(f"{what} could not be downloaded (timed out)") from None
         except aiohttp.ClientConnectorError as error:
-            if isinstance(error.os_error, _PrivateAddressError):
+            if isinstance(error.os_error, PrivateAddressError):
                 raise FetchError(f"{what} points at a private address") from None
             raise FetchError(f"{what} could not be downloaded (connection failed)") from None
         except aiohttp.ClientError:
@@ -94,12 +92,12 @@ class ImageFetcher:
 
     def _check(self, url: URL, what: str) -> None:
         """Refuses `url` unless it is on an allowed origin; the address it resolves to is checked
-        as it connects (`_PublicResolver`), an IP literal here, as aiohttp does not resolve one."""
+        as it connects (`PublicResolver`), an IP literal here, as aiohttp does not resolve one."""
         if url.user is not None or url.password is not None:
             raise FetchError(f"{what} has a user name in it; give the image's plain link")
         if not url.absolute or url.scheme not in ("http", "https") or _origin(url) not in self._origins:
             raise FetchError(f"{what} isn't on Discord's CDN; only images uploaded to Discord can be used")
-        if not self._rules.private_ok and _is_ip(url.host) and not _is_public(url.host):
+        if not self._rules.private_ok and is_ip(url.host) and not is_public(url.host):
             raise FetchError(f"{what} points at a private address")
 
     async def _body(self, response: aiohttp.ClientResponse, what: str) -> bytes:
@@ -117,37 +115,13 @@ class ImageFetcher:
 
     def _opened(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._resolver = None if self._rules.private_ok else _PublicResolver()
+            self._resolver = None if self._rules.private_ok else PublicResolver()
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(resolver=self._resolver),
                 timeout=aiohttp.ClientTimeout(connect=min(_CONNECT_TIMEOUT, self._total)),
                 cookie_jar=aiohttp.DummyCookieJar(),  # one member's fetch sets nothing for the next
             )
         return self._session
-
-
-class _PrivateAddressError(OSError):
-    """A host that resolves to private addresses only (aiohttp wraps an OSError from a resolver)."""
-
-
-class _PublicResolver(AbstractResolver):
-    """The default resolver, without the private addresses it returns: checked at connect time, so
-    a name that resolves to a public address when checked and a private one later cannot pass."""
-
-    def __init__(self) -> None:
-        self._resolver = aiohttp.DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._resolver.resolve(host, port, family)
-        public = [address for address in found if _is_public(address["host"])]
-        if not public:
-            raise _PrivateAddressError(f"{host} resolves to private addresses only")
-        return public
-
-    async def close(self) -> None:
-        await self._resolver.close()
 
 
 def _parsed(url: str, what: str, *, base: URL | None = None) -> URL:
@@ -159,21 +133,6 @@ def _parsed(url: str, what: str, *, base: URL | None = None) -> URL:
 
 def _origin(url: URL) -> tuple[str, str, int | None]:
     return url.scheme.lower(), (url.host or "").lower(), url.port
-
-
-def _is_ip(host: str | None) -> bool:
-    try:
-        ipaddress.ip_address(host or "")
-    except ValueError:
-        return False
-    return True
-
-
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # without an IPv6 zone ("fe80::1%eth0")
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 def _too_large(what: str, size: int | None, cap: int) -> str:

@@ -1,5 +1,5 @@
 """A running `imagine-api` (as an operator starts it) on its own Redis, with a worker serving the
-shapes model, and keys made with `imagine keys create`."""
+shapes model, and keys made with `imagine keys create`: started once for all the API's tests."""
 
 import os
 import subprocess
@@ -12,15 +12,21 @@ from broker import startup
 from broker.local_redis import LocalRedis, free_port
 from playground import stack
 from playground.stack import Process
-from tests.helpers import catalog_defaulting_to
+from tests.helpers import catalog_defaulting_to, private_redis
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
+def stack_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    """The Redis of the API, its worker and its keys (not flushed: job ids never repeat)."""
+    yield from private_redis(tmp_path_factory, "api-redis")
+
+
+@pytest.fixture(scope="package")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return catalog_defaulting_to("shapes", tmp_path_factory.mktemp("catalog"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def api_worker(
     stack_redis: LocalRedis, catalog: Path, model_cache: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Process]:
@@ -32,7 +38,7 @@ def api_worker(
     process.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def api_url(
     stack_redis: LocalRedis, catalog: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
@@ -46,7 +52,7 @@ def api_url(
 MakeKey = Callable[..., str]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def make_key(stack_redis: LocalRedis, catalog: Path) -> MakeKey:
     """`imagine keys create NAME [options]`, as an operator runs it: the key it prints."""
 

@@ -14,8 +14,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from PIL import Image
 
-from bot.requests import fetch
 from bot.requests.fetch import FetchError, FetchRules, ImageFetcher
+from broker import addresses
 from broker.uploads import UploadError
 from jobs.errors import MemberError
 
@@ -339,10 +339,10 @@ def test_the_resolver_keeps_only_public_addresses(monkeypatch: pytest.MonkeyPatc
         async def close(self) -> None:
             pass
 
-    monkeypatch.setattr(fetch.aiohttp, "DefaultResolver", Answering)
+    monkeypatch.setattr(addresses.aiohttp, "DefaultResolver", Answering)
 
     async def main() -> None:
-        resolver = fetch._PublicResolver()
+        resolver = addresses.PublicResolver()
         found = await resolver.resolve("mixed.test", 443)
         assert [address["host"] for address in found] == ["93.184.216.34", "2606:4700::1111"]
         with pytest.raises(OSError, match="private addresses only"):
