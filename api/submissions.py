@@ -10,7 +10,7 @@ import time
 from pydantic import BaseModel
 from redis import Redis
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from api.errors import ApiError
@@ -26,6 +26,42 @@ from jobs.specs import DescribeSpec, JobSpec, Safety
 from models.catalog import Catalog
 
 log = logging.getLogger(__name__)
+
+# KEYS: the key's open jobs (a sorted set by when they were asked). ARGV: now, how long a job is
+# kept, how long a job asked but not yet in RQ counts as waiting, the limit, RQ's job key prefix, the
+# statuses of a job not yet started (comma-separated), then the new job ids. Drops the jobs that
+# have started or ended, and adds the new ones if they fit: {1, waiting} if they did, {0, waiting}
+# if not. One step, so concurrent requests cannot both take the last place.
+_RESERVE_WAITING = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+local open = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local statuses = ',' .. ARGV[6] .. ','
+local waiting = 0
+for i = 1, #open, 2 do
+    local status = redis.call('HGET', ARGV[5] .. open[i], 'status')
+    if status == false and tonumber(open[i + 1]) > now - tonumber(ARGV[3]) then
+        waiting = waiting + 1
+    elseif status and string.find(statuses, ',' .. status .. ',', 1, true) then
+        waiting = waiting + 1
+    else
+        redis.call('ZREM', KEYS[1], open[i])
+    end
+end
+if waiting + #ARGV - 6 > tonumber(ARGV[4]) then
+    return {0, waiting}
+end
+for i = 7, #ARGV do
+    redis.call('ZADD', KEYS[1], now, ARGV[i])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {1, waiting}
+"""
+_ENQUEUING = 60
+"""Seconds a job asked for counts as waiting before RQ has a record of it."""
+_NOT_STARTED = ",".join(
+    sorted(s.value for s in {*monitor.WAITING, JobStatus.CREATED, JobStatus.READY_TO_ENQUEUE})
+)
 
 CANCELLED = "cancelled by the API client before it started"
 """The `failed` reason of a cancelled job."""
@@ -66,6 +102,7 @@ class Submissions:
         self._safety = safety
         self._ttl = ttl
         self._windows = HourlyWindows(redis)
+        self._reserve_waiting = redis.register_script(_RESERVE_WAITING)
 
     def shape(self, key: ApiKey, spec: JobSpec) -> JobSpec:
         """`spec` as `key` may have it: an allowed model, within its largest side and steps (lowered
@@ -102,13 +139,15 @@ class Submissions:
         idem = keys.api_idempotency_key(key.id, _hashed(idempotency)) if idempotency else None
         if idem is not None and (first := self._first(idem)) is not None:
             return first
-        self._check_waiting(key, len(specs))
         job_ids = [spec.job_id for spec in specs]
+        self._reserve(key, job_ids)
         retry_at = self._windows.take(keys.api_hourly_key(key.id), job_ids, key.limits.hourly)
         if retry_at is not None:
+            self._redis.zrem(keys.api_open_key(key.id), *job_ids)
             raise _too_many(f"this key's hourly limit is {key.limits.hourly} jobs", retry_at - time.time())
         if idem is not None and not self._redis.set(idem, " ".join(job_ids), nx=True, ex=IDEMPOTENCY_TTL):
             self._windows.give_back(keys.api_hourly_key(key.id), job_ids)
+            self._redis.zrem(keys.api_open_key(key.id), *job_ids)
             raise ApiError(  # another request with that key got there a moment ago
                 409, "a request with this Idempotency-Key is being queued: try again", param="Idempotency-Key"
             )
@@ -125,7 +164,6 @@ class Submissions:
                 base=base,
             )
             self._redis.set(keys.api_job_key(spec.job_id), record.model_dump_json(), ex=self._ttl)
-            self._redis.zadd(keys.api_open_key(key.id), {spec.job_id: record.created})
             self._submitter.submit(spec, concurrency=key.limits.running)
             log.info("job %s (%s) queued for key %s", spec.job_id, spec.op.value, key.id)
             records.append(record)
@@ -174,16 +212,21 @@ class Submissions:
             return None
         return [JobRecord.model_validate_json(record) for record in records]
 
-    def _check_waiting(self, key: ApiKey, adding: int) -> None:
-        open_key = keys.api_open_key(key.id)
-        self._redis.zremrangebyscore(open_key, "-inf", time.time() - self._ttl)
-        job_ids = [member.decode() for member in self._redis.zrange(open_key, 0, -1)]
-        found = monitor.statuses(self._redis, job_ids)
-        finished = [job_id for job_id in job_ids if found.get(job_id) not in monitor.WAITING]
-        if finished:
-            self._redis.zrem(open_key, *finished)
-        waiting = len(job_ids) - len(finished)
-        if waiting + adding > key.limits.waiting:
+    def _reserve(self, key: ApiKey, job_ids: list[str]) -> None:
+        """Counts `job_ids` among the key's waiting jobs, or answers 429 when they don't fit."""
+        fits, waiting = self._reserve_waiting(
+            keys=[keys.api_open_key(key.id)],
+            args=[
+                time.time(),
+                self._ttl,
+                _ENQUEUING,
+                key.limits.waiting,
+                Job.redis_job_namespace_prefix,
+                _NOT_STARTED,
+                *job_ids,
+            ],
+        )
+        if not fits:
             raise _too_many(f"this key may have {key.limits.waiting} jobs waiting; {waiting} are", 10)
 
 

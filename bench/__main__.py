@@ -4,6 +4,7 @@
                               [--runs N] [--warmup N] [--queue-jobs N] [--ablate [--rows 1,3,7]]
     .venv/bin/python -m bench soak [--jobs N] [--members N] [--seed N] [--faults all|none|LIST] [--json]
     .venv/bin/python -m bench latency [--prompts N]
+    .venv/bin/python -m bench api [--clients N] [--requests N] [--warmup N] [--keys N] [--json]
 
 Prints a table (or `--json`); bench/README.md says what each figure means.
 """
@@ -17,13 +18,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-if __name__ == "__main__" and sys.argv[1:2] in (["soak"], ["latency"]):
-    # The soak and the latency benchmark drive separate processes: neither needs nor waits for torch
-    # and diffusers.
+if __name__ == "__main__" and sys.argv[1:2] in (["soak"], ["latency"], ["api"]):
+    # The soak, the latency and the API benchmarks drive separate processes: none needs nor waits
+    # for torch and diffusers.
     if sys.argv[1] == "soak":
         from bench.soak import main as separate
-    else:
+    elif sys.argv[1] == "latency":
         from bench.latency import main as separate
+    else:
+        from bench.api import main as separate
 
     sys.exit(separate(sys.argv[2:]))
 
@@ -49,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.latency import main as latency_main
 
         return latency_main(argv[1:])
+    if argv[:1] == ["api"]:
+        from bench.api import main as api_main
+
+        return api_main(argv[1:])
     args = _parser().parse_args(argv)
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
@@ -223,7 +230,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=__doc__.splitlines()[0],
-        epilog="Also: `python -m bench soak --help`, `python -m bench latency --help`.",
+        epilog="Also: `python -m bench soak --help`, `python -m bench latency --help`,"
+        " `python -m bench api --help`.",
     )
     parser.add_argument("--preset", choices=[*PRESETS, "all"], default="tiny")
     parser.add_argument("--runs", type=int, default=5, help="timed grids per path (median reported)")

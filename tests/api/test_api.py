@@ -3,6 +3,7 @@ Server-Sent Events, keys made with `imagine keys`, a real Redis and a worker wit
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -176,6 +177,18 @@ def test_over_the_key_s_hourly_limit_is_429_with_retry_after(api_url: str, make_
     answer = httpx.post(f"{api_url}/v1/jobs", json=body, headers=headers)
     error = _error(answer, 429)
     assert "hourly limit is 1" in error["message"] and 3000 < int(answer.headers["Retry-After"]) <= 3600
+
+
+def test_concurrent_requests_never_pass_the_key_s_waiting_limit(api_url: str, make_key: MakeKey):
+    headers = {"Authorization": f"Bearer {make_key('waiting', '--waiting', '3')}"}
+    body = {"op": "imagine", "prompt": "a fox --model tiny-flux"}  # no worker serves it: they wait
+
+    def post(_: int) -> int:
+        return httpx.post(f"{api_url}/v1/jobs", json=body, headers=headers, timeout=60).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(post, range(12)))
+    assert sorted(answers) == [202] * 3 + [429] * 9, answers
 
 
 def test_a_key_limited_to_some_models_is_refused_others(api_url: str, make_key: MakeKey):
