@@ -22,16 +22,16 @@ class Given:
     mask: Image.Image | None = None
 
 
-def read_given(images: list[bytes], mask: bytes | None, *, max_pixels: int) -> Given:
+def read_given(images: list[bytes], mask: bytes | None, *, max_pixels: int, param: str = "image") -> Given:
     """The images (1 to `limits.IMAGE_PROMPTS_MAX`; one with a mask) and the mask, or a 400 naming
-    the field to change."""
+    the field to change (the images': `param`)."""
     if not images:
-        raise ApiError(400, "`image`: give the image to work from", param="image")
+        raise ApiError(400, f"`{param}`: give the image to work from", param=param)
     if len(images) > limits.IMAGE_PROMPTS_MAX:
-        raise ApiError(400, f"`image`: give at most {limits.IMAGE_PROMPTS_MAX} images", param="image")
+        raise ApiError(400, f"`{param}`: give at most {limits.IMAGE_PROMPTS_MAX} images", param=param)
     if mask is not None and len(images) > 1:
         raise ApiError(400, "`mask`: a mask edits one image; give one image with it", param="mask")
-    read = [_read(read_image, data, max_pixels, "image", f"image {n}") for n, data in enumerate(images, 1)]
+    read = [_read(read_image, data, max_pixels, param, f"image {n}") for n, data in enumerate(images, 1)]
     if mask is None:
         return Given(read)
     repaint = _read(read_mask, mask, max_pixels, "mask", "the mask")

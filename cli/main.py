@@ -81,7 +81,7 @@ def _command(args: argparse.Namespace) -> int:
             specs = _imagine(args.prompt, catalog, user, tuple(uploads))
         elif args.command == "describe":
             (ref,) = uploads
-            specs = [describe_spec(_captioning_model(args.model, catalog), ref, requested_by=user)]
+            specs = [describe_spec(catalog.captioning_model(args.model), ref, requested_by=user)]
         elif args.command == "blend":
             images = tuple(uploads)
             specs = [
@@ -144,19 +144,6 @@ def _uploads(paths: list[Path]) -> Uploads:
             data, max_pixels=_FILE_PIXELS, what=str(path)
         )
     return uploads
-
-
-def _captioning_model(name: str | None, catalog: Catalog) -> str:
-    """The model whose captioner describes: `name`, else the default model if it has one, else the
-    first that does."""
-    if name is not None:
-        if catalog.get(name).captioner is None:
-            raise ResolveError(f"the model `{name}` has no captioner in the catalog")
-        return name
-    for entry in (catalog.get(), *catalog.models):
-        if entry.captioner is not None:
-            return entry.name
-    raise ResolveError("no model in the catalog has a captioner: describe needs one")
 
 
 def _follow_up(args: argparse.Namespace, source: JobSpec, catalog: Catalog, user: str) -> JobSpec:

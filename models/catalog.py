@@ -570,6 +570,18 @@ class Catalog(BaseModel):
         """The profile of the model called `name`, or of the default one when `name` is None."""
         return self.get(name).profile()
 
+    def captioning_model(self, name: str | None = None, among: Sequence[str] = ()) -> str:
+        """The model whose captioner describes images: `name`, else the default model if it has
+        one, else the first that does; only those `among` when some are given."""
+        if name is not None:
+            if self.get(name).captioner is None:
+                raise UnknownModelError(f"The model `{name}` has no captioner in the catalog.")
+            return name
+        for entry in (self.get(), *self.models):
+            if entry.captioner is not None and (not among or entry.name in among):
+                return entry.name
+        raise UnknownModelError("No model in the catalog has a captioner: describing needs one.")
+
 
 def load_catalog(path: Path | None = None) -> Catalog:
     """Read and validate a catalog file; None reads the built-in default catalog."""

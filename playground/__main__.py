@@ -2,8 +2,8 @@
 
 A private redis-server (unless IMAGINE_REDIS_URL names one), a worker with the default model
 (the built-in shapes model, unless IMAGINE_CATALOG says otherwise), the Discord API emulator, the
-real bot connected to it, and a web page that works like a Discord channel. `python -m playground`
-runs it too, but imports from the current directory first.
+real bot connected to it, a web page that works like a Discord channel, and the HTTP API with a key
+for local use. `python -m playground` runs it too, but imports from the current directory first.
 """
 
 import argparse
@@ -11,22 +11,28 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import tempfile
 from contextlib import ExitStack, suppress
 from pathlib import Path
 
 from aiohttp import web
+from redis import Redis
 
+from api.keys import KeyLimits, KeyStore
 from broker import startup
-from broker.local_redis import LocalRedis
+from broker.local_redis import LocalRedis, free_port
 from broker.settings import BrokerSettings
 from emulator import BackgroundEmulator
 from models.catalog import load_catalog
 from models.settings import CatalogSettings
-from playground.stack import StartupError, start_bot, start_worker
+from playground.stack import StartupError, start_api, start_bot, start_worker
 from playground.web import Playground
 
 log = logging.getLogger("playground")
+
+API_PORT = 8000
+"""The API's port unless it is taken (by a compose stack's API, say) or another is asked for."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,6 +48,11 @@ def _run(argv: list[str] | None) -> None:
     )
     parser.add_argument(
         "--port", type=int, default=8765, help="its port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--api-port",
+        type=int,
+        help=f"the HTTP API's port on 127.0.0.1; 0 picks a free one (default: {API_PORT}, unless taken)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -63,9 +74,14 @@ def _run(argv: list[str] | None) -> None:
             running.callback(start_worker(redis_url, None, logs / "worker.log", **chosen).stop)
             log.info("starting the bot (log: %s)", logs / "bot.log")
             running.callback(start_bot(discord, redis_url, logs / "bot.log", **chosen).stop)
+            api_port = _api_port(args.api_port)
+            log.info("starting the HTTP API (log: %s)", logs / "api.log")
+            api_settings = {"catalog": str(catalog)} if catalog else {}
+            running.callback(start_api(redis_url, logs / "api.log", api_port, **api_settings).stop)
         except StartupError as error:  # its message holds the process's own output
             log.error("%s", error)
             raise SystemExit(1) from None
+        _announce_api(f"http://127.0.0.1:{api_port}", redis_url, load_catalog(catalog).default)
         asyncio.run(_serve(Playground(discord).app(), args.host, args.port))
 
 
@@ -78,6 +94,31 @@ def _checked() -> tuple[str | None, Path | None]:
     catalog = startup.settings(CatalogSettings).catalog
     startup.catalog(catalog)
     return configured, catalog
+
+
+def _api_port(asked: int | None) -> int:
+    """The port asked for; 0, or none asked and the default taken: a free one."""
+    if asked is None:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", API_PORT))
+                return API_PORT
+            except OSError:
+                log.info("port %s is taken: the HTTP API gets a free one", API_PORT)
+    return asked or free_port()
+
+
+def _announce_api(base: str, redis_url: str, model: str) -> None:
+    """Makes a key for local use (a new one each start: only its hash is kept) and says how to use it."""
+    _, key = KeyStore(Redis.from_url(redis_url)).create("playground", KeyLimits())
+    log.info("HTTP API (OpenAI-compatible): %s/v1 (docs: %s/docs)", base, base)
+    log.info("its key for local use: %s", key)
+    snippet = (
+        f'import base64; from openai import OpenAI; r = OpenAI(base_url="{base}/v1", api_key="{key}")'
+        f'.images.generate(model="{model}", prompt="a red circle on a blue background",'
+        ' response_format="b64_json"); open("image.png", "wb").write(base64.b64decode(r.data[0].b64_json))'
+    )
+    log.info("  python -c '%s'", snippet)
 
 
 async def _serve(app: web.Application, host: str, port: int) -> None:

@@ -6,59 +6,21 @@ Redis."""
 
 import re
 import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.request import urlopen
 
 import pytest
 
-from broker.local_redis import free_port
 from tests.helpers import grid_readings, matching
-from tests.playground.conftest import SCREENSHOTS, taken
+from tests.playground.conftest import SCREENSHOTS, RunningPlayground, taken
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium")
-STARTUP = 120.0
 JOB = 90_000  # ms a job may take under a loaded CI machine
 
 
-@pytest.fixture(scope="module")
-def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`imagine-playground` on a free port, as `make run` starts it; its URL once it serves."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("playground") / "playground.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "imagine-playground"), "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP
-    while not _serving(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the playground did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    yield url
-    children = _children(process.pid)
-    assert children, "the playground runs Redis, a worker and the bot as its children"
-    process.terminate()
-    process.wait(30)
-    left = [pid for pid in children if Path(f"/proc/{pid}").exists()]
-    assert not left, f"SIGTERM left the playground's processes {left} running"
-
-
-def _children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
 @pytest.fixture
-def page(playground: str):
+def page(playground: RunningPlayground):
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium; `make test` does it)")
     from playwright.sync_api import sync_playwright
@@ -66,7 +28,7 @@ def page(playground: str):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(playground)
+        page.goto(playground.url)
         yield page
         browser.close()
 
@@ -199,11 +161,3 @@ def test_a_mistyped_command_and_a_bad_prompt_are_explained(page) -> None:
     _send(page, "/imagine a fox --ar 30:1")
     refusal = page.locator(".message.ephemeral", has_text="That prompt needs a change")
     expect(refusal).to_contain_text("--ar 30:1")
-
-
-def _serving(url: str) -> bool:
-    try:
-        with urlopen(f"{url}/api/view", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

@@ -1,6 +1,6 @@
-"""The canvases of outpainting, region repaints and drawn masks: the mask covers everything the feathered alpha
-lets through, the alpha is whole over the area asked for, and past the feather every pixel is the
-source's own."""
+"""The canvases of outpainting, region repaints and drawn masks: the mask covers everything the
+feathered alpha lets through, the alpha is whole over the area asked for, and past the feather
+every pixel is the source's own."""
 
 import numpy as np
 from PIL import Image
