@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -77,4 +78,22 @@ def create_app(
         app.include_router(router)
     app.add_middleware(BodyCap, limit=settings.api_max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=ApiMetrics(registry or CollectorRegistry()))
+    generated = app.openapi
+    app.openapi = lambda: _as_answered(generated())  # type: ignore[method-assign]
     return app
+
+
+def _as_answered(document: dict[str, Any]) -> dict[str, Any]:
+    """The framework's document made true to what the API answers: a request it cannot validate is
+    a 400 in OpenAI's shape (`api.errors`), never the framework's 422; and a form that carries files
+    (edits, variations) is `multipart/form-data`, which the framework leaves as URL-encoded when the
+    form is a model."""
+    for path in document["paths"].values():
+        for operation in path.values():
+            operation["responses"].pop("422", None)
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/x-www-form-urlencoded" in content:
+                content["multipart/form-data"] = content.pop("application/x-www-form-urlencoded")
+    for unused in ("HTTPValidationError", "ValidationError"):
+        document.get("components", {}).get("schemas", {}).pop(unused, None)
+    return document

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 
 from jobs.errors import MemberError
 
@@ -57,6 +58,7 @@ ERRORS = {
         400: "the request is wrong; the message says what to change",
         401: "no API key, or one that is unknown or revoked",
         404: "no such job or image (or it has expired)",
+        409: "the request conflicts with the job's state, or with an earlier request's Idempotency-Key",
         413: "the request body is over the size cap",
         429: "over one of the key's limits; Retry-After says when to try again",
     }.items()
@@ -78,6 +80,8 @@ def install(app: FastAPI) -> None:
         first = error.errors()[0]
         parts = () if first.get("type") == "json_invalid" else first.get("loc", ())  # not a field there
         where = [str(part) for part in parts if part not in ("body", "query", "path", "header")]
+        if where and isinstance(error.body, dict) and where[0] == error.body.get("op"):
+            where = where[1:]  # the tag of `POST /v1/jobs`'s union, not a field
         param = ".".join(where) or None
         message = first.get("msg", "invalid request")
         if param:
@@ -89,4 +93,26 @@ def install(app: FastAPI) -> None:
         kind = _STATUS_TYPES.get(
             error.status_code, "invalid_request_error" if error.status_code < 500 else "server_error"
         )
-        return ApiError(error.status_code, str(error.detail), type=kind, headers=error.headers).response()
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # each method is its own route: name every one on this path
+            headers["Allow"] = ", ".join(_methods(request))
+        return ApiError(error.status_code, str(error.detail), type=kind, headers=headers).response()
+
+
+def _methods(request: Request) -> list[str]:
+    """The methods the routes matching the request's path take."""
+    methods = set()
+    for route in request.app.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def json_errors(*codes: int) -> dict[int | str, dict]:
+    """`ERRORS`' entries for `codes` with their JSON content spelt out, for a route whose own
+    answer is of another type (which the framework would otherwise give them too)."""
+    reference = {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+    return {
+        code: {"description": ERRORS[code]["description"], "content": {"application/json": reference}}
+        for code in codes
+    }

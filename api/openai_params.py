@@ -3,10 +3,10 @@
 
 import math
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.errors import ApiError
 from api.images import OutputFormat
@@ -15,6 +15,9 @@ from jobs import limits
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 _QUALITY = {"low": 0.5, "medium": 1.0, "standard": 1.0, "auto": 1.0, "high": 2.0, "hd": 2.0}
 """OpenAI's `quality` as our `--q` (sampling steps × q)."""
+
+_FILE = {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
+"""A file field, as the document says it (a missing one is left out, never null)."""
 
 Quality = Literal["auto", "low", "medium", "high", "standard", "hd"]
 
@@ -27,7 +30,9 @@ class ImageOptions(BaseModel):
     model: str | None = Field(default=None, description="a catalog model (default: the catalog's)")
     n: int = Field(default=1, ge=1, le=limits.GRID_IMAGES, description="images: the first n of one grid")
     size: str | None = Field(
-        default=None, description="`auto` or WIDTHxHEIGHT: its aspect ratio at the model's own size"
+        default=None,
+        pattern=r"^(auto|\d{2,5}x\d{2,5})$",
+        description="`auto` or WIDTHxHEIGHT: its aspect ratio at the model's own size",
     )
     response_format: Literal["b64_json", "url"] | None = None
     output_format: OutputFormat | None = None
@@ -83,19 +88,18 @@ class EditForm(PromptedOptions):
     """OpenAI's `POST /v1/images/edits` form: with a `mask`, the image repainted where the mask is
     transparent; without, up to five images as image prompts."""
 
-    image: list[UploadFile] = Field(default=[], description="the image (PNG, JPEG, WebP or GIF)")
-    images: list[UploadFile] = Field(
-        default=[], alias="image[]", description="several images, as image prompts (no mask)"
+    image: list[UploadFile] = Field(
+        min_length=1,
+        max_length=limits.IMAGE_PROMPTS_MAX,
+        validation_alias=AliasChoices("image", "image[]"),  # one image, or the client's list
+        description="the image (PNG, JPEG, WebP or GIF); without a mask, up to five, as image prompts",
     )
-    mask: UploadFile | None = Field(
+    mask: Annotated[UploadFile | None, WithJsonSchema(_FILE)] = Field(
         default=None, description="transparent (or, without transparency, white) where to repaint"
     )
     input_fidelity: Literal["low", "high"] | None = Field(
         default=None, description="without a mask: `high` keeps closer to the images (`--iw 2`)"
     )
-
-    def given(self) -> list[UploadFile]:
-        return [*self.image, *self.images]
 
 
 class VariationForm(ImageOptions):

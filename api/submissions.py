@@ -3,10 +3,14 @@ same submitter as the bot's (so they take turns with Discord members), and found
 
 import contextlib
 import hashlib
+import json
 import logging
 import math
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from fastapi import UploadFile
 from pydantic import BaseModel
 from redis import Redis
 from rq.exceptions import NoSuchJobError
@@ -84,6 +88,27 @@ class JobRecord(BaseModel):
     """The API's public address when it was asked, for the links a webhook carries."""
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A request as its `Idempotency-Key` is scoped: the endpoint, and a digest of what it asked."""
+
+    endpoint: str
+    digest: str
+
+    @classmethod
+    def of(cls, endpoint: str, body: BaseModel, files: Sequence[bytes] = ()) -> "Asked":
+        """`body`'s fields (files left out) and the `files`' bytes, digested."""
+        fields = {name: value for name, value in body if not _carries_files(value)}
+        digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode())
+        for data in files:
+            digest.update(hashlib.sha256(data).digest())
+        return cls(endpoint, digest.hexdigest())
+
+
+def _carries_files(value: object) -> bool:
+    return isinstance(value, UploadFile) or (isinstance(value, list) and any(map(_carries_files, value)))
+
+
 class Submissions:
     def __init__(
         self,
@@ -130,22 +155,28 @@ class Submissions:
         specs: list[JobSpec],
         idempotency: str | None = None,
         *,
+        asked: Asked | None = None,
         webhook: str | None = None,
         base: str | None = None,
     ) -> list[JobRecord]:
         """Queues `specs` for `key`, or answers 429 when they don't fit its limits. With an
-        `idempotency` key already used by `key`, the jobs it made the first time, queued once.
+        `idempotency` key that `key` already used for the same request (`asked`: the endpoint and
+        what it asked), the jobs it made the first time, queued once; for another request, 409.
         A `webhook` (checked) is told of each job's end, with links under `base`."""
-        idem = keys.api_idempotency_key(key.id, _hashed(idempotency)) if idempotency else None
-        if idem is not None and (first := self._first(idem)) is not None:
-            return first
+        asked = asked or Asked(endpoint="", digest="")
+        idem = None
+        if idempotency:
+            idem = keys.api_idempotency_key(key.id, _hashed(f"{asked.endpoint}\n{idempotency}"))
+            if (first := self._first(idem, asked.digest)) is not None:
+                return first
         job_ids = [spec.job_id for spec in specs]
         self._reserve(key, job_ids)
         retry_at = self._windows.take(keys.api_hourly_key(key.id), job_ids, key.limits.hourly)
         if retry_at is not None:
             self._redis.zrem(keys.api_open_key(key.id), *job_ids)
             raise _too_many(f"this key's hourly limit is {key.limits.hourly} jobs", retry_at - time.time())
-        if idem is not None and not self._redis.set(idem, " ".join(job_ids), nx=True, ex=IDEMPOTENCY_TTL):
+        remembered = " ".join([asked.digest or "-", *job_ids])
+        if idem is not None and not self._redis.set(idem, remembered, nx=True, ex=IDEMPOTENCY_TTL):
             self._windows.give_back(keys.api_hourly_key(key.id), job_ids)
             self._redis.zrem(keys.api_open_key(key.id), *job_ids)
             raise ApiError(  # another request with that key got there a moment ago
@@ -202,11 +233,19 @@ class Submissions:
         place = self._redis.lpos(model_queue(self._redis, spec_model).key, job_id)
         return None if place is None else place + 1
 
-    def _first(self, idem: str) -> list[JobRecord] | None:
+    def _first(self, idem: str, digest: str) -> list[JobRecord] | None:
         """The jobs an earlier request with this idempotency key made; None when there was none, or
-        their records are no longer kept (or not written yet: that request is still queueing)."""
+        their records are no longer kept (or not written yet: that request is still queueing); 409
+        when it asked for something else."""
         raw = self._redis.get(idem)
-        job_ids = raw.decode().split() if raw else []
+        first_digest, *job_ids = raw.decode().split() if raw else ["-"]
+        if raw and first_digest != (digest or "-"):
+            raise ApiError(
+                409,
+                "this Idempotency-Key was used for another request: use a new key for a new request",
+                param="Idempotency-Key",
+                code="idempotency_key_reused",
+            )
         records = self._redis.mget([keys.api_job_key(job_id) for job_id in job_ids]) if job_ids else []
         if not records or None in records:
             return None

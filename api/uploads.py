@@ -9,7 +9,6 @@ from PIL import Image
 from api.errors import ApiError
 from broker.artifacts import ArtifactStore
 from broker.uploads import UploadError, read_image, read_mask
-from jobs import limits
 from jobs.resolve import new_job_id
 from jobs.specs import UploadRef
 
@@ -23,14 +22,12 @@ class Given:
 
 
 def read_given(images: list[bytes], mask: bytes | None, *, max_pixels: int, param: str = "image") -> Given:
-    """The images (1 to `limits.IMAGE_PROMPTS_MAX`; one with a mask) and the mask, or a 400 naming
-    the field to change (the images': `param`)."""
-    if not images:
-        raise ApiError(400, f"`{param}`: give the image to work from", param=param)
-    if len(images) > limits.IMAGE_PROMPTS_MAX:
-        raise ApiError(400, f"`{param}`: give at most {limits.IMAGE_PROMPTS_MAX} images", param=param)
+    """The images (as many as the request's schema lets through; one with a mask) and the mask,
+    or a 400 naming the field to change (the images': `param`)."""
     if mask is not None and len(images) > 1:
-        raise ApiError(400, "`mask`: a mask edits one image; give one image with it", param="mask")
+        raise ApiError(
+            400, "`mask`: a mask edits one image; give one image with it", param="mask", code="invalid_mask"
+        )
     read = [_read(read_image, data, max_pixels, param, f"image {n}") for n, data in enumerate(images, 1)]
     if mask is None:
         return Given(read)
@@ -41,10 +38,14 @@ def read_given(images: list[bytes], mask: bytes | None, *, max_pixels: int, para
             f"`mask`: it is {repaint.width}×{repaint.height}, the image {read[0].width}×{read[0].height};"
             " give them the same size",
             param="mask",
+            code="invalid_mask",
         )
     if repaint.getbbox() is None:
         raise ApiError(
-            400, "`mask`: nothing in it is transparent, so there is nothing to repaint", param="mask"
+            400,
+            "`mask`: nothing in it is transparent, so there is nothing to repaint",
+            param="mask",
+            code="invalid_mask",
         )
     return Given(read, repaint)
 

@@ -58,9 +58,9 @@ class Delivery(BaseModel):
 
 
 def checked_url(url: str, key: ApiKey, *, private_ok: bool) -> str:
-    """`url` if a webhook may go there (http or https, no user name, not an IP literal on a private
-    network unless allowed), else a 400; a name that resolves to a private address is refused as
-    the delivery connects."""
+    """`url` (its form checked by `JobRequest`: http or https, no user name) if a webhook may go
+    there (not an IP literal on a private network unless allowed), else a 400; a name that
+    resolves to a private address is refused as the delivery connects."""
     if key.webhook_secret is None:
         raise ApiError(400, "`webhook`: this key has no webhook secret; make a new key", param="webhook")
     try:
@@ -69,8 +69,6 @@ def checked_url(url: str, key: ApiKey, *, private_ok: bool) -> str:
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host or not parsed.absolute:
         raise ApiError(400, "`webhook`: give an http or https URL", param="webhook")
-    if parsed.user is not None or parsed.password is not None:
-        raise ApiError(400, "`webhook`: leave the user name out of the URL", param="webhook")
     if not private_ok and (parsed.host == "localhost" or (is_ip(parsed.host) and not is_public(parsed.host))):
         raise ApiError(400, "`webhook`: it points at a private address", param="webhook")
     return url

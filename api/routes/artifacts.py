@@ -20,7 +20,7 @@ router = APIRouter(tags=["Artifacts"])
 @router.get(
     "/v1/artifacts/{job_id}/{name}",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in CONTENT_TYPES.values()}}, 404: ERRORS[404]},
+    responses={200: {"content": {t: {} for t in CONTENT_TYPES.values()}}, 400: ERRORS[400], 404: ERRORS[404]},
     summary="An image a job made",
 )
 async def artifact(

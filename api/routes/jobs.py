@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from api.errors import ERRORS, ApiError
+from api.errors import ERRORS, ApiError, json_errors
 from api.job_requests import JobRequest, job_specs
 from api.services import Found, Key, public_base
-from api.submissions import JobRecord
+from api.submissions import Asked, JobRecord
 from api.views import JobView, job_view
 from api.webhooks import checked_url
 
@@ -35,7 +35,13 @@ async def create(
     specs = await asyncio.to_thread(job_specs, found, key, body)
     base = public_base(found, request)
     records = await asyncio.to_thread(
-        found.submissions.submit, key, specs, idempotency_key, webhook=webhook, base=base
+        found.submissions.submit,
+        key,
+        specs,
+        idempotency_key,
+        asked=Asked.of("jobs", body),
+        webhook=webhook,
+        base=base,
     )
     return [await job_view(found, base, record) for record in records]
 
@@ -49,7 +55,7 @@ async def read(job_id: JobId, request: Request, key: Key, found: Found) -> JobVi
 @router.delete(
     "/v1/jobs/{job_id}",
     response_model=JobView,
-    responses={**ERRORS, 409: ERRORS[400]},
+    responses=ERRORS,
     summary="Cancel a queued job",
 )
 async def cancel(job_id: JobId, request: Request, key: Key, found: Found) -> JobView:
@@ -68,7 +74,10 @@ async def _owned(job_id: JobId, key: Key, found: Found) -> JobRecord:
 @router.get(
     "/v1/jobs/{job_id}/events",
     response_class=EventSourceResponse,
-    responses={**ERRORS, 200: {"description": "queued, started, progress (with a preview), done, failed"}},
+    responses={
+        **json_errors(*ERRORS),
+        200: {"description": "queued, started, progress (with a preview), done, failed"},
+    },
     summary="A job's events, live",
 )
 async def events(

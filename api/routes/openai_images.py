@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Request
 from pydantic import BaseModel
 
-from api.errors import ERRORS, ApiError, bad_request
+from api.errors import ERRORS, ApiError, ErrorResponse, bad_request
 from api.events import EventHub
 from api.images import OutputFormat, encoded
 from api.keys import ApiKey
@@ -26,6 +26,7 @@ from api.openai_params import (
     refuse_unsupported,
 )
 from api.services import Found, Key, Services, artifact_url, public_base
+from api.submissions import CANCELLED, Asked
 from api.uploads import read_given, stored
 from jobs.errors import MemberError
 from jobs.events import Done, Failed
@@ -40,7 +41,11 @@ router = APIRouter(tags=["OpenAI-compatible"])
 VARIATION_WEIGHT = 2.0
 """A variation is its image as an image prompt at this `--iw`, with no words: close to it."""
 
-_RESPONSES = {**ERRORS, 504: ERRORS[404] | {"description": "the job did not finish in time"}}
+_RESPONSES = {
+    **ERRORS,
+    500: {"model": ErrorResponse, "description": "the job failed on its worker; the message says why"},
+    504: {"model": ErrorResponse, "description": "the job did not finish in time; it goes on"},
+}
 
 
 class ImageData(BaseModel):
@@ -72,7 +77,8 @@ async def generate(
 ) -> ImagesResponse:
     refuse_unsupported(body)
     specs = await asyncio.to_thread(_resolved, found, key, body, lambda: _prompted(body, None))
-    return await _answered(found, request, key, body, specs, idempotency_key)
+    asked = Asked.of("generations", body)
+    return await _answered(found, request, key, body, specs, (idempotency_key, asked))
 
 
 @router.post(
@@ -91,10 +97,11 @@ async def edit(
     """With a `mask`: the image repainted where the mask is transparent, the rest kept. Without:
     the images as image prompts (`--iw`), each grid image starting from one of them."""
     refuse_unsupported(form)
-    images = [await upload.read() for upload in form.given()]
+    images = [await upload.read() for upload in form.image]
     mask = await form.mask.read() if form.mask is not None else None
     specs = await asyncio.to_thread(_edit_specs, found, key, form, images, mask)
-    return await _answered(found, request, key, form, specs, idempotency_key)
+    asked = Asked.of("edits", form, [*images, *([mask] if mask else [])])
+    return await _answered(found, request, key, form, specs, (idempotency_key, asked))
 
 
 @router.post(
@@ -113,7 +120,8 @@ async def variation(
     refuse_unsupported(form)
     image = await form.image.read()
     specs = await asyncio.to_thread(_variation_specs, found, key, form, image)
-    return await _answered(found, request, key, form, specs, idempotency_key)
+    asked = Asked.of("variations", form, [image])
+    return await _answered(found, request, key, form, specs, (idempotency_key, asked))
 
 
 def _edit_specs(
@@ -200,10 +208,12 @@ async def _answered(
     key: ApiKey,
     body: ImageOptions,
     specs: list[JobSpec],
-    idempotency_key: str | None,
+    idempotency: tuple[str | None, Asked],
 ) -> ImagesResponse:
-    """Queues the job, waits for it, and answers OpenAI's way: the first `n` images of its grid."""
-    records = await asyncio.to_thread(found.submissions.submit, key, specs, idempotency_key)
+    """Queues the job (once per `Idempotency-Key` and request), waits for it, and answers OpenAI's
+    way: the first `n` images of its grid."""
+    idempotency_key, asked = idempotency
+    records = await asyncio.to_thread(found.submissions.submit, key, specs, idempotency_key, asked=asked)
     done = await finished(found.hub, records[0].job_id, records[0].after, found.settings.api_wait_seconds)
     output_format = body.output_format or "png"
     data = []
@@ -234,6 +244,8 @@ async def finished(hub: EventHub, job_id: str, after: str, timeout: float) -> Do
             async for _, event in hub.follow(job_id, after):
                 if isinstance(event, Done):
                     return event
+                if isinstance(event, Failed) and event.reason == CANCELLED:
+                    raise ApiError(409, f"job {job_id} was cancelled", code="job_cancelled")
                 if isinstance(event, Failed):
                     raise ApiError(500, event.reason, type="server_error", code="job_failed")
     except TimeoutError:

@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import openai
 import pytest
 
 from broker import startup
@@ -47,6 +48,23 @@ def api_url(
     process = stack.start_api(stack_redis.url, log, port, catalog=str(catalog), api_max_body_bytes="65536")
     yield f"http://127.0.0.1:{port}"
     process.stop()
+
+
+ClientFor = Callable[[str], openai.OpenAI]
+
+
+@pytest.fixture
+def client_for(api_url: str) -> Iterator[ClientFor]:
+    """The official `openai` client on the API with a key (closed after the test)."""
+    made: list[openai.OpenAI] = []
+
+    def make(key: str) -> openai.OpenAI:
+        made.append(openai.OpenAI(base_url=f"{api_url}/v1", api_key=key, max_retries=0, timeout=180))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
 
 
 MakeKey = Callable[..., str]

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from playground.stack import Process
-from tests.api.conftest import MakeKey
+from tests.api.conftest import ClientFor, MakeKey
 from tests.helpers import image
 from training.shapes.measure import read
 from training.shapes.scenes import Scene, render
@@ -22,10 +22,6 @@ TIMEOUT = 180
 SIDE = 64
 LEFT = SIDE // 2
 """The mask is transparent over the columns left of this one."""
-
-
-def _client(api_url: str, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{api_url}/v1", api_key=key, max_retries=0, timeout=TIMEOUT)
 
 
 def _png(picture: Image.Image) -> bytes:
@@ -50,10 +46,10 @@ def _images(result: openai.types.ImagesResponse) -> list[Image.Image]:
 
 
 def test_an_edit_with_a_mask_repaints_the_mask_s_area_and_keeps_the_rest(
-    api_url: str, api_worker: Process, make_key: MakeKey
+    client_for: ClientFor, api_worker: Process, make_key: MakeKey
 ):
     source = _source()
-    result = _client(api_url, make_key()).images.edit(
+    result = client_for(make_key()).images.edit(
         image=("source.png", _png(source), "image/png"),
         mask=("mask.png", _left_half_mask(), "image/png"),
         prompt="a large yellow square at the top left on a blue background --seed 5",
@@ -73,8 +69,10 @@ def test_an_edit_with_a_mask_repaints_the_mask_s_area_and_keeps_the_rest(
     assert min(changed) > 8, f"the masked half was not repainted: mean change {changed}"
 
 
-def test_an_edit_without_a_mask_starts_from_the_image(api_url: str, api_worker: Process, make_key: MakeKey):
-    result = _client(api_url, make_key()).images.edit(
+def test_an_edit_without_a_mask_starts_from_the_image(
+    client_for: ClientFor, api_worker: Process, make_key: MakeKey
+):
+    result = client_for(make_key()).images.edit(
         image=("source.png", _png(_source()), "image/png"),
         prompt="a red circle --seed 2",
         model="shapes",
@@ -88,8 +86,8 @@ def test_an_edit_without_a_mask_starts_from_the_image(api_url: str, api_worker: 
 
 # The client marks `create_variation` (DALL·E 2's endpoint) deprecated; the endpoint is still OpenAI's.
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
-def test_a_variation_keeps_close_to_its_image(api_url: str, api_worker: Process, make_key: MakeKey):
-    result = _client(api_url, make_key()).images.create_variation(
+def test_a_variation_keeps_close_to_its_image(client_for: ClientFor, api_worker: Process, make_key: MakeKey):
+    result = client_for(make_key()).images.create_variation(
         image=("source.png", _png(_source()), "image/png"), model="shapes", n=4, response_format="b64_json"
     )
     seen = [read(variant) for variant in _images(result)]
@@ -99,7 +97,7 @@ def test_a_variation_keeps_close_to_its_image(api_url: str, api_worker: Process,
 @pytest.mark.parametrize(
     ("files", "data", "param", "said"),
     [
-        ({"mask": _left_half_mask()}, {}, "image", "give the image"),
+        ({"mask": _left_half_mask()}, {}, "image", "Field required"),
         ({"image": b"not a picture"}, {}, "image", "isn't a PNG"),
         ({"image": _png(_source()), "mask": _left_half_mask((32, 32))}, {}, "mask", "same size"),
         (

@@ -80,7 +80,7 @@ def test_a_blend_and_a_describe_start_from_the_request_s_images(
     blend = _queued(
         api_url, headers, {"op": "blend", "images": [RED_ON_YELLOW, GREEN_ON_WHITE], "model": "shapes"}
     )
-    describe = _queued(api_url, headers, {"op": "describe", "images": [RED_ON_YELLOW], "model": "shapes"})
+    describe = _queued(api_url, headers, {"op": "describe", "image": RED_ON_YELLOW, "model": "shapes"})
     assert len(_done(api_url, headers, blend["id"])["images"]) == 4
     prompts = _done(api_url, headers, describe["id"])["prompts"]
     assert len(prompts) == 4 and all("circle" in prompt or "red" in prompt for prompt in prompts), prompts
@@ -93,23 +93,28 @@ def test_a_blend_and_a_describe_start_from_the_request_s_images(
         ({"op": "region", "index": 1, "cells": []}, "cells"),
         ({"op": "zoom", "index": 1, "factor": 3}, "factor"),
         ({"op": "upscale", "index": 1, "prompt": "a hen"}, "prompt"),
+        ({"op": "square", "index": 1, "prompt": "a hen --seed banana"}, "prompt"),
         ({"op": "blend", "images": [RED_ON_YELLOW]}, "images"),
-        ({"op": "describe", "images": ["not base64!"]}, "images"),
-        ({"op": "describe", "images": [base64.b64encode(b"GIF89a").decode()]}, "images"),
+        ({"op": "blend", "images": [RED_ON_YELLOW] * 2, "model": "tiny"}, "model"),
+        ({"op": "describe", "image": "bm90IGJhc2U2NA=="}, "image"),
+        ({"op": "describe", "image": base64.b64encode(b"GIF89a").decode()}, "image"),
     ],
     ids=[
         "pan-no-direction",
         "region-no-cells",
         "zoom-too-far",
         "upscale-prompt",
+        "remix-bad-flag",
         "blend-one",
-        "b64",
+        "blend-no-adapter",
+        "not-an-image",
         "damaged",
     ],
 )
 def test_a_job_that_cannot_be_made_is_400_naming_the_field(
     api_url: str, headers: dict[str, str], grid: str, body: dict, param: str
 ):
-    answer = httpx.post(f"{api_url}/v1/jobs", json={"job": grid, **body}, headers=headers, timeout=30)
+    with_grid = {"job": grid, **body} if body["op"] not in ("blend", "describe") else body
+    answer = httpx.post(f"{api_url}/v1/jobs", json=with_grid, headers=headers, timeout=30)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["param"] == param, answer.text
