@@ -105,6 +105,31 @@ def _references(text: str) -> tuple[str, ...]:
     return words
 
 
+def _version(text: str) -> str:
+    if NUMBER.fullmatch(text) and 1 <= float(text) <= limits.MIDJOURNEY_VERSION_MAX:
+        return format_number(float(text))
+    raise BadValue(f"isn't a Midjourney version: use one from 1 to {limits.MIDJOURNEY_VERSION_MAX:g}")
+
+
+def _motion(text: str) -> str:
+    if text.lower() not in ("low", "high"):
+        raise BadValue("isn't a motion setting: use low or high")
+    return text.lower()
+
+
+def _codes(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _links(text: str) -> str:
+    return " ".join(_references(text))
+
+
+def _link(text: str) -> str:
+    (word,) = _references(text)
+    return word
+
+
 def _sampler(text: str) -> str:
     name = text.lower()
     if name not in limits.SAMPLERS:
@@ -126,6 +151,11 @@ class Flag:
     """The value is every word up to the next flag (`--no`), not one word."""
     repeats: bool = False
     """It may be given more than once, each value adding to the others (`--lora`)."""
+    optional: bool = False
+    """Its value may be left out (`--niji`, `--p`)."""
+    noted: str | None = None
+    """For a Midjourney parameter that does nothing here: why, for the note the result carries
+    (`{model}` is the model that draws). Such flags are kept as written in `unmapped`."""
 
 
 FLAGS = (
@@ -148,4 +178,54 @@ FLAGS = (
     Flag("style_refs", ("sref",), _references, "<image link>", runs_on=True),
     Flag("style_weight", ("sw",), _whole(0, limits.STYLE_WEIGHT_MAX), "200"),
 )
-BY_NAME = {name: flag for flag in FLAGS for name in flag.names}
+_MODEL_DRAWS = "this server draws with `{model}`"
+_MIDJOURNEY_STYLE = "it tunes Midjourney's own model"
+_REFERENCES = (
+    "character and omni references are Midjourney's; give the image first in the prompt, or as `--sref`"
+)
+MIDJOURNEY_ONLY = (
+    Flag("unmapped", ("v", "version"), _version, "7", noted=_MODEL_DRAWS),
+    Flag("unmapped", ("niji",), _whole(4, 7), "6", optional=True, noted=_MODEL_DRAWS),
+    Flag("unmapped", ("s", "stylize"), _whole(0, 1000), "250", noted=_MIDJOURNEY_STYLE),
+    Flag("unmapped", ("raw",), None, noted=_MIDJOURNEY_STYLE),
+    Flag("unmapped", ("w", "weird"), _whole(0, 3000), "250", noted=_MIDJOURNEY_STYLE),
+    Flag("unmapped", ("exp",), _whole(0, 100), "25", noted=_MIDJOURNEY_STYLE),
+    Flag(
+        "unmapped",
+        ("p", "personalize"),
+        _codes,
+        "abc123",
+        runs_on=True,
+        optional=True,
+        noted=_MIDJOURNEY_STYLE,
+    ),
+    Flag("unmapped", ("sv",), _whole(1, 6), "4", noted=_MIDJOURNEY_STYLE),
+    Flag("unmapped", ("cref",), _links, "<image link>", runs_on=True, noted=_REFERENCES),
+    Flag("unmapped", ("cw",), _whole(0, 100), "50", noted=_REFERENCES),
+    Flag("unmapped", ("oref",), _link, "<image link>", noted=_REFERENCES),
+    Flag("unmapped", ("ow",), _whole(1, 1000), "100", noted=_REFERENCES),
+    Flag("unmapped", ("hd",), None, noted="the model draws at its own size: `--ar` sets the shape"),
+    Flag("unmapped", ("sd",), None, noted="the model draws at its own size: `--ar` sets the shape"),
+    Flag("unmapped", ("fast",), None, noted="every job here takes its turn in one fair queue"),
+    Flag("unmapped", ("relax",), None, noted="every job here takes its turn in one fair queue"),
+    Flag("unmapped", ("turbo",), None, noted="every job here takes its turn in one fair queue"),
+    Flag("unmapped", ("stealth",), None, noted="results are posted where you asked"),
+    Flag("unmapped", ("public",), None, noted="results are posted where you asked"),
+    Flag("unmapped", ("video",), None, noted="this server makes still images"),
+    Flag("unmapped", ("motion",), _motion, "low", noted="this server makes still images"),
+    Flag("unmapped", ("loop",), None, noted="this server makes still images"),
+    Flag("unmapped", ("end",), _link, "<image link>", noted="this server makes still images"),
+)
+"""Midjourney's parameters (V6-V8) that do nothing here: read as Midjourney reads them (a value
+out of its range is refused), kept as written, and noted on the result."""
+BY_NAME = {name: flag for flag in (*FLAGS, *MIDJOURNEY_ONLY) for name in flag.names}
+RAW_STYLE = "raw"
+"""`--style raw`: Midjourney's, noted as `--raw` is; never a catalog style."""
+_RAW = BY_NAME["raw"]
+
+
+def reason_for(written: str) -> str:
+    """Why the Midjourney parameter `written` (`--s 250`, `--style raw`) does nothing here."""
+    name = written.split()[0].removeprefix("--")
+    flag = _RAW if name == "style" else BY_NAME[name]
+    return flag.noted or ""

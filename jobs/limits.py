@@ -26,7 +26,10 @@ REPEAT_MAX: Final = 40
 """Most grids one `--repeat` may ask for (Midjourney's own cap)."""
 PROMPT_JOBS_MAX: Final = 40
 """Most jobs one prompt may make: its `{…}` combinations, each times its `--repeat`."""
-QUALITY_CHOICES: Final = (0.5, 1.0, 2.0)
+QUALITY_CHOICES: Final = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""`--q`, as Midjourney takes it: the model's sampling steps times this."""
+MIDJOURNEY_VERSION_MAX: Final = 8
+"""The newest `--v` Midjourney has (`--v 8`); any version from 1 up to it is noted."""
 ASPECT_MAX_RATIO: Final = 4.0
 """Widest (and, inverted, tallest) aspect ratio: 4:1 to 1:4."""
 ASPECT_TERM_MAX: Final = 10_000

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jobs import limits
-from jobs._flags import BY_NAME, FLAGS, Flag
+from jobs._flags import BY_NAME, FLAGS, RAW_STYLE, Flag, reason_for
 from jobs.attention import EmphasisError, checked, fragments
 from jobs.errors import MemberError
 from jobs.lora_syntax import LoraRequest, take_tags
@@ -109,6 +109,8 @@ class ParsedPrompt(BaseModel):
     """`--sref`'s values: image links (style references), or Midjourney's style codes."""
     style_weight: int | None = Field(default=None, ge=0, le=limits.STYLE_WEIGHT_MAX)
     """How strongly the style references count (`--sw`); None for the default."""
+    unmapped: tuple[str, ...] = ()
+    """Midjourney's parameters that do nothing here, as written (`--v 6.1`, `--fast`): each noted."""
 
     @property
     def text(self) -> str:
@@ -267,22 +269,29 @@ def _parse_parameters(words: list[str]) -> dict[str, object]:
     while start < len(words):
         written = words[start].lower()
         flag = _find_flag(written)
-        if flag.field in given and not flag.repeats:
-            same = "" if given[flag.field] == written else f" (`{given[flag.field]}` is the same parameter)"
+        key = flag.names[0] if flag.noted else flag.field
+        if key in given and not flag.repeats:
+            same = "" if given[key] == written else f" (`{given[key]}` is the same parameter)"
             raise PromptError(f"`{written}` is given twice{same}: give it once", flag=written)
-        given[flag.field] = written
+        given[key] = written
         end = _value_end(words, start + 1, flag)
-        if flag.read is None:
-            values[flag.field] = True
+        if flag.read is None or (flag.optional and end == start + 1):
+            read: object = True
         elif end == start + 1:
             raise PromptError(f"`{written}` needs a value, like `{written} {flag.example}`", flag=written)
         else:
             value = " ".join(words[start + 1 : end])
             try:
                 read = flag.read(value)
-                values[flag.field] = (*values.get(flag.field, ()), *read) if flag.repeats else read
             except BadValue as error:
                 raise PromptError(f"`{written} {value}` {error}", flag=written, value=value) from None
+        if flag.noted or (flag.field == "style" and read == RAW_STYLE):
+            shown = written if read is True else f"{written} {read}"
+            values["unmapped"] = (*values.get("unmapped", ()), shown)
+        elif flag.repeats:
+            values[flag.field] = (*values.get(flag.field, ()), *read)
+        else:
+            values[flag.field] = read
         if (stray_end := _next_flag(words, end)) > end:
             stray = " ".join(words[end:stray_end])
             raise PromptError(
@@ -318,3 +327,26 @@ def _find_flag(written: str) -> Flag:
         else "I know " + ", ".join(f"`--{flag.names[0]}`" for flag in FLAGS) + "."
     )
     raise PromptError(f"`{written}` isn't a parameter I know. {hint}", flag=written)
+
+
+def unmapped_note(parsed: ParsedPrompt, model: str) -> str | None:
+    """One line naming the prompt's Midjourney parameters that do nothing here, and why, grouped
+    by reason: "`--v 6.1`, `--niji 6` have no effect here: this server draws with `sdxl`", or
+    "No effect here: `--v 6.1` (this server draws with `sdxl`); `--fast` (…)"."""
+    reasons: dict[str, list[str]] = {}
+    for written in parsed.unmapped:
+        reasons.setdefault(reason_for(written).format(model=model), []).append(f"`{written}`")
+    if not reasons:
+        return None
+    if len(reasons) == 1:
+        ((reason, flags),) = reasons.items()
+        line = f"{', '.join(flags)} {'has' if len(flags) == 1 else 'have'} no effect here: {reason}"
+    else:
+        line = "No effect here: " + "; ".join(
+            f"{', '.join(flags)} ({reason})" for reason, flags in reasons.items()
+        )
+    if len(line) > limits.MAX_WARNING_CHARS:  # too many to say why each: name them
+        line = f"No effect here: {', '.join(f'`{written}`' for written in parsed.unmapped)}"
+        if len(line) > limits.MAX_WARNING_CHARS:
+            line = line[: limits.MAX_WARNING_CHARS - 1].rsplit(", ", 1)[0] + " …"
+    return line

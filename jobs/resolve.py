@@ -11,7 +11,7 @@ from jobs.canvas import CanvasError, Size, pan_size, square_size
 from jobs.errors import MemberError
 from jobs.loras import styled, with_loras
 from jobs.profile import ModelProfile, Profiles
-from jobs.prompt import ParsedPrompt, PromptError, PromptPart, is_link, prompt_text
+from jobs.prompt import ParsedPrompt, PromptError, PromptPart, is_link, prompt_text, unmapped_note
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
     BlendSpec,
@@ -69,7 +69,11 @@ def generation_for(
     if parsed.draft:
         steps, guidance, sampler = profile.steps, profile.guidance, profile.sampler
     else:
-        steps = max(limits.STEPS_MIN, round((parsed.steps or profile.steps) * parsed.quality))
+        # `--q 4` of `--steps 150` would be 600: a job runs at most twice the most a prompt may ask.
+        steps = min(
+            2 * limits.STEPS_MAX,
+            max(limits.STEPS_MIN, round((parsed.steps or profile.steps) * parsed.quality)),
+        )
         guidance = profile.guidance if parsed.guidance is None else parsed.guidance
         sampler = _sampler(parsed, profile)
     return Generation(
@@ -211,8 +215,10 @@ def imagine_specs(
     4k further on, so no two images share a seed and `--seed 7 --repeat 3` always makes seeds 7,
     11 and 15 (wrapping at the seed limit)."""
     parsed = styled(parsed, profiles)
+    parsed, draft_note = _without_unserved_draft(parsed, profiles)
     profile = profile_for(parsed, profiles.profile)
     parsed, loras, lora_notes = with_loras(parsed, profile, profiles)
+    noted = (*draft_note, *lora_notes, *filter(None, [unmapped_note(parsed, profile.name)]))
     first = seed if parsed.seed is None else parsed.seed
     return [
         imagine_spec(
@@ -220,7 +226,7 @@ def imagine_specs(
             profile,
             requested_by=requested_by,
             loras=loras,
-            notes=lora_notes,
+            notes=noted,
             images=images,
             style_images=style_images,
         )
@@ -249,6 +255,15 @@ def inpaint_spec(
         image=image,
         mask=mask,
     )
+
+
+def _without_unserved_draft(parsed: ParsedPrompt, profiles: Profiles) -> tuple[ParsedPrompt, tuple[str, ...]]:
+    """`--draft` on a model the catalog names no draft model for is left out, with a note."""
+    if not parsed.draft or profiles.profile(parsed.model).draft is not None:
+        return parsed, ()
+    model = profiles.profile(parsed.model).name
+    note = f"`--draft` has no effect here: the catalog names no draft model for `{model}`"
+    return parsed.model_copy(update={"draft": False}), (note,)
 
 
 def reroll_spec(

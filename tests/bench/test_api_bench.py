@@ -32,22 +32,6 @@ def test_every_job_is_accepted_and_timed_on_every_path():
     assert report["ratio_api_over_direct"]["accepted_per_s"] > 0
 
 
-def test_it_is_dispatched_before_torch_is_imported():
-    code = (
-        "import runpy, sys\n"
-        "sys.argv = ['bench', 'api', '--help']\n"
-        "try:\n"
-        "    runpy.run_module('bench', run_name='__main__', alter_sys=True)\n"
-        "except SystemExit as stop:\n"
-        "    assert stop.code == 0, stop.code\n"
-        "print('torch' in sys.modules)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "python -m bench api" in result.stdout and "--clients" in result.stdout
-    assert result.stdout.splitlines()[-1] == "False"
-
-
 def test_more_jobs_than_a_key_may_have_waiting_are_refused_before_anything_starts():
     result = _bench_api("--clients", "2", "--keys", "1", "--requests", "1001", timeout=60)
     assert result.returncode == 2

@@ -167,3 +167,23 @@ def test_pixel_difference_is_the_mean_and_largest_channel_gap():
 
     black, grey = Image.new("RGB", (2, 2)), Image.new("RGB", (2, 2), (0, 0, 8))
     assert pixel_difference([black, black], [black, grey]) == (pytest.approx(4 / 3), 8)  # 4 of 24 values
+
+
+@pytest.mark.parametrize(
+    ("command", "option"), [("soak", "--faults"), ("latency", "--prompts"), ("api", "--clients")]
+)
+def test_the_benchmarks_of_separate_processes_never_import_torch(command: str, option: str):
+    # As `python -m bench <command> --help` runs it; --help exits before anything starts.
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['bench', '{command}', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('bench', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as stop:\n"
+        "    assert stop.code == 0, stop.code\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"python -m bench {command}" in result.stdout and option in result.stdout
+    assert result.stdout.splitlines()[-1] == "False"

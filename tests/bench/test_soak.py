@@ -98,16 +98,3 @@ def test_each_button_names_the_label_of_the_job_it_starts():
     assert follow_up_label(shown, {"label": "Upscale (Creative)"}) == "Image #3 (Creative)"
     assert follow_up_label(shown, {"label": "Upscale (Subtle)"}) == "Image #3"
     assert follow_up_label(shown, {"label": "Custom Zoom"}) is None  # a form first: not clicked
-
-
-def test_the_soak_command_does_not_import_torch():
-    code = (
-        "import runpy, sys\n"
-        "sys.argv = ['bench', 'soak', '--help']\n"
-        "try:\n    runpy.run_module('bench', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print('torch' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "--faults" in result.stdout
-    assert result.stdout.strip().endswith("False")

@@ -223,8 +223,10 @@ INVALID = [
         f"fox --c {limits.CHAOS_MAX + 1}", "--c", [str(limits.CHAOS_MAX + 1), *CHAOS_RANGE], id="chaos-above"
     ),
     # --quality / --q
-    pytest.param("fox --quality 3", "--quality", ["3", "0.5", "1", "2"], id="quality-not-offered"),
-    pytest.param("fox --q .25", "--q", [".25", "0.5", "1", "2"], id="quality-between"),
+    pytest.param(
+        "fox --quality 3", "--quality", ["3", "0.25", "0.5", "1", "2", "4"], id="quality-not-offered"
+    ),
+    pytest.param("fox --q .3", "--q", [".3", "0.25", "0.5", "1", "2", "4"], id="quality-between"),
     pytest.param("fox --q high", "--q", ["high", "0.5", "1", "2"], id="quality-word"),
     # --sampler
     pytest.param("fox --sampler foo", "--sampler", ["foo", *limits.SAMPLERS], id="sampler-unknown"),

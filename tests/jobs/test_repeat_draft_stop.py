@@ -1,10 +1,8 @@
 """`--repeat`'s seeds, `--draft`'s model and `--stop`, resolved against a catalog's profiles."""
 
-import pytest
-
 from jobs import limits
 from jobs.profile import LoraProfile, ModelProfile, StyleProfile
-from jobs.prompt import PromptError, parse_prompt
+from jobs.prompt import parse_prompt
 from jobs.resolve import imagine_specs, reroll_spec, upscale_spec, vary_spec
 from jobs.specs import Strength
 from models.catalog import load_catalog
@@ -63,11 +61,10 @@ def test_draft_runs_on_the_draft_model_with_its_defaults_and_says_what_it_left_u
     assert plain.warnings == ()
 
 
-def test_draft_on_a_model_without_one_is_refused_naming_the_model() -> None:
-    with pytest.raises(PromptError) as caught:
-        imagine_specs(parse_prompt("a fox --model plain --draft"), profiles, seed=1)
-    assert caught.value.flag == "--draft"
-    assert str(caught.value).startswith("`plain` has no draft model: the catalog names none for it")
+def test_draft_on_a_model_without_one_is_noted_naming_the_model() -> None:
+    [spec] = imagine_specs(parse_prompt("a fox --model plain --draft"), profiles, seed=1)
+    assert spec.model == "plain"
+    assert spec.warnings == ("`--draft` has no effect here: the catalog names no draft model for `plain`",)
 
 
 def test_stop_is_carried_into_rerolls_variations_and_upscales() -> None:
