@@ -186,6 +186,8 @@ _REFERENCES = (
 MIDJOURNEY_ONLY = (
     Flag("unmapped", ("v", "version"), _version, "7", noted=_MODEL_DRAWS),
     Flag("unmapped", ("niji",), _whole(4, 7), "6", optional=True, noted=_MODEL_DRAWS),
+    Flag("unmapped", ("test",), None, noted=_MODEL_DRAWS),
+    Flag("unmapped", ("testp",), None, noted=_MODEL_DRAWS),
     Flag("unmapped", ("s", "stylize"), _whole(0, 1000), "250", noted=_MIDJOURNEY_STYLE),
     Flag("unmapped", ("raw",), None, noted=_MIDJOURNEY_STYLE),
     Flag("unmapped", ("w", "weird"), _whole(0, 3000), "250", noted=_MIDJOURNEY_STYLE),
@@ -219,8 +221,8 @@ MIDJOURNEY_ONLY = (
 """Midjourney's parameters (V6-V8) that do nothing here: read as Midjourney reads them (a value
 out of its range is refused), kept as written, and noted on the result."""
 BY_NAME = {name: flag for flag in (*FLAGS, *MIDJOURNEY_ONLY) for name in flag.names}
-RAW_STYLE = "raw"
-"""`--style raw`: Midjourney's, noted as `--raw` is; never a catalog style."""
+MIDJOURNEY_STYLES = frozenset({"raw", "4a", "4b", "4c"})
+"""`--style raw`, and V4's `--style 4a`-`4c`: Midjourney's, noted as `--raw` is; never catalog styles."""
 _RAW = BY_NAME["raw"]
 
 

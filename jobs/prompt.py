@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jobs import limits
-from jobs._flags import BY_NAME, FLAGS, RAW_STYLE, Flag, reason_for
+from jobs._flags import BY_NAME, FLAGS, MIDJOURNEY_STYLES, Flag, reason_for
 from jobs.attention import EmphasisError, checked, fragments
 from jobs.errors import MemberError
 from jobs.lora_syntax import LoraRequest, take_tags
@@ -285,7 +285,7 @@ def _parse_parameters(words: list[str]) -> dict[str, object]:
                 read = flag.read(value)
             except BadValue as error:
                 raise PromptError(f"`{written} {value}` {error}", flag=written, value=value) from None
-        if flag.noted or (flag.field == "style" and read == RAW_STYLE):
+        if flag.noted or (flag.field == "style" and read in MIDJOURNEY_STYLES):
             shown = written if read is True else f"{written} {read}"
             values["unmapped"] = (*values.get("unmapped", ()), shown)
         elif flag.repeats:
