@@ -118,6 +118,9 @@ class WebhookSender:
                 except (RedisError, OSError) as error:
                     log.warning("webhooks: Redis failed (%s); trying again", error)
                     await asyncio.sleep(1)
+                except Exception:  # a bad entry must not stop every later delivery
+                    log.exception("webhooks: reading the event stream failed; going on")
+                    await asyncio.sleep(1)
 
     async def _collect(self, cursor: str) -> str:
         """Schedules the deliveries of jobs that ended, from the stream entries read (and, now and
@@ -152,6 +155,12 @@ class WebhookSender:
         await self._redis.xack(keys.EVENTS_STREAM, GROUP, *[entry_id for entry_id, _ in entries])
 
     async def _deliver(self, session: aiohttp.ClientSession, job_id: str) -> None:
+        try:
+            await self._deliver_once(session, job_id)
+        except Exception:  # left claimed: tried again when its lease runs out
+            log.exception("webhook of job %s could not be sent; trying again later", job_id)
+
+    async def _deliver_once(self, session: aiohttp.ClientSession, job_id: str) -> None:
         raw_delivery, raw_record = await self._redis.mget(
             [keys.api_webhook_key(job_id), keys.api_job_key(job_id)]
         )
