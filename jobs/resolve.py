@@ -214,11 +214,7 @@ def imagine_specs(
     prompt's `--seed`, else `seed` (so a permutation prompt's combinations share one); job k's is
     4k further on, so no two images share a seed and `--seed 7 --repeat 3` always makes seeds 7,
     11 and 15 (wrapping at the seed limit)."""
-    parsed = styled(parsed, profiles)
-    parsed, draft_note = _without_unserved_draft(parsed, profiles)
-    profile = profile_for(parsed, profiles.profile)
-    parsed, loras, lora_notes = with_loras(parsed, profile, profiles)
-    noted = (*draft_note, *lora_notes, *filter(None, [unmapped_note(parsed, profile.name)]))
+    parsed, profile, loras, noted = _prompted(parsed, profiles)
     first = seed if parsed.seed is None else parsed.seed
     return [
         imagine_spec(
@@ -244,16 +240,31 @@ def inpaint_spec(
 ) -> InpaintSpec:
     """One grid of `image` (stored by the API) repainted where `mask` is white with `parsed`'s
     prompt, `--style` and LoRAs, at its aspect ratio on its model."""
-    parsed = styled(parsed, profiles)
-    profile = profile_for(parsed, profiles.profile)
-    parsed, loras, lora_notes = with_loras(parsed, profile, profiles)
+    parsed, profile, loras, noted = _prompted(parsed, profiles)
     return InpaintSpec(
         job_id=new_job_id(),
         generation=generation_for(parsed, profile, loras),
         requested_by=requested_by,
-        warnings=(*draft_notes(parsed), *lora_notes),
+        warnings=(*draft_notes(parsed), *noted),
         image=image,
         mask=mask,
+    )
+
+
+def _prompted(
+    parsed: ParsedPrompt, profiles: Profiles
+) -> tuple[ParsedPrompt, ModelProfile, tuple[LoraUse, ...], tuple[str, ...]]:
+    """A new picture's prompt resolved: its `--style` applied, `--draft` left out with a note where
+    the model has no draft model, its LoRAs, and the notes for what does nothing here."""
+    parsed = styled(parsed, profiles)
+    parsed, draft_note = _without_unserved_draft(parsed, profiles)
+    profile = profile_for(parsed, profiles.profile)
+    parsed, loras, lora_notes = with_loras(parsed, profile, profiles)
+    return (
+        parsed,
+        profile,
+        loras,
+        (*draft_note, *lora_notes, *filter(None, [unmapped_note(parsed, profile.name)])),
     )
 
 

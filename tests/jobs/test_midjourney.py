@@ -6,7 +6,8 @@ import pytest
 
 from jobs import limits
 from jobs.prompt import ParsedPrompt, PromptError, parse_prompt, unmapped_note
-from jobs.resolve import imagine_specs
+from jobs.resolve import imagine_specs, inpaint_spec
+from jobs.specs import UploadRef
 from models.catalog import load_catalog
 
 CATALOG = load_catalog()
@@ -123,3 +124,9 @@ def test_draft_on_a_model_without_a_draft_model_is_a_note():
     (spec,) = imagine_specs(parse_prompt("a cat --draft --steps 9"), CATALOG, seed=1)
     assert spec.generation.steps == 9  # the prompt's own, as without --draft
     assert spec.warnings == ("`--draft` has no effect here: the catalog names no draft model for `shapes`",)
+
+
+def test_an_edit_notes_what_does_nothing_here_as_a_new_grid_does():
+    image = UploadRef(upload_id="0" * 32, index=1)
+    spec = inpaint_spec(parse_prompt("a hat --v 7"), CATALOG, image, image.model_copy(update={"index": 2}))
+    assert spec.warnings == ("`--v 7` has no effect here: this server draws with `shapes`",)
