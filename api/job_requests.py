@@ -168,7 +168,7 @@ def job_specs(found: Services, key: ApiKey, body: JobRequest) -> list[JobSpec]:
 
 def _imagined(found: Services, key: ApiKey, body: ImagineJob) -> list[JobSpec]:
     parsed = parse_prompt(body.prompt)
-    if parsed.image_urls or parsed.style_refs:
+    if parsed.image_urls or parsed.style_refs or parsed.references:
         raise ApiError(400, "image links are not fetched here: blend takes `images`", param="prompt")
     return list(imagine_specs(parsed, found.catalog, seed=random_seed(), requested_by=key.requester))
 

@@ -21,10 +21,11 @@ from api.errors import ApiError
 from api.keys import ApiKey
 from broker import monitor
 from broker.events import EventLog
-from broker.queues import JobSubmitter, model_queue
+from broker.queues import JobSubmitter, as_fast, model_queue
 from broker.windows import HourlyWindows
 from jobs import keys
 from jobs.events import Failed
+from jobs.lanes import Lane
 from jobs.resolve import ResolveError, within_limits
 from jobs.specs import DescribeSpec, JobSpec, Safety
 from models.catalog import Catalog
@@ -131,7 +132,8 @@ class Submissions:
 
     def shape(self, key: ApiKey, spec: JobSpec) -> JobSpec:
         """`spec` as `key` may have it: an allowed model, within its largest side and steps (lowered
-        with a note for a new grid, refused for an upscale), and the API's NSFW policy."""
+        with a note for a new grid, refused for an upscale), `--turbo` run as `--fast` (with a
+        note), and the API's NSFW policy."""
         limits = key.limits
         if limits.models and spec.model not in limits.models:
             allowed = ", ".join(limits.models)
@@ -147,6 +149,8 @@ class Submissions:
             )
         except ResolveError as error:
             raise ApiError(400, error.reply, param="prompt") from None
+        if limited.lane is Lane.TURBO:
+            limited = as_fast(limited, "`--turbo` ran as `--fast`: API keys have no turbo allowance")
         return limited.model_copy(update={"safety": self._safety})
 
     def submit(

@@ -6,12 +6,13 @@ from rq.rate_limit import RateLimit, RateLimitRegistry
 from rq.serializers import JSONSerializer
 
 from broker.events import EventLog
-from broker.fairness import TurnTaker
+from broker.fairness import LANE_META, TurnTaker
 from broker.settings import BrokerSettings
-from jobs import keys
+from jobs import keys, limits
 from jobs.errors import MemberError
 from jobs.events import Queued
-from jobs.specs import JOB_SPEC, JobSpec, Operation
+from jobs.lanes import Lane
+from jobs.specs import JOB_SPEC, DescribeSpec, ImageSpec, JobSpec, Operation
 
 TASKS: dict[Operation, str] = {op: f"worker.tasks.{op.value}" for op in Operation}
 """The functions a worker runs for each operation: also its allow-list."""
@@ -25,6 +26,17 @@ class UnknownJobError(MemberError, LookupError):
         return "This job is too old: its settings are no longer kept. Run /imagine again."
 
 
+def lane_of(spec: JobSpec) -> Lane:
+    """The lane a job waits in; a `/describe`, which has none, waits in the fast one."""
+    return Lane.FAST if isinstance(spec, DescribeSpec) else spec.lane
+
+
+def as_fast(spec: ImageSpec, note: str) -> ImageSpec:
+    """`spec` in the fast lane, with `note` (why) as its last warning, within the warnings' caps."""
+    warnings = (*spec.warnings[: limits.MAX_WARNINGS - 1], note[: limits.MAX_WARNING_CHARS])
+    return spec.model_copy(update={"lane": Lane.FAST, "warnings": warnings})
+
+
 def model_queue(redis: Redis, model: str) -> Queue:
     return Queue(keys.queue_name(model), connection=redis, serializer=JSONSerializer)
 
@@ -33,7 +45,8 @@ class JobSubmitter:
     """Enqueues specs, records them for follow-ups, and announces their queue position.
 
     Jobs of one requester run at most `concurrency` at once (RQ's RateLimit holds back the rest)
-    and take turns with other requesters' jobs in the queue (`broker.fairness`).
+    and take turns with other requesters' jobs in the queue, after the jobs of earlier lanes
+    (`broker.fairness`).
     """
 
     def __init__(self, redis: Redis, settings: BrokerSettings, events: EventLog) -> None:
@@ -59,6 +72,7 @@ class JobSubmitter:
             retry=Retry(max=self._settings.job_retries) if self._settings.job_retries else None,
             rate_limit=rate_limit,
             description=f"{spec.op.value} {spec.job_id}",
+            meta={LANE_META: lane_of(spec).value},  # read by `broker.fairness`, inside Redis
         )
         place = self._turns.take_turn(queue, spec.job_id)
         if place is None and rate_limit is not None:

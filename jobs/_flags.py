@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from jobs import limits
 from jobs.attention import EmphasisError, checked
+from jobs.lanes import Lane
 from jobs.lora_syntax import read_list
 from jobs.values import NUMBER, BadValue, format_number
 
@@ -121,10 +122,6 @@ def _codes(text: str) -> str:
     return " ".join(text.split())
 
 
-def _links(text: str) -> str:
-    return " ".join(_references(text))
-
-
 def _link(text: str) -> str:
     (word,) = _references(text)
     return word
@@ -153,6 +150,8 @@ class Flag:
     """It may be given more than once, each value adding to the others (`--lora`)."""
     optional: bool = False
     """Its value may be left out (`--niji`, `--p`)."""
+    sets: object = True
+    """What a switch sets its field to (`--relax`: the relax lane)."""
     noted: str | None = None
     """For a Midjourney parameter that does nothing here: why, for the note the result carries
     (`{model}` is the model that draws). Such flags are kept as written in `unmapped`."""
@@ -177,20 +176,25 @@ FLAGS = (
     Flag("image_weight", ("iw",), _number(0, limits.IMAGE_WEIGHT_MAX), "1.5"),
     Flag("style_refs", ("sref",), _references, "<image link>", runs_on=True),
     Flag("style_weight", ("sw",), _whole(0, limits.STYLE_WEIGHT_MAX), "200"),
+    Flag("stylize", ("stylize", "s"), _whole(0, limits.STYLIZE_MAX), "250"),
+    Flag("raw", ("raw",), None),
+    Flag("weird", ("weird", "w"), _whole(0, limits.WEIRD_MAX), "250"),
+    Flag("lane", ("fast",), None, sets=Lane.FAST),
+    Flag("lane", ("relax",), None, sets=Lane.RELAX),
+    Flag("lane", ("turbo",), None, sets=Lane.TURBO),
+    Flag("size_preset", ("hd",), None, sets="hd"),
+    Flag("size_preset", ("sd",), None, sets="sd"),
+    Flag("character_refs", ("cref",), _references, "<image link>", runs_on=True),
+    Flag("omni_ref", ("oref",), _link, "<image link>"),
+    Flag("omni_weight", ("ow",), _whole(1, limits.STYLE_WEIGHT_MAX), "100"),
 )
 _MODEL_DRAWS = "this server draws with `{model}`"
 _MIDJOURNEY_STYLE = "it tunes Midjourney's own model"
-_REFERENCES = (
-    "character and omni references are Midjourney's; give the image first in the prompt, or as `--sref`"
-)
 MIDJOURNEY_ONLY = (
     Flag("unmapped", ("v", "version"), _version, "7", noted=_MODEL_DRAWS),
     Flag("unmapped", ("niji",), _whole(4, 7), "6", optional=True, noted=_MODEL_DRAWS),
     Flag("unmapped", ("test",), None, noted=_MODEL_DRAWS),
     Flag("unmapped", ("testp",), None, noted=_MODEL_DRAWS),
-    Flag("unmapped", ("s", "stylize"), _whole(0, 1000), "250", noted=_MIDJOURNEY_STYLE),
-    Flag("unmapped", ("raw",), None, noted=_MIDJOURNEY_STYLE),
-    Flag("unmapped", ("w", "weird"), _whole(0, 3000), "250", noted=_MIDJOURNEY_STYLE),
     Flag("unmapped", ("exp",), _whole(0, 100), "25", noted=_MIDJOURNEY_STYLE),
     Flag(
         "unmapped",
@@ -202,15 +206,13 @@ MIDJOURNEY_ONLY = (
         noted=_MIDJOURNEY_STYLE,
     ),
     Flag("unmapped", ("sv",), _whole(1, 6), "4", noted=_MIDJOURNEY_STYLE),
-    Flag("unmapped", ("cref",), _links, "<image link>", runs_on=True, noted=_REFERENCES),
-    Flag("unmapped", ("cw",), _whole(0, 100), "50", noted=_REFERENCES),
-    Flag("unmapped", ("oref",), _link, "<image link>", noted=_REFERENCES),
-    Flag("unmapped", ("ow",), _whole(1, 1000), "100", noted=_REFERENCES),
-    Flag("unmapped", ("hd",), None, noted="the model draws at its own size: `--ar` sets the shape"),
-    Flag("unmapped", ("sd",), None, noted="the model draws at its own size: `--ar` sets the shape"),
-    Flag("unmapped", ("fast",), None, noted="every job here takes its turn in one fair queue"),
-    Flag("unmapped", ("relax",), None, noted="every job here takes its turn in one fair queue"),
-    Flag("unmapped", ("turbo",), None, noted="every job here takes its turn in one fair queue"),
+    Flag(
+        "unmapped",
+        ("cw",),
+        _whole(0, 100),
+        "50",
+        noted="the image adapter takes a reference whole: it has no face-only setting",
+    ),
     Flag("unmapped", ("stealth",), None, noted="results are posted where you asked"),
     Flag("unmapped", ("public",), None, noted="results are posted where you asked"),
     Flag("unmapped", ("video",), None, noted="this server makes still images"),
@@ -221,13 +223,12 @@ MIDJOURNEY_ONLY = (
 """Midjourney's parameters (V6-V8) that do nothing here: read as Midjourney reads them (a value
 out of its range is refused), kept as written, and noted on the result."""
 BY_NAME = {name: flag for flag in (*FLAGS, *MIDJOURNEY_ONLY) for name in flag.names}
-MIDJOURNEY_STYLES = frozenset({"raw", "4a", "4b", "4c"})
-"""`--style raw`, and V4's `--style 4a`-`4c`: Midjourney's, noted as `--raw` is; never catalog styles."""
-_RAW = BY_NAME["raw"]
+MIDJOURNEY_STYLES = frozenset({"4a", "4b", "4c"})
+"""V4's `--style 4a`-`4c`: Midjourney's own, noted; never catalog styles (`--style raw` is `--raw`)."""
+_V4_STYLE = "it picks among Midjourney's own version 4 models"
 
 
 def reason_for(written: str) -> str:
     """Why the Midjourney parameter `written` (`--s 250`, `--style raw`) does nothing here."""
     name = written.split()[0].removeprefix("--")
-    flag = _RAW if name == "style" else BY_NAME[name]
-    return flag.noted or ""
+    return _V4_STYLE if name == "style" else BY_NAME[name].noted or ""

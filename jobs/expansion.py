@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 
 from jobs._flags import BY_NAME
+from jobs.aliases import aliased, coded
 from jobs.prompt import ParsedPrompt, PromptError, parse_flags, parse_prompt, with_defaults
 
 OPTION_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -46,11 +47,19 @@ def expand(text: str, options: Mapping[str, str]) -> str:
 
 
 def member_prompt(
-    text: str, *, options: Mapping[str, str], suffix: str, defaults: Mapping[str, object]
+    text: str,
+    *,
+    options: Mapping[str, str],
+    suffix: str,
+    defaults: Mapping[str, object],
+    aliases: Mapping[str, str] | None = None,
+    style_codes: Mapping[str, str] | None = None,
 ) -> ParsedPrompt:
-    """Parse `text` as the member means it: shortcuts expanded; then what the prompt leaves unset
-    comes from the suffix, then from `defaults` (their settings and the server's)."""
-    parsed = parse_prompt(expand(text, options))
+    """Parse `text` as the member means it: shortcuts expanded, `--v`/`--niji` onto the server's
+    model `aliases` and Midjourney's style codes onto its `style_codes` (`jobs.aliases`); then what
+    the prompt leaves unset comes from the suffix, then from `defaults` (their settings and the
+    server's)."""
+    parsed = coded(aliased(parse_prompt(expand(text, options)), aliases or {}), style_codes or {})
     if suffix:
         try:
             parsed = with_defaults(parsed, parse_flags(suffix))

@@ -113,3 +113,8 @@ def api_webhook_key(job_id: str) -> str:
 
 API_WEBHOOKS_DUE: Final = f"{PREFIX}:api:webhooks:due"
 """Jobs whose webhook is to be delivered, scored by when (a claimed one: when its lease ends)."""
+
+
+def turbo_key(guild_id: int, member_id: int) -> str:
+    """The `--turbo` jobs a member started in a server within the hour (a sorted set, by start time)."""
+    return f"{PREFIX}:turbo:{guild_id}:{member_id}"

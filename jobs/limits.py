@@ -28,6 +28,11 @@ PROMPT_JOBS_MAX: Final = 40
 """Most jobs one prompt may make: its `{…}` combinations, each times its `--repeat`."""
 QUALITY_CHOICES: Final = (0.25, 0.5, 1.0, 2.0, 4.0)
 """`--q`, as Midjourney takes it: the model's sampling steps times this."""
+STYLIZE_MAX: Final = 1000
+STYLIZE_DEFAULT: Final = 100
+"""`--s`, as Midjourney reads it: how strongly the house style applies (see `jobs.stylize`)."""
+WEIRD_MAX: Final = 3000
+"""`--w`, as Midjourney reads it: how far the prompt's embedding is pushed somewhere unusual."""
 MIDJOURNEY_VERSION_MAX: Final = 8
 """The newest `--v` Midjourney has (`--v 8`); any version from 1 up to it is noted."""
 ASPECT_MAX_RATIO: Final = 4.0

@@ -6,18 +6,18 @@ from pydantic import ValidationError
 
 from jobs import limits
 from jobs.lora_syntax import LoraRequest
-from jobs.profile import ModelProfile, Profiles
+from jobs.profile import ModelProfile, Profiles, StyleProfile
 from jobs.prompt import ParsedPrompt, PromptError, PromptPart
 from jobs.specs import LoraUse
 
 
-def styled(parsed: ParsedPrompt, profiles: Profiles) -> ParsedPrompt:
-    """`parsed` with its `--style` applied: each `::` part set in the style's prompt, the style's
-    negative added to `--no`, and its LoRAs added after the prompt's own (a LoRA the prompt names
-    keeps the prompt's weight)."""
+def styled(parsed: ParsedPrompt, profiles: Profiles, style: StyleProfile | None = None) -> ParsedPrompt:
+    """`parsed` with its `--style` (or `style`, that style as `jobs.stylize` weighted it) applied:
+    each `::` part set in the style's prompt, the style's negative added to `--no`, and its LoRAs
+    added after the prompt's own (a LoRA the prompt names keeps the prompt's weight)."""
     if parsed.style is None:
         return parsed
-    style = profiles.style_profile(parsed.style)
+    style = style or profiles.style_profile(parsed.style)
     named = {lora.name for lora in parsed.loras}
     loras = (*parsed.loras, *(lora for lora in style.loras if lora.name not in named))
     if len(loras) > limits.LORAS_MAX:

@@ -33,6 +33,10 @@ class ModelProfile(BaseModel):
     """The catalog model `--draft` runs on instead (a fast, few-step one), if any."""
     adapter: str | None = None
     """The catalog image-prompt adapter its `--sref` and `/blend` use, if any."""
+    house_style: str | None = None
+    """The catalog style every prompt on it gets unless it names one or asks `--raw` (`jobs.stylize`)."""
+    hd_size: tuple[int, int] | None = None
+    """The width and height `--hd` draws at (then shaped by `--ar`), if the catalog names one."""
 
 
 class LoraProfile(BaseModel):

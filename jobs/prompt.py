@@ -3,7 +3,7 @@
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -11,6 +11,7 @@ from jobs import limits
 from jobs._flags import BY_NAME, FLAGS, MIDJOURNEY_STYLES, Flag, reason_for
 from jobs.attention import EmphasisError, checked, fragments
 from jobs.errors import MemberError
+from jobs.lanes import Lane
 from jobs.lora_syntax import LoraRequest, take_tags
 from jobs.values import NUMBER, BadValue, format_number
 
@@ -109,8 +110,29 @@ class ParsedPrompt(BaseModel):
     """`--sref`'s values: image links (style references), or Midjourney's style codes."""
     style_weight: int | None = Field(default=None, ge=0, le=limits.STYLE_WEIGHT_MAX)
     """How strongly the style references count (`--sw`); None for the default."""
+    stylize: int | None = Field(default=None, ge=0, le=limits.STYLIZE_MAX)
+    """How strongly the house style applies (`--s`, see `jobs.stylize`); None for the default."""
+    raw: bool = False
+    """Without the model's house style (`--raw`, `--style raw`)."""
+    weird: int = Field(default=0, ge=0, le=limits.WEIRD_MAX)
+    """How far the prompt is pushed somewhere unusual (`--w`)."""
+    lane: Lane | None = None
+    """The queue lane asked for (`--fast`, `--relax`, `--turbo`); None for the server's choice."""
+    size_preset: Literal["hd", "sd"] | None = None
+    """`--hd`: the catalog's high-resolution size for the model; `--sd`: its native size."""
+    character_refs: tuple[str, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
+    """`--cref`'s image links: references through the model's image adapter, as `--sref`'s."""
+    omni_ref: str | None = None
+    """`--oref`'s image link: a reference through the model's image adapter."""
+    omni_weight: int | None = Field(default=None, ge=1, le=limits.STYLE_WEIGHT_MAX)
+    """How strongly the references count (`--ow`) where `--sw` does not say."""
     unmapped: tuple[str, ...] = ()
-    """Midjourney's parameters that do nothing here, as written (`--v 6.1`, `--fast`): each noted."""
+    """Midjourney's parameters that do nothing here, as written (`--v 6.1`, `--stealth`): each noted."""
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """`--cref`'s and `--oref`'s values, in that order."""
+        return (*self.character_refs, *([self.omni_ref] if self.omni_ref else []))
 
     @property
     def text(self) -> str:
@@ -271,12 +293,11 @@ def _parse_parameters(words: list[str]) -> dict[str, object]:
         flag = _find_flag(written)
         key = flag.names[0] if flag.noted else flag.field
         if key in given and not flag.repeats:
-            same = "" if given[key] == written else f" (`{given[key]}` is the same parameter)"
-            raise PromptError(f"`{written}` is given twice{same}: give it once", flag=written)
+            raise PromptError(_twice(written, given[key]), flag=written)
         given[key] = written
         end = _value_end(words, start + 1, flag)
         if flag.read is None or (flag.optional and end == start + 1):
-            read: object = True
+            read: object = flag.sets
         elif end == start + 1:
             raise PromptError(f"`{written}` needs a value, like `{written} {flag.example}`", flag=written)
         else:
@@ -285,7 +306,9 @@ def _parse_parameters(words: list[str]) -> dict[str, object]:
                 read = flag.read(value)
             except BadValue as error:
                 raise PromptError(f"`{written} {value}` {error}", flag=written, value=value) from None
-        if flag.noted or (flag.field == "style" and read in MIDJOURNEY_STYLES):
+        if flag.field == "style" and read == "raw":
+            values["raw"] = True
+        elif flag.noted or (flag.field == "style" and read in MIDJOURNEY_STYLES):
             shown = written if read is True else f"{written} {read}"
             values["unmapped"] = (*values.get("unmapped", ()), shown)
         elif flag.repeats:
@@ -302,6 +325,15 @@ def _parse_parameters(words: list[str]) -> dict[str, object]:
             )
         start = end
     return values
+
+
+def _twice(written: str, before: str) -> str:
+    """Why a parameter (or another setting the same thing) is refused the second time."""
+    if before == written:
+        return f"`{written}` is given twice: give it once"
+    if _find_flag(before) is _find_flag(written):
+        return f"`{written}` is given twice (`{before}` is the same parameter): give it once"
+    return f"`{before}` and `{written}` both set the same thing: give one of them"
 
 
 def _next_flag(words: list[str], start: int) -> int:
@@ -329,13 +361,19 @@ def _find_flag(written: str) -> Flag:
     raise PromptError(f"`{written}` isn't a parameter I know. {hint}", flag=written)
 
 
-def unmapped_note(parsed: ParsedPrompt, model: str) -> str | None:
-    """One line naming the prompt's Midjourney parameters that do nothing here, and why, grouped
-    by reason: "`--v 6.1`, `--niji 6` have no effect here: this server draws with `sdxl`", or
-    "No effect here: `--v 6.1` (this server draws with `sdxl`); `--fast` (…)"."""
+Unused = tuple[str, str]
+"""A parameter as written (`--iw`, `--s 250`) that does nothing here, and why."""
+
+
+def unused_note(parsed: ParsedPrompt, model: str, unused: Sequence[Unused] = ()) -> str | None:
+    """One line naming the prompt's Midjourney parameters that do nothing here, and the `unused`
+    ones the resolver found, grouped by reason: "`--v 6.1`, `--niji 6` have no effect here: this
+    server draws with `sdxl`", or "No effect here: `--v 6.1` (this server draws with `sdxl`);
+    `--iw` (the prompt has no image)"."""
+    named = [(written, reason_for(written).format(model=model)) for written in parsed.unmapped]
     reasons: dict[str, list[str]] = {}
-    for written in parsed.unmapped:
-        reasons.setdefault(reason_for(written).format(model=model), []).append(f"`{written}`")
+    for written, reason in (*named, *unused):
+        reasons.setdefault(reason, []).append(f"`{written}`")
     if not reasons:
         return None
     if len(reasons) == 1:
@@ -346,7 +384,7 @@ def unmapped_note(parsed: ParsedPrompt, model: str) -> str | None:
             f"{', '.join(flags)} ({reason})" for reason, flags in reasons.items()
         )
     if len(line) > limits.MAX_WARNING_CHARS:  # too many to say why each: name them
-        line = f"No effect here: {', '.join(f'`{written}`' for written in parsed.unmapped)}"
+        line = f"No effect here: {', '.join(f'`{written}`' for written, _ in (*named, *unused))}"
         if len(line) > limits.MAX_WARNING_CHARS:
             line = line[: limits.MAX_WARNING_CHARS - 1].rsplit(", ", 1)[0] + " …"
     return line

@@ -9,9 +9,10 @@ from typing import TypeVar
 from jobs import limits
 from jobs.canvas import CanvasError, Size, pan_size, square_size
 from jobs.errors import MemberError
+from jobs.lanes import Lane
 from jobs.loras import styled, with_loras
 from jobs.profile import ModelProfile, Profiles
-from jobs.prompt import ParsedPrompt, PromptError, PromptPart, is_link, prompt_text, unmapped_note
+from jobs.prompt import ParsedPrompt, PromptError, PromptPart, Unused, is_link, prompt_text, unused_note
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
     BlendSpec,
@@ -34,6 +35,7 @@ from jobs.specs import (
     VarySpec,
     ZoomSpec,
 )
+from jobs.stylize import house_styled
 from jobs.values import format_number
 
 _Edit = TypeVar("_Edit", ZoomSpec, PanSpec, SquareSpec, RegionSpec)
@@ -62,10 +64,8 @@ def generation_for(
     `loras` (see `jobs.loras.with_loras`).
 
     With `--draft`, `profile` is the draft model's, and its own steps, guidance and sampler are
-    used whatever the prompt asks (see `draft_notes`)."""
-    width, height = size_for_aspect(
-        parsed.aspect, (profile.native_width, profile.native_height), profile.size_multiple
-    )
+    used whatever the prompt asks (see `draft_unused`)."""
+    width, height = size_for_aspect(parsed.aspect, _base_size(parsed, profile), profile.size_multiple)
     if parsed.draft:
         steps, guidance, sampler = profile.steps, profile.guidance, profile.sampler
     else:
@@ -87,10 +87,24 @@ def generation_for(
         sampler=sampler,
         seed=random_seed() if parsed.seed is None else parsed.seed,
         chaos=parsed.chaos,
+        weird=parsed.weird,
         tile=parsed.tile,
         stop=parsed.stop,
         loras=loras,
     )
+
+
+def _base_size(parsed: ParsedPrompt, profile: ModelProfile) -> Size:
+    """The size `--ar` reshapes: the catalog's HD size for `--hd` where it names one, else the native."""
+    if parsed.size_preset == "hd" and profile.hd_size is not None:
+        return profile.hd_size
+    return profile.native_width, profile.native_height
+
+
+def _size_unused(parsed: ParsedPrompt, profile: ModelProfile) -> tuple[Unused, ...]:
+    if parsed.size_preset == "hd" and profile.hd_size is None:
+        return (("--hd", f"the catalog names no HD size for `{profile.name}`"),)
+    return ()
 
 
 def profile_for(parsed: ParsedPrompt, profiles: ProfileLookup) -> ModelProfile:
@@ -107,7 +121,7 @@ def profile_for(parsed: ParsedPrompt, profiles: ProfileLookup) -> ModelProfile:
     return profiles(profile.draft)
 
 
-def draft_notes(parsed: ParsedPrompt) -> tuple[str, ...]:
+def draft_unused(parsed: ParsedPrompt) -> tuple[Unused, ...]:
     """What `--draft` left unused of the prompt: it runs the draft model's own steps, guidance and sampler."""
     given = {
         "--steps": parsed.steps is not None,
@@ -115,10 +129,8 @@ def draft_notes(parsed: ParsedPrompt) -> tuple[str, ...]:
         "--cfg": parsed.guidance is not None,
         "--sampler": parsed.sampler is not None,
     }
-    unused = ", ".join(f"`{flag}`" for flag, set_ in given.items() if set_ and parsed.draft)
-    if not unused:
-        return ()
-    return (f"{unused} not used: `--draft` runs the draft model's own steps, guidance and sampler",)
+    why = "`--draft` runs the draft model's own steps, guidance and sampler"
+    return tuple((flag, why) for flag, set_ in given.items() if set_ and parsed.draft)
 
 
 def _sampler(parsed: ParsedPrompt, profile: ModelProfile) -> str:
@@ -141,18 +153,31 @@ def imagine_spec(
     requested_by: str | None = None,
     loras: tuple[LoraUse, ...] = (),
     notes: tuple[str, ...] = (),
+    unused: tuple[Unused, ...] = (),
     images: tuple[UploadRef, ...] = (),
     style_images: tuple[UploadRef, ...] = (),
 ) -> ImagineSpec:
-    """One grid of `parsed` on `profile`'s model, with `loras`, the resolver's `notes`, the
-    member's `images` (image prompts) and `style_images` (`--sref`, stored by the bot)."""
+    """One grid of `parsed` on `profile`'s model, with `loras`, the resolver's `notes` and what it
+    found `unused` (noted in one line with the rest), the member's `images` (image prompts) and
+    `style_images` (`--sref`, stored by the bot)."""
     weight = limits.IMAGE_WEIGHT_DEFAULT if parsed.image_weight is None else parsed.image_weight
-    style_weight = limits.STYLE_WEIGHT_DEFAULT if parsed.style_weight is None else parsed.style_weight
+    style_weight = next(
+        given
+        for given in (parsed.style_weight, parsed.omni_weight, limits.STYLE_WEIGHT_DEFAULT)
+        if given is not None
+    )
+    unused = (
+        *draft_unused(parsed),
+        *unused,
+        *_image_unused(parsed, images, style_images),
+        *_reference_unused(parsed, profile, style_images),
+    )
     return ImagineSpec(
         job_id=new_job_id(),
         generation=generation_for(parsed, profile, loras),
         requested_by=requested_by,
-        warnings=(*draft_notes(parsed), *notes, *_image_notes(parsed, images, style_images)),
+        warnings=(*notes, *filter(None, [unused_note(parsed, profile.name, unused)])),
+        lane=parsed.lane or Lane.FAST,
         images=images,
         image_weight=weight,
         style_images=style_images,
@@ -161,12 +186,18 @@ def imagine_spec(
 
 
 def style_links(parsed: ParsedPrompt, profiles: Profiles, *, attached: int = 0) -> tuple[str, ...]:
-    """`--sref`'s image links, for the bot to fetch. Style references, linked or `attached`, need the
-    prompt's model to have an image-prompt adapter: without one they are refused, saying so."""
+    """`--sref`'s image links, then `--cref`'s and `--oref`'s, for the bot to fetch. Style references,
+    linked or `attached`, need the prompt's model to have an image-prompt adapter: without one they
+    are refused, saying so (character and omni references are noted instead, see `imagine_spec`)."""
     links = tuple(word for word in parsed.style_refs if is_link(word))
-    if not (links or attached):
+    references = tuple(word for word in parsed.references if is_link(word))
+    if not (links or attached or references):
         return ()
     profile = profile_for(parsed, profiles.profile)
+    if profile.adapter is not None:
+        links += references
+    elif not (links or attached):
+        return ()
     if profile.adapter is None:
         raise PromptError(
             f"`--sref` needs an image adapter, and `{profile.name}` has none in this server's catalog:"
@@ -181,22 +212,42 @@ def style_links(parsed: ParsedPrompt, profiles: Profiles, *, attached: int = 0) 
     return links
 
 
-def _image_notes(
+def _reference_unused(
+    parsed: ParsedPrompt, profile: ModelProfile, style_images: tuple[UploadRef, ...]
+) -> tuple[Unused, ...]:
+    """What `--cref`, `--oref` and `--ow` left unused: references go through the model's image
+    adapter, as `--sref`'s do, and `--ow` weighs them where `--sw` does not."""
+    unused: list[Unused] = []
+    given = [
+        flag for flag, value in (("--cref", parsed.character_refs), ("--oref", parsed.omni_ref)) if value
+    ]
+    codes = [word for word in parsed.references if not is_link(word)]
+    if given and profile.adapter is None:
+        why = f"`{profile.name}` has no image adapter, so give the image first in the prompt instead"
+        unused += [(flag, why) for flag in given]
+    elif codes:
+        unused.append((" ".join(codes), "`--cref` and `--oref` take image links"))
+    if parsed.omni_weight is not None and parsed.style_weight is not None:
+        unused.append(("--ow", "`--sw` sets how strongly the references count"))
+    elif parsed.omni_weight is not None and not style_images and profile.adapter is not None:
+        unused.append(("--ow", "the prompt has no reference image"))
+    return tuple(unused)
+
+
+def _image_unused(
     parsed: ParsedPrompt, images: tuple[UploadRef, ...], style_images: tuple[UploadRef, ...]
-) -> tuple[str, ...]:
+) -> tuple[Unused, ...]:
     """What the prompt's image parameters left unused: each is noted, none refused."""
-    notes = []
+    unused: list[Unused] = []
     if parsed.image_weight is not None and not images:
-        notes.append("`--iw` not used: the prompt has no image")
+        unused.append(("--iw", "the prompt has no image"))
     if parsed.style_weight is not None and not style_images:
-        notes.append("`--sw` not used: the prompt has no style reference")
+        unused.append(("--sw", "the prompt has no style reference"))
     codes = [word for word in parsed.style_refs if not is_link(word)]
     if codes:
-        notes.append(
-            f"`--sref {' '.join(codes)}` not used: Midjourney's style codes and `random` are its own;"
-            " give an image link instead"
-        )
-    return tuple(notes)
+        why = "Midjourney's style codes and `random` are its own: give an image link instead"
+        unused.append((f"--sref {' '.join(codes)}", why))
+    return tuple(unused)
 
 
 def imagine_specs(
@@ -214,7 +265,7 @@ def imagine_specs(
     prompt's `--seed`, else `seed` (so a permutation prompt's combinations share one); job k's is
     4k further on, so no two images share a seed and `--seed 7 --repeat 3` always makes seeds 7,
     11 and 15 (wrapping at the seed limit)."""
-    parsed, profile, loras, noted = _prompted(parsed, profiles)
+    parsed, profile, loras, noted, unused = _prompted(parsed, profiles)
     first = seed if parsed.seed is None else parsed.seed
     return [
         imagine_spec(
@@ -223,6 +274,7 @@ def imagine_specs(
             requested_by=requested_by,
             loras=loras,
             notes=noted,
+            unused=unused,
             images=images,
             style_images=style_images,
         )
@@ -240,12 +292,14 @@ def inpaint_spec(
 ) -> InpaintSpec:
     """One grid of `image` (stored by the API) repainted where `mask` is white with `parsed`'s
     prompt, `--style` and LoRAs, at its aspect ratio on its model."""
-    parsed, profile, loras, noted = _prompted(parsed, profiles)
+    parsed, profile, loras, noted, unused = _prompted(parsed, profiles)
+    unused_line = unused_note(parsed, profile.name, (*draft_unused(parsed), *unused))
     return InpaintSpec(
         job_id=new_job_id(),
         generation=generation_for(parsed, profile, loras),
         requested_by=requested_by,
-        warnings=(*draft_notes(parsed), *noted),
+        warnings=(*noted, *filter(None, [unused_line])),
+        lane=parsed.lane or Lane.FAST,
         image=image,
         mask=mask,
     )
@@ -253,28 +307,25 @@ def inpaint_spec(
 
 def _prompted(
     parsed: ParsedPrompt, profiles: Profiles
-) -> tuple[ParsedPrompt, ModelProfile, tuple[LoraUse, ...], tuple[str, ...]]:
-    """A new picture's prompt resolved: its `--style` applied, `--draft` left out with a note where
-    the model has no draft model, its LoRAs, and the notes for what does nothing here."""
-    parsed = styled(parsed, profiles)
-    parsed, draft_note = _without_unserved_draft(parsed, profiles)
+) -> tuple[ParsedPrompt, ModelProfile, tuple[LoraUse, ...], tuple[str, ...], tuple[Unused, ...]]:
+    """A new picture's prompt resolved: `--draft` left out where the model has no draft model, its
+    house style applied at `--s`'s strength, its LoRAs; the notes (trigger words added), and what
+    the prompt asked for that does nothing here (for `unused_note`)."""
+    parsed, draft = _without_unserved_draft(parsed, profiles)
+    parsed, styling = house_styled(parsed, profiles.profile(parsed.model), profiles)
     profile = profile_for(parsed, profiles.profile)
     parsed, loras, lora_notes = with_loras(parsed, profile, profiles)
-    return (
-        parsed,
-        profile,
-        loras,
-        (*draft_note, *lora_notes, *filter(None, [unmapped_note(parsed, profile.name)])),
-    )
+    return parsed, profile, loras, lora_notes, (*draft, *styling, *_size_unused(parsed, profile))
 
 
-def _without_unserved_draft(parsed: ParsedPrompt, profiles: Profiles) -> tuple[ParsedPrompt, tuple[str, ...]]:
-    """`--draft` on a model the catalog names no draft model for is left out, with a note."""
+def _without_unserved_draft(
+    parsed: ParsedPrompt, profiles: Profiles
+) -> tuple[ParsedPrompt, tuple[Unused, ...]]:
+    """`--draft` on a model the catalog names no draft model for is left out, and noted."""
     if not parsed.draft or profiles.profile(parsed.model).draft is not None:
         return parsed, ()
-    model = profiles.profile(parsed.model).name
-    note = f"`--draft` has no effect here: the catalog names no draft model for `{model}`"
-    return parsed.model_copy(update={"draft": False}), (note,)
+    why = f"the catalog names no draft model for `{profiles.profile(parsed.model).name}`"
+    return parsed.model_copy(update={"draft": False}), (("--draft", why),)
 
 
 def reroll_spec(
@@ -292,6 +343,7 @@ def reroll_spec(
         generation=generation,
         requested_by=requested_by,
         warnings=remix.notes if remix else (),
+        lane=source.lane,
         source_job_id=source.job_id,
         images=source.images if prompted else (),
         image_weight=source.image_weight if prompted else limits.IMAGE_WEIGHT_DEFAULT,
@@ -490,6 +542,11 @@ _KEPT_BY_REMIX = {
     "--stop": lambda p: p.stop != limits.STOP_MAX,
     "--repeat": lambda p: p.repeat != 1,
     "--draft": lambda p: p.draft,
+    "--s": lambda p: p.stylize is not None,
+    "--raw": lambda p: p.raw,
+    "--w": lambda p: p.weird != 0,
+    "--hd/--sd": lambda p: p.size_preset is not None,
+    "--fast/--relax/--turbo": lambda p: p.lane is not None,
 }
 """What a remixed follow-up keeps from its source whatever the new prompt says."""
 

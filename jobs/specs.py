@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from jobs import limits
 from jobs.attention import checked
+from jobs.lanes import Lane
 from jobs.lora_syntax import LORA_NAME_PATTERN
 from jobs.prompt import PromptPart
 
@@ -101,6 +102,8 @@ class Generation(BaseModel):
     sampler: Annotated[str, AfterValidator(_known_sampler)]
     seed: int = Field(ge=0, le=limits.SEED_MAX)
     chaos: int = Field(default=0, ge=0, le=limits.CHAOS_MAX)
+    weird: int = Field(default=0, ge=0, le=limits.WEIRD_MAX)
+    """How far the prompt's embedding is pushed somewhere unusual (`--w`), the same way for the grid."""
     tile: bool = False
     stop: int = Field(default=limits.STOP_MAX, ge=limits.STOP_MIN, le=limits.STOP_MAX)
     """The percentage of `steps` to run before decoding (`--stop`): 100 runs them all."""
@@ -145,6 +148,8 @@ class _Spec(BaseModel):
         default=(), max_length=limits.MAX_WARNINGS
     )
     """Notes from resolving the prompt that the result should carry."""
+    lane: Lane = Lane.FAST
+    """Where it waits in its model's queue (`jobs.lanes`)."""
     safety: Safety = Safety.OFF
     """What the worker does with images its NSFW checker flags: nothing is checked when OFF; BLOCK
     replaces them before they are stored; SPOILER keeps them. `Done.flagged` lists them either way."""

@@ -360,6 +360,12 @@ class CatalogEntry(BaseModel):
     adapter: str | None = None
     """The catalog image-prompt adapter (`[[adapters]]`) its `--sref` and `/blend` use; without
     one they are refused."""
+    house_style: str | None = None
+    """The catalog style (`[[styles]]`) every prompt on this model gets unless it names one, at
+    `--s`'s strength; `--raw` leaves it out (see `jobs.stylize`)."""
+    hd_width: int | None = Field(default=None, gt=0)
+    hd_height: int | None = Field(default=None, gt=0)
+    """The size `--hd` draws at (both or neither), within `max_pixels`; `--ar` reshapes it."""
     safety_checker: Literal["auto", "classifier"] = "auto"
     """Which NSFW check a job that asks for one gets: "auto" is the model's own safety checker when it
     ships one (`safety_checker/` and `feature_extractor/`, as SD1.5 repositories do), else the
@@ -389,6 +395,18 @@ class CatalogEntry(BaseModel):
             raise ValueError(_describe(exc.errors(), merged)) from None
         return self
 
+    @model_validator(mode="after")
+    def _hd_fits(self) -> Self:
+        if (self.hd_width is None) != (self.hd_height is None):
+            raise ValueError(f"model `{self.name}` needs both `hd_width` and `hd_height`, or neither")
+        most = self.defaults().max_pixels
+        if self.hd_width and self.hd_height and self.hd_width * self.hd_height > most:
+            raise ValueError(
+                f"model `{self.name}`'s HD size {self.hd_width}×{self.hd_height} is over its"
+                f" `max_pixels` ({most})"
+            )
+        return self
+
     def _merged(self) -> dict[str, Any]:
         fields = (*OVERRIDABLE, *PREVIEW_OVERRIDABLE)
         overrides = {field: getattr(self, field) for field in fields if getattr(self, field) is not None}
@@ -401,8 +419,15 @@ class CatalogEntry(BaseModel):
     def profile(self) -> ModelProfile:
         """What the bot and the job contract need to know about this model."""
         defaults = self.defaults().model_dump(include={*OVERRIDABLE, "samplers"})
+        hd_size = (self.hd_width, self.hd_height) if self.hd_width and self.hd_height else None
         return ModelProfile(
-            name=self.name, family=self.family.value, draft=self.draft, adapter=self.adapter, **defaults
+            name=self.name,
+            family=self.family.value,
+            draft=self.draft,
+            adapter=self.adapter,
+            house_style=self.house_style,
+            hd_size=hd_size,
+            **defaults,
         )
 
 
@@ -442,15 +467,16 @@ class Catalog(BaseModel):
     @model_validator(mode="after")
     def _drafts_exist(self) -> Self:
         for entry in self.models:
-            for kind, wanted, names in (
-                ("upscaler", entry.upscaler, self.upscaler_names),
-                ("captioner", entry.captioner, self.captioner_names),
-                ("adapter", entry.adapter, self.adapter_names),
+            for field, kind, wanted, names in (
+                ("upscaler", "upscaler", entry.upscaler, self.upscaler_names),
+                ("captioner", "captioner", entry.captioner, self.captioner_names),
+                ("adapter", "adapter", entry.adapter, self.adapter_names),
+                ("house_style", "style", entry.house_style, self.style_names),
             ):
                 if wanted is not None and wanted not in names:
                     served = ", ".join(names) or f"none in `[[{kind}s]]`"
                     raise ValueError(
-                        f'model `{entry.name}` has `{kind} = "{wanted}"`, which is not one of the'
+                        f'model `{entry.name}` has `{field} = "{wanted}"`, which is not one of the'
                         f" {kind}s: {served}"
                     )
             if (

@@ -1,4 +1,5 @@
-"""Text conditioning: `::` weighted multi-prompts, `--chaos` spread and token-limit warnings, on
+"""Text conditioning: `::` weighted multi-prompts, `--chaos` spread, `--weird` shift and token-limit
+warnings, on
 the embeddings of whichever family the model is (`models.pipelines`)."""
 
 from dataclasses import dataclass, replace
@@ -13,6 +14,11 @@ from models.pipelines import Encoded, PipelineFamily, PromptWindow
 
 CHAOS_SCALE = 0.5
 """At `--chaos 100`, each image's text embedding moves by half its own standard deviation."""
+WEIRD_SCALE = 0.5
+"""At `--weird 1000`, the grid's text embedding moves by half its own standard deviation, all four
+images the same way (3000, Midjourney's most, moves it 1.5 deviations)."""
+_WEIRD_STREAM = 0x5EED_3E1D
+"""Mixed into the seed, so the `--weird` shift is not `--chaos`'s noise for the first image."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,8 @@ def condition(
         scaled = encoded.scaled(part.weight / total_weight)
         combined = scaled if combined is None else combined + scaled
     assert combined is not None  # Generation.prompt has at least one part
-    prompt = replace(combined.repeated(batch), sequence=_spread(combined.sequence, batch, generation))
+    sequence = _weird(combined.sequence, generation)
+    prompt = replace(combined.repeated(batch), sequence=_spread(sequence, batch, generation))
     negative_batch = negatives.repeated(batch) if negatives is not None else None
     notes = (
         ()
@@ -64,6 +71,17 @@ def condition(
 
 def _texts(generation: Generation) -> list[str]:
     return [part.text for part in generation.prompt]
+
+
+def _weird(embeds: torch.Tensor, generation: Generation) -> torch.Tensor:
+    """With `--weird`, the prompt's embedding shifted along one direction seeded by the job's seed:
+    the further the higher the value, the same shift for every image of the grid."""
+    if generation.weird == 0:
+        return embeds
+    scale = WEIRD_SCALE * generation.weird / 1000 * embeds.float().std().item()
+    seeded = torch.Generator().manual_seed(generation.seed ^ _WEIRD_STREAM)
+    shift = torch.randn(embeds.shape[1:], generator=seeded)
+    return embeds + (scale * shift).to(device=embeds.device, dtype=embeds.dtype)
 
 
 def _spread(embeds: torch.Tensor, batch: int, generation: Generation) -> torch.Tensor:

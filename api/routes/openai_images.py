@@ -168,7 +168,7 @@ def _prompted(
     if shape is not None:
         flags.append(f"--ar {shape[0]}:{shape[1]}")
     parsed = parse_prompt(" ".join([body.prompt, *flags])) if flags else given
-    if parsed.image_urls or parsed.style_refs:
+    if parsed.image_urls or parsed.style_refs or parsed.references:
         raise ApiError(400, "image links are not fetched by this endpoint", param="prompt")
     if parsed.repeat > 1:
         raise ApiError(400, "`--repeat` makes several grids: ask /v1/jobs for each", param="prompt")

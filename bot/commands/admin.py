@@ -7,6 +7,7 @@ made by hand, so every use is checked again here against the member's permission
 
 import asyncio
 import io
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -19,6 +20,7 @@ from bot.rules.guild import GuildConfig
 from bot.rules.moderation import fold
 from bot.rules.policy import Policy
 from bot.rules.store import ConfigError, ConfigStore, read_import
+from jobs.aliases import ALIASES_MAX, CODE_PATTERN, CODES_MAX, AliasError, alias_name
 from jobs.limits import LORAS_MAX
 from jobs.specs import Safety
 from models.catalog import Catalog
@@ -35,6 +37,7 @@ class AdminCommands(app_commands.Group):
     limits = app_commands.Group(name="limits", description="How much each member may ask for")
     models = app_commands.Group(name="models", description="Which models members may use")
     loras = app_commands.Group(name="loras", description="Which LoRAs members may use")
+    styles = app_commands.Group(name="styles", description="What Midjourney's style codes stand for here")
     roles = app_commands.Group(name="roles", description="Who may use the bot")
     moderation = app_commands.Group(name="moderation", description="What may be drawn")
 
@@ -100,6 +103,7 @@ class AdminCommands(app_commands.Group):
         max_side="largest image width or height in pixels (0: the model's own limit)",
         max_steps="most sampling steps (0: the model's own limit)",
         loras="LoRAs one job may use (0: LoRAs off)",
+        turbo_hourly="--turbo jobs started per hour, ahead of the queue (0: turbo off)",
     )
     async def limits_set(
         self,
@@ -110,8 +114,9 @@ class AdminCommands(app_commands.Group):
         max_side: app_commands.Range[int, 0, 16_384] | None = None,
         max_steps: app_commands.Range[int, 0, 300] | None = None,
         loras: app_commands.Range[int, 0, LORAS_MAX] | None = None,
+        turbo_hourly: app_commands.Range[int, 0, 10_000] | None = None,
     ) -> None:
-        given = {"running": running, "waiting": waiting, "loras": loras}
+        given = {"running": running, "waiting": waiting, "loras": loras, "turbo_hourly": turbo_hourly}
         unset_by_zero = {"hourly": hourly, "max_side": max_side, "max_steps": max_steps}
         update = {name: value for name, value in given.items() if value is not None}
         update |= {name: (value or None) for name, value in unset_by_zero.items() if value is not None}
@@ -153,9 +158,10 @@ class AdminCommands(app_commands.Group):
 
         def withdraw(config: GuildConfig) -> GuildConfig:
             current = set(self._catalog.names) if config.models.offered is None else config.models.offered
-            models = {"offered": frozenset(current - {model})}
+            models: dict[str, object] = {"offered": frozenset(current - {model})}
             if config.models.default == model:
                 models["default"] = None
+            models["aliases"] = {key: value for key, value in config.models.aliases.items() if value != model}
             return config.model_copy(update={"models": config.models.model_copy(update=models)})
 
         await self._change(interaction, withdraw)
@@ -180,6 +186,38 @@ class AdminCommands(app_commands.Group):
             lambda c: c.model_copy(update={"models": c.models.model_copy(update={"default": model})}),
         )
 
+    @models.command(name="alias", description="The model a Midjourney prompt's --v or --niji draws with")
+    @app_commands.describe(
+        name="v7, v6.1, niji or niji6: what --v 7, --v 6.1, --niji or --niji 6 asks for",
+        model="leave empty to remove the alias (then the default model draws, with a note)",
+    )
+    async def models_alias(
+        self, interaction: discord.Interaction, name: str, model: str | None = None
+    ) -> None:
+        try:
+            alias = alias_name(name)
+        except AliasError as error:
+            await tell(interaction, str(error))
+            return
+        if model is not None:
+            if not await self._known_model(interaction, model):
+                return
+            config = await self._config(interaction)
+            if not config.models.offers(model):
+                await tell(interaction, f"`{model}` isn't offered here: `/admin models offer` it first.")
+                return
+            if alias not in config.models.aliases and len(config.models.aliases) >= ALIASES_MAX:
+                await tell(interaction, f"This server has {ALIASES_MAX} aliases, the most: remove one first.")
+                return
+
+        def change(config: GuildConfig) -> GuildConfig:
+            aliases = {key: value for key, value in config.models.aliases.items() if key != alias}
+            if model is not None:
+                aliases[alias] = model
+            return config.model_copy(update={"models": config.models.model_copy(update={"aliases": aliases})})
+
+        await self._change(interaction, change)
+
     @models.command(name="upscales", description="What U1–U4 make: Subtle or Creative upscales")
     @app_commands.describe(kind="subtle keeps the image as it is; creative may add detail")
     async def models_upscales(
@@ -196,6 +234,7 @@ class AdminCommands(app_commands.Group):
     @models_offer.autocomplete("model")
     @models_withdraw.autocomplete("model")
     @models_default.autocomplete("model")
+    @models_alias.autocomplete("model")
     async def _model_names(
         self, interaction: discord.Interaction, typed: str
     ) -> list[app_commands.Choice[str]]:
@@ -224,6 +263,43 @@ class AdminCommands(app_commands.Group):
     @loras.command(name="all", description="Offer every LoRA in the catalog")
     async def loras_all(self, interaction: discord.Interaction) -> None:
         await self._change(interaction, _loras(lambda _: None))
+
+    @styles.command(name="code", description="The catalog style a Midjourney --sref or --p code draws with")
+    @app_commands.describe(
+        code="the code members paste, like 2837465 (--sref) or abc123 (--p)",
+        style="a catalog style; leave empty to remove the code (then it is noted, as Midjourney's own)",
+    )
+    async def styles_code(
+        self, interaction: discord.Interaction, code: str, style: str | None = None
+    ) -> None:
+        name = code.strip().lower()
+        if not re.fullmatch(CODE_PATTERN, name):
+            await tell(interaction, "A code is 1 to 40 letters, digits, `-` or `_`, as Midjourney writes it.")
+            return
+        if style is not None and style.lower() not in self._catalog.style_names:
+            names = ", ".join(f"`{known}`" for known in self._catalog.style_names)
+            has = f"It has: {names}" if names else "It has none: the operator adds them as `[[styles]]`."
+            await tell(interaction, f"The catalog has no style `{style[:100]}`. {has}")
+            return
+        config = await self._config(interaction)
+        if style is not None and name not in config.styles.codes and len(config.styles.codes) >= CODES_MAX:
+            await tell(interaction, f"This server maps {CODES_MAX} codes, the most: remove one first.")
+            return
+
+        def change(config: GuildConfig) -> GuildConfig:
+            codes = {key: value for key, value in config.styles.codes.items() if key != name}
+            if style is not None:
+                codes[name] = style.lower()
+            return config.model_copy(update={"styles": config.styles.model_copy(update={"codes": codes})})
+
+        await self._change(interaction, change)
+
+    @styles_code.autocomplete("style")
+    async def _style_names(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        names = [name for name in self._catalog.style_names if typed.lower() in name][:25]
+        return [app_commands.Choice(name=name, value=name) for name in names]
 
     @loras_offer.autocomplete("lora")
     @loras_withdraw.autocomplete("lora")

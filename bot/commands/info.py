@@ -11,10 +11,13 @@ from redis import Redis
 from bot.delivery.deliveries import DeliveryBook
 from bot.rules.policy import Asker, Policy
 from broker import monitor
+from broker.fairness import lanes
+from jobs.lanes import Lane
 from models.catalog import Catalog
 
 _SHOWN_JOBS = 10
 
+_WAITING = ("queued", "deferred", "scheduled")
 _STATUS = {
     "queued": "waiting",
     "deferred": "waiting (your other jobs first)",
@@ -27,6 +30,8 @@ _STATUS = {
 class MemberJob:
     title: str
     status: str
+    lane: Lane | None = None
+    """The lane it waits in; None once it runs."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,14 @@ def overview(redis: Redis, catalog: Catalog, deliveries: DeliveryBook, member_id
 def _member_jobs(redis: Redis, deliveries: DeliveryBook, member_id: int) -> list[MemberJob]:
     job_ids = deliveries.unfinished(member_id)[-_SHOWN_JOBS:]
     found = monitor.statuses(redis, job_ids)
+    waiting = lanes(redis, [job_id for job_id, status in found.items() if status in _WAITING])
     mine = []
     for job_id in job_ids:
         delivery = deliveries.get(job_id)
         if job_id not in found or delivery is None:
             continue
-        mine.append(MemberJob(title=delivery.title, status=_STATUS.get(found[job_id], "finishing")))
+        status = _STATUS.get(found[job_id], "finishing")
+        mine.append(MemberJob(title=delivery.title, status=status, lane=waiting.get(job_id)))
     return mine
 
 
@@ -72,7 +79,8 @@ def text(info: Overview) -> str:
     ]
     for job in info.mine:
         title = discord.utils.escape_markdown(job.title[:80])
-        lines.append(f"- {title} · {job.status}")
+        lane = f" · {job.lane.value} lane" if job.lane else ""
+        lines.append(f"- {title} · {job.status}{lane}")
     return "\n".join(lines)
 
 

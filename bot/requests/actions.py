@@ -537,7 +537,8 @@ class Actions:
         and in the presenter.
         """
         job_ids = [spec.job_id for spec, _ in jobs]
-        await asyncio.to_thread(self._policy.reserve, terms, job_ids)
+        specs = await asyncio.to_thread(self._policy.reserve, terms, [spec for spec, _ in jobs])
+        jobs = [(spec, delivery) for spec, (_, delivery) in zip(specs, jobs, strict=True)]
         queued: list[Delivery] = []
         try:
             for spec, delivery in jobs:

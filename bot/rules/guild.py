@@ -19,6 +19,7 @@ from pydantic import (
 
 from bot.rules.moderation import MAX_WORD_CHARS, check_pattern, fold
 from jobs import limits
+from jobs.aliases import ALIAS_PATTERN, ALIASES_MAX, CODE_PATTERN, CODES_MAX
 from jobs.specs import Safety
 
 STORED = {"stored": True}
@@ -101,12 +102,19 @@ class Limits(_Part):
     max_side: int | None = Field(default=None, ge=64, le=16_384, description="largest image width or height")
     max_steps: int | None = Field(default=None, ge=limits.STEPS_MIN, le=limits.STEPS_MAX * 2)
     loras: int = Field(default=4, ge=0, le=limits.LORAS_MAX, description="LoRAs one job may use (0: none)")
+    turbo_hourly: int = Field(
+        default=0, ge=0, le=10_000, description="`--turbo` jobs a member may start an hour (0: turbo off)"
+    )
 
 
 class Models(_Part):
     offered: frozenset[str] | None = Field(default=None, description="None: every model in the catalog")
     default: str | None = Field(default=None, description="None: the catalog's default")
     creative_upscales: bool = Field(default=False, description="U1–U4 make Creative upscales, not Subtle")
+    aliases: dict[Annotated[str, Field(pattern=ALIAS_PATTERN)], str] = Field(
+        default_factory=dict, max_length=ALIASES_MAX
+    )
+    """The model `--v 7` or `--niji 6` draws with, by alias name (`v7`, `niji6`; see `jobs.aliases`)."""
 
     def offers(self, name: str) -> bool:
         return self.offered is None or name in self.offered
@@ -117,6 +125,13 @@ class Loras(_Part):
 
     def offers(self, name: str) -> bool:
         return self.offered is None or name in self.offered
+
+
+class Styles(_Part):
+    codes: dict[Annotated[str, Field(pattern=CODE_PATTERN)], str] = Field(
+        default_factory=dict, max_length=CODES_MAX
+    )
+    """The catalog style a Midjourney style code (`--sref 2837465`, `--p abc123`) stands for."""
 
 
 class Roles(_Part):
@@ -165,6 +180,7 @@ class GuildConfig(_Part):
     limits: Limits = Limits()
     models: Models = Models()
     loras: Loras = Loras()
+    styles: Styles = Styles()
     roles: Roles = Roles()
     moderation: Moderation = Moderation()
 

@@ -11,12 +11,14 @@ from bot.rules.member import MemberPreferences
 from bot.rules.moderation import banned_terms
 from bot.rules.quotas import Quotas
 from bot.rules.store import ConfigStore
+from broker.queues import as_fast
 from jobs.errors import MemberError
 from jobs.expansion import member_prompt
+from jobs.lanes import Lane
 from jobs.permutations import parse_combinations
 from jobs.prompt import ParsedPrompt, prompt_text
 from jobs.resolve import within_limits
-from jobs.specs import DescribeSpec, JobSpec, Safety
+from jobs.specs import DescribeSpec, ImageSpec, JobSpec, Safety
 from models.catalog import Catalog
 
 
@@ -89,13 +91,18 @@ class Policy:
 
     def prompts(self, terms: Terms, text: str) -> list[tuple[str, ParsedPrompt]]:
         """Each `{…}` combination of the member's prompt, with their shortcuts, suffix and defaults,
-        then the server's."""
+        then the server's (its model aliases for `--v` and `--niji` among them)."""
         preferences = terms.preferences
         defaults = {"model": self.default_model(terms.config), **preferences.defaults()}
 
         def parse(combination: str) -> ParsedPrompt:
             return member_prompt(
-                combination, options=preferences.options, suffix=preferences.suffix, defaults=defaults
+                combination,
+                options=preferences.options,
+                suffix=preferences.suffix,
+                defaults=defaults,
+                aliases=terms.config.models.aliases,
+                style_codes=terms.config.styles.codes,
             )
 
         return parse_combinations(text, parse)
@@ -165,11 +172,12 @@ class Policy:
                 return name
         raise Refusal("/describe needs a model with a captioner, and this server offers none: ask an admin.")
 
-    def reserve(self, terms: Terms, job_ids: Sequence[str]) -> None:
+    def reserve(self, terms: Terms, specs: Sequence[JobSpec]) -> list[JobSpec]:
         """Counts the jobs against the member's limits, all or none: else refuses them, saying
-        which limit and when it frees."""
+        which limit and when it frees. Returns them as they run: a `--turbo` job past the member's
+        turbo allowance runs as `--fast`, with a note."""
         limits, asker = terms.config.limits, terms.asker
-        count, waiting = len(job_ids), self._quotas.waiting(asker.member_id)
+        count, waiting = len(specs), self._quotas.waiting(asker.member_id)
         if waiting >= limits.waiting:
             raise Refusal(
                 f"You have {waiting} jobs waiting to start, this server's limit. A place frees as soon as"
@@ -181,6 +189,17 @@ class Policy:
                 f" waiting to start (this server's limit is {limits.waiting}). Ask for fewer, or wait"
                 " until some start: `/info` shows them."
             )
+        self._take_hourly(terms, [spec.job_id for spec in specs])
+        return [
+            self._take_turbo(terms, spec)
+            if not isinstance(spec, DescribeSpec) and spec.lane is Lane.TURBO
+            else spec
+            for spec in specs
+        ]
+
+    def _take_hourly(self, terms: Terms, job_ids: Sequence[str]) -> None:
+        """Counts the jobs against the member's hourly limit in this server, or refuses them all."""
+        limits, asker, count = terms.config.limits, terms.asker, len(job_ids)
         exempt = terms.config.roles.exempt & asker.role_ids
         if not limits.hourly or not terms.guild_id or exempt:
             return
@@ -203,18 +222,42 @@ class Policy:
             f" {limits.hourly}. There's room for all of them {when}."
         )
 
+    def _take_turbo(self, terms: Terms, spec: ImageSpec) -> ImageSpec:
+        """Counts a `--turbo` job against the member's turbo allowance in this server; past it, or
+        where turbo is off, the job runs as `--fast` (never refused), with a note saying why."""
+        allowance = terms.config.limits.turbo_hourly
+        if not allowance or not terms.guild_id:
+            return as_fast(spec, "`--turbo` ran as `--fast`: this server has turbo off")
+        frees_at = self._quotas.take_turbo(terms.guild_id, terms.asker.member_id, [spec.job_id], allowance)
+        if frees_at is None:
+            return spec
+        when = discord.utils.format_dt(datetime.fromtimestamp(frees_at, UTC), "R")
+        return as_fast(
+            spec,
+            f"`--turbo` ran as `--fast`: this server allows {allowance} turbo"
+            f" job{'s' if allowance > 1 else ''} an hour and you've used {'them' if allowance > 1 else 'it'}"
+            f" (the next frees {when})",
+        )
+
     def limits_left(self, terms: Terms) -> str:
-        """The member's limits in this server, and how much of the hourly one is used."""
-        limits = terms.config.limits
+        """The member's limits in this server, and how much of the hourly one and of the turbo
+        allowance is used."""
+        limits, asker = terms.config.limits, terms.asker
         line = f"{limits.running} running · {limits.waiting} waiting"
         if not limits.hourly or not terms.guild_id:
-            return f"{line} · no hourly limit"
-        if terms.config.roles.exempt & terms.asker.role_ids:
-            return f"{line} · no hourly limit for your role"
-        used = self._quotas.hourly_used(terms.guild_id, terms.asker.member_id)
-        return f"{line} · {limits.hourly} an hour ({min(used, limits.hourly)} used)"
+            hourly = "no hourly limit"
+        elif terms.config.roles.exempt & asker.role_ids:
+            hourly = "no hourly limit for your role"
+        else:
+            used = self._quotas.hourly_used(terms.guild_id, asker.member_id)
+            hourly = f"{limits.hourly} an hour ({min(used, limits.hourly)} used)"
+        if not limits.turbo_hourly or not terms.guild_id:
+            return f"{line} · {hourly} · turbo off"
+        used = min(self._quotas.turbo_used(terms.guild_id, asker.member_id), limits.turbo_hourly)
+        return f"{line} · {hourly} · turbo: {limits.turbo_hourly} an hour ({used} used)"
 
     def release(self, terms: Terms, job_ids: Sequence[str]) -> None:
         """Gives back what `reserve` counted, for jobs that could not be queued."""
         if terms.guild_id and job_ids:
             self._quotas.give_back_hourly(terms.guild_id, terms.asker.member_id, job_ids)
+            self._quotas.give_back_turbo(terms.guild_id, terms.asker.member_id, job_ids)

@@ -1,4 +1,5 @@
-"""How much each member has asked of the GPUs: jobs waiting now, and jobs started in the last hour."""
+"""How much each member has asked of the GPUs: jobs waiting now, and jobs (and `--turbo` jobs) started
+in the last hour."""
 
 from collections.abc import Sequence
 
@@ -32,3 +33,15 @@ class Quotas:
     def give_back_hourly(self, guild_id: int, member_id: int, job_ids: Sequence[str]) -> None:
         """Undoes `take_hourly` for jobs that were never queued."""
         self._windows.give_back(keys.hourly_key(guild_id, member_id), job_ids)
+
+    def take_turbo(self, guild_id: int, member_id: int, job_ids: Sequence[str], limit: int) -> float | None:
+        """Like `take_hourly`, for the member's `--turbo` allowance in that server."""
+        return self._windows.take(keys.turbo_key(guild_id, member_id), job_ids, limit)
+
+    def turbo_used(self, guild_id: int, member_id: int) -> int:
+        """`--turbo` jobs the member started in that server in the last hour."""
+        return self._windows.used(keys.turbo_key(guild_id, member_id))
+
+    def give_back_turbo(self, guild_id: int, member_id: int, job_ids: Sequence[str]) -> None:
+        """Undoes `take_turbo` for jobs that were never queued."""
+        self._windows.give_back(keys.turbo_key(guild_id, member_id), job_ids)

@@ -36,10 +36,13 @@ def guild(
         f"**Limits per member:** {limits.running} running · {limits.waiting} waiting"
         f" · {limits.hourly or 'no'} hourly limit",
         f"- largest side: {f'{limits.max_side} px' if limits.max_side else 'the model’s own limit'}"
-        f" · most steps: {limits.max_steps or 'the model’s own limit'}",
+        f" · most steps: {limits.max_steps or 'the model’s own limit'}"
+        f" · turbo: {f'{limits.turbo_hourly} an hour' if limits.turbo_hourly else 'off'}",
         f"**Models offered:** {', '.join(f'`{name}`' for name in offered) or 'none'}"
         f" · default `{default_model}`"
         f" · U1–U4 make {'Creative' if config.models.creative_upscales else 'Subtle'} upscales",
+        f"- `--v`/`--niji` aliases: {_aliases(config.models.aliases)}",
+        f"**Midjourney style codes:** {_codes(config.styles.codes)}",
         f"**LoRAs offered:** {_loras(loras, catalog_loras)} · {_lora_limit(limits.loras)}",
         f"**Roles that may use me:** {_roles(roles.allowed) if roles.allowed else 'everyone'}",
         f"**Roles exempt from the hourly limit:** {_roles(roles.exempt)}",
@@ -49,6 +52,19 @@ def guild(
         f"**NSFW outside age-restricted channels:** {_NSFW[moderation.nsfw]}",
     ]
     return "\n".join(lines)
+
+
+def _aliases(aliases: dict[str, str]) -> str:
+    if not aliases:
+        return "none (the default model draws, with a note)"
+    return ", ".join(f"`{name}` → `{model}`" for name, model in sorted(aliases.items()))
+
+
+def _codes(codes: dict[str, str]) -> str:
+    if not codes:
+        return "none mapped (they are noted)"
+    shown = ", ".join(f"`{code}` → `{style}`" for code, style in sorted(codes.items())[:_IDS_SHOWN])
+    return shown + (f" and {len(codes) - _IDS_SHOWN} more" if len(codes) > _IDS_SHOWN else "")
 
 
 def banned(config: GuildConfig) -> str:

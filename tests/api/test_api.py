@@ -60,7 +60,7 @@ def test_a_job_s_events_stream_to_done_and_resume_after_a_disconnect(
         json={"op": "imagine", "prompt": "a yellow triangle --model shapes"},
         headers=headers,
     ).json()
-    assert job["status"] == "queued"
+    assert job["status"] in ("queued", "started")  # a free worker may take it before the answer
     url = f"{api_url}/v1/jobs/{job['id']}/events"
     first: dict = {}
     with httpx.stream("GET", url, headers=headers, timeout=TIMEOUT) as response:

@@ -113,7 +113,7 @@ def test_only_members_with_manage_server_change_settings_even_by_hand(
     role = discord.call(lambda emulator: emulator.add_role("artists", 0))
     general = discord.call(lambda emulator: emulator.channel_id("general"))
     subcommands = list(_subcommands(admin, role=role, channel=general))
-    assert len(subcommands) == 27
+    assert len(subcommands) == 29
     for command, options in subcommands:
         answer = ask(discord, command, options, user=member, forged=True)
         assert "Manage Server" in answer["content"], command
@@ -550,3 +550,44 @@ def test_a_members_first_job_waits_only_for_the_jobs_already_running(
         ]
     finally:
         worker.stop()
+
+
+def test_an_admin_s_aliases_and_style_codes_draw_midjourney_s_with_local_models_and_styles(
+    discord: BackgroundEmulator, start_bot: BotStarter, owner: int, member: int, redis: Redis, tmp_path: Path
+):
+    catalog = catalog_defaulting_to("tiny", tmp_path)
+    catalog.write_text(
+        catalog.read_text() + '\n[[styles]]\nname = "ink"\nprompt = "ink drawing of {prompt}"\n'
+    )
+    start_bot(catalog=str(catalog))
+    unknown = ask(discord, "admin styles code", {"code": "2837465", "style": "oils"}, user=owner)
+    assert "The catalog has no style `oils`. It has: `ink`" in unknown["content"]
+    mapped = ask(discord, "admin styles code", {"code": "2837465", "style": "ink"}, user=owner)
+    assert "styles.codes.2837465: unset → ink" in mapped["content"]
+    wrong = ask(discord, "admin models alias", {"name": "v9", "model": "tiny-flux"}, user=owner)
+    assert "use `v1` to `v8`" in wrong["content"]
+    saved = ask(discord, "admin models alias", {"name": "--v 7", "model": "tiny-flux"}, user=owner)
+    assert "models.aliases.v7: unset → tiny-flux" in saved["content"]
+    ask(discord, "admin models alias", {"name": "niji", "model": "tiny-sd3"}, user=owner)
+    assert "`niji` → `tiny-sd3`, `v7` → `tiny-flux`" in ask(discord, "admin show", user=owner)["content"]
+    prompts = (
+        "a fox --v 7",
+        "a fox --niji 6",
+        "a fox --v 6.1",
+        "a fox --v 7 --model tiny",
+        "a fox --sref 2837465",
+    )
+    for prompt in prompts:
+        assert queued(imagine(discord, prompt, user=member))
+    drawn = [
+        (spec.model, spec.generation.prompt[0].text, spec.warnings) for spec in member_specs(redis, member)
+    ]
+    assert drawn == [
+        ("tiny-flux", "a fox", ()),
+        ("tiny-sd3", "a fox", ()),
+        ("tiny", "a fox", ("`--v 6.1` has no effect here: this server draws with `tiny`",)),
+        ("tiny", "a fox", ("`--v 7` has no effect here: this server draws with `tiny`",)),
+        ("tiny", "ink drawing of a fox", ()),
+    ]
+    removed = ask(discord, "admin models alias", {"name": "v7"}, user=owner)
+    assert "models.aliases.v7: tiny-flux → unset" in removed["content"]

@@ -37,7 +37,7 @@ def test_a_prompt_with_images_carries_them_and_its_weight_into_every_job_and_rer
 
 def test_iw_without_an_image_is_noted_not_refused():
     (spec,) = imagine_specs(parse_prompt("a fox --iw 2"), load_catalog(), seed=1)
-    assert spec.images == () and "`--iw` not used: the prompt has no image" in spec.warnings
+    assert spec.images == () and "`--iw` has no effect here: the prompt has no image" in spec.warnings
 
 
 @pytest.mark.parametrize(

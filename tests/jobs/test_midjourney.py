@@ -5,7 +5,7 @@ the range. `--q` takes Midjourney's whole range; `--draft` without a draft model
 import pytest
 
 from jobs import limits
-from jobs.prompt import ParsedPrompt, PromptError, parse_prompt, unmapped_note
+from jobs.prompt import ParsedPrompt, PromptError, parse_prompt, unused_note
 from jobs.resolve import imagine_specs, inpaint_spec
 from jobs.specs import UploadRef
 from models.catalog import load_catalog
@@ -25,27 +25,11 @@ def _notes(prompt: str) -> tuple[str, ...]:
         ("a cat --version 5.2", "--version 5.2"),
         ("a cat --niji", "--niji"),
         ("a cat --niji 6", "--niji 6"),
-        ("a cat --s 250", "--s 250"),
-        ("a cat --stylize 1000", "--stylize 1000"),
-        ("a cat --style raw", "--style raw"),
-        ("a cat --raw", "--raw"),
-        ("a cat --w 3000", "--w 3000"),
         ("a cat --exp 25", "--exp 25"),
         ("a cat --p", "--p"),
         ("a cat --p abc123 def456", "--p abc123 def456"),
         ("a cat --sv 4", "--sv 4"),
-        (
-            "a cat --cref https://example.com/a.png <https://example.com/b.png>",
-            "--cref https://example.com/a.png https://example.com/b.png",
-        ),
         ("a cat --cw 0", "--cw 0"),
-        ("a cat --oref https://example.com/a.png", "--oref https://example.com/a.png"),
-        ("a cat --ow 400", "--ow 400"),
-        ("a cat --hd", "--hd"),
-        ("a cat --sd", "--sd"),
-        ("a cat --fast", "--fast"),
-        ("a cat --relax", "--relax"),
-        ("a cat --turbo", "--turbo"),
         ("a cat --stealth", "--stealth"),
         ("a cat --public", "--public"),
         ("a cat --video", "--video"),
@@ -75,6 +59,8 @@ def test_a_midjourney_parameter_that_does_nothing_here_draws_with_a_note(prompt:
         ("a cat --s", "needs a value"),
         ("a cat --s 250 --stylize 100", "given twice"),
         ("a cat --fast --fast", "given twice"),
+        ("a cat --fast --relax", "both set the same thing"),
+        ("a cat --hd --sd", "both set the same thing"),
     ],
 )
 def test_a_value_out_of_midjourney_s_own_range_is_refused_with_the_range(prompt: str, said: str):
@@ -83,21 +69,21 @@ def test_a_value_out_of_midjourney_s_own_range_is_refused_with_the_range(prompt:
 
 
 def test_several_notes_fold_into_one_line_grouped_by_reason():
-    [note] = _notes("a cat --v 7 --niji 6 --s 250 --w 100 --fast --hd")
+    [note] = _notes("a cat --v 7 --niji 6 --exp 10 --sv 4 --stealth --video")
     assert note == (
         "No effect here: `--v 7`, `--niji 6` (this server draws with `shapes`);"
-        " `--s 250`, `--w 100` (it tunes Midjourney's own model);"
-        " `--fast` (every job here takes its turn in one fair queue);"
-        " `--hd` (the model draws at its own size: `--ar` sets the shape)"
+        " `--exp 10`, `--sv 4` (it tunes Midjourney's own model);"
+        " `--stealth` (results are posted where you asked);"
+        " `--video` (this server makes still images)"
     )
 
 
 def test_a_note_too_long_for_its_reasons_names_the_parameters_within_the_limit():
     every = (
-        "--v 7 --s 250 --w 100 --exp 10 --sv 4 --cw 50 --ow 100 --hd --fast --stealth --video"
-        " --motion low --loop --raw --p abc --oref https://example.com/x.png"
+        "--v 7 --niji 6 --exp 10 --sv 4 --cw 50 --test --testp --stealth --public --video"
+        " --motion low --loop --style 4a --p abc --end https://example.com/x.png"
     )
-    note = unmapped_note(parse_prompt(f"a cat {every}"), "shapes")
+    note = unused_note(parse_prompt(f"a cat {every}"), "shapes")
     assert (
         note is not None
         and len(note) <= limits.MAX_WARNING_CHARS
@@ -106,7 +92,7 @@ def test_a_note_too_long_for_its_reasons_names_the_parameters_within_the_limit()
 
 
 def test_a_prompt_without_midjourney_parameters_gets_no_note():
-    assert unmapped_note(ParsedPrompt.model_validate({"parts": [{"text": "a cat"}]}), "shapes") is None
+    assert unused_note(ParsedPrompt.model_validate({"parts": [{"text": "a cat"}]}), "shapes") is None
 
 
 @pytest.mark.parametrize(("quality", "steps"), [(0.25, 4), (0.5, 8), (1, 15), (2, 30), (4, 60)])
@@ -130,3 +116,12 @@ def test_an_edit_notes_what_does_nothing_here_as_a_new_grid_does():
     image = UploadRef(upload_id="0" * 32, index=1)
     spec = inpaint_spec(parse_prompt("a hat --v 7"), CATALOG, image, image.model_copy(update={"index": 2}))
     assert spec.warnings == ("`--v 7` has no effect here: this server draws with `shapes`",)
+
+
+def test_image_and_style_parameters_that_do_nothing_fold_into_the_same_line():
+    [note] = _notes("a cat --v 7 --iw 2 --sref 2837465 --hd --raw")
+    assert note == (
+        "No effect here: `--v 7` (this server draws with `shapes`); `--raw` (`shapes` has no house style);"
+        " `--hd` (the catalog names no HD size for `shapes`); `--iw` (the prompt has no image);"
+        " `--sref 2837465` (Midjourney's style codes and `random` are its own: give an image link instead)"
+    )

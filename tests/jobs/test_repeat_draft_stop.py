@@ -55,7 +55,8 @@ def test_draft_runs_on_the_draft_model_with_its_defaults_and_says_what_it_left_u
     )
     assert generation.width == 2 * generation.height
     assert spec.warnings == (
-        "`--steps`, `--cfg` not used: `--draft` runs the draft model's own steps, guidance and sampler",
+        "`--steps`, `--cfg` have no effect here:"
+        " `--draft` runs the draft model's own steps, guidance and sampler",
     )
     [plain] = imagine_specs(parse_prompt("a fox --draft"), profiles, seed=1)
     assert plain.warnings == ()

@@ -64,8 +64,8 @@ def test_imagine_then_upscale_vary_and_info_in_a_browser(page) -> None:
 
     grid.get_by_role("button", name="U2").click()
     upscaled = page.locator(".message", has_text="Image #2")
-    expect(upscaled).to_have_count(1, timeout=JOB)
-    expect(upscaled.get_by_role("button", name=re.compile("Vary \\(Strong\\)"))).to_be_visible()
+    expect(upscaled).to_have_count(1, timeout=JOB)  # its waiting message, then the image in its place
+    expect(upscaled.get_by_role("button", name=re.compile("Vary \\(Strong\\)"))).to_be_visible(timeout=JOB)
 
     grid.get_by_role("button", name="V1").click()
     expect(page.locator(".message", has_text="Variations (Subtle) by")).to_have_count(1, timeout=JOB)
