@@ -206,17 +206,7 @@ class AdminCommands(app_commands.Group):
             if not config.models.offers(model):
                 await tell(interaction, f"`{model}` isn't offered here: `/admin models offer` it first.")
                 return
-            if alias not in config.models.aliases and len(config.models.aliases) >= ALIASES_MAX:
-                await tell(interaction, f"This server has {ALIASES_MAX} aliases, the most: remove one first.")
-                return
-
-        def change(config: GuildConfig) -> GuildConfig:
-            aliases = {key: value for key, value in config.models.aliases.items() if key != alias}
-            if model is not None:
-                aliases[alias] = model
-            return config.model_copy(update={"models": config.models.model_copy(update={"aliases": aliases})})
-
-        await self._change(interaction, change)
+        await self._set_entry(interaction, "models", "aliases", alias, model, most=ALIASES_MAX)
 
     @models.command(name="upscales", description="What U1–U4 make: Subtle or Creative upscales")
     @app_commands.describe(kind="subtle keeps the image as it is; creative may add detail")
@@ -281,18 +271,7 @@ class AdminCommands(app_commands.Group):
             has = f"It has: {names}" if names else "It has none: the operator adds them as `[[styles]]`."
             await tell(interaction, f"The catalog has no style `{style[:100]}`. {has}")
             return
-        config = await self._config(interaction)
-        if style is not None and name not in config.styles.codes and len(config.styles.codes) >= CODES_MAX:
-            await tell(interaction, f"This server maps {CODES_MAX} codes, the most: remove one first.")
-            return
-
-        def change(config: GuildConfig) -> GuildConfig:
-            codes = {key: value for key, value in config.styles.codes.items() if key != name}
-            if style is not None:
-                codes[name] = style.lower()
-            return config.model_copy(update={"styles": config.styles.model_copy(update={"codes": codes})})
-
-        await self._change(interaction, change)
+        await self._set_entry(interaction, "styles", "codes", name, style and style.lower(), most=CODES_MAX)
 
     @styles_code.autocomplete("style")
     async def _style_names(
@@ -443,6 +422,32 @@ class AdminCommands(app_commands.Group):
             change,
         )
         await tell(interaction, summary.changes(lines, summary.MESSAGE_LIMIT - len(note)) + note)
+
+    async def _set_entry(
+        self,
+        interaction: discord.Interaction,
+        section: Literal["models", "styles"],
+        field: str,
+        key: str,
+        value: str | None,
+        *,
+        most: int,
+    ) -> None:
+        """Sets `key` to `value` in the name mapping `section.field` (`models.aliases`), or removes
+        it for None; a new key past `most` entries is refused."""
+        current = getattr(getattr(await self._config(interaction), section), field)
+        if value is not None and key not in current and len(current) >= most:
+            await tell(interaction, f"This server has {most} of these, the most: remove one first.")
+            return
+
+        def change(config: GuildConfig) -> GuildConfig:
+            part = getattr(config, section)
+            entries = {name: kept for name, kept in getattr(part, field).items() if name != key}
+            if value is not None:
+                entries[key] = value
+            return config.model_copy(update={section: part.model_copy(update={field: entries})})
+
+        await self._change(interaction, change)
 
     async def _known_model(self, interaction: discord.Interaction, model: str) -> bool:
         if model in self._catalog.names:
