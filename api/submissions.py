@@ -21,12 +21,12 @@ from api.errors import ApiError
 from api.keys import ApiKey
 from broker import monitor
 from broker.events import EventLog
-from broker.queues import JobSubmitter, as_fast, model_queue
+from broker.queues import JobSubmitter, model_queue
 from broker.windows import HourlyWindows
 from jobs import keys
 from jobs.events import Failed
 from jobs.lanes import Lane
-from jobs.resolve import ResolveError, within_limits
+from jobs.resolve import ResolveError, as_fast, within_limits
 from jobs.specs import DescribeSpec, JobSpec, Safety
 from models.catalog import Catalog
 

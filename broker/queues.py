@@ -8,11 +8,11 @@ from rq.serializers import JSONSerializer
 from broker.events import EventLog
 from broker.fairness import LANE_META, TurnTaker
 from broker.settings import BrokerSettings
-from jobs import keys, limits
+from jobs import keys
 from jobs.errors import MemberError
 from jobs.events import Queued
 from jobs.lanes import Lane
-from jobs.specs import JOB_SPEC, DescribeSpec, ImageSpec, JobSpec, Operation
+from jobs.specs import JOB_SPEC, DescribeSpec, JobSpec, Operation
 
 TASKS: dict[Operation, str] = {op: f"worker.tasks.{op.value}" for op in Operation}
 """The functions a worker runs for each operation: also its allow-list."""
@@ -29,12 +29,6 @@ class UnknownJobError(MemberError, LookupError):
 def lane_of(spec: JobSpec) -> Lane:
     """The lane a job waits in; a `/describe`, which has none, waits in the fast one."""
     return Lane.FAST if isinstance(spec, DescribeSpec) else spec.lane
-
-
-def as_fast(spec: ImageSpec, note: str) -> ImageSpec:
-    """`spec` in the fast lane, with `note` (why) as its last warning, within the warnings' caps."""
-    warnings = (*spec.warnings[: limits.MAX_WARNINGS - 1], note[: limits.MAX_WARNING_CHARS])
-    return spec.model_copy(update={"lane": Lane.FAST, "warnings": warnings})
 
 
 def model_queue(redis: Redis, model: str) -> Queue:

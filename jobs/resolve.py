@@ -617,6 +617,12 @@ def within_limits(
     return spec.model_copy(update={"generation": generation, "warnings": tuple(notes)})
 
 
+def as_fast(spec: ImageSpec, note: str) -> ImageSpec:
+    """`spec` in the fast lane, with `note` (why) as its last warning, within the warnings' caps."""
+    warnings = (*spec.warnings[: limits.MAX_WARNINGS - 1], note[: limits.MAX_WARNING_CHARS])
+    return spec.model_copy(update={"lane": Lane.FAST, "warnings": warnings})
+
+
 def image_size(spec: ImageSpec) -> tuple[int, int]:
     """Width and height of each image the job produces."""
     factor = spec.factor if isinstance(spec, UpscaleSpec) else 1

@@ -11,13 +11,12 @@ from bot.rules.member import MemberPreferences
 from bot.rules.moderation import banned_terms
 from bot.rules.quotas import Quotas
 from bot.rules.store import ConfigStore
-from broker.queues import as_fast
 from jobs.errors import MemberError
 from jobs.expansion import member_prompt
 from jobs.lanes import Lane
 from jobs.permutations import parse_combinations
 from jobs.prompt import ParsedPrompt, prompt_text
-from jobs.resolve import within_limits
+from jobs.resolve import as_fast, within_limits
 from jobs.specs import DescribeSpec, ImageSpec, JobSpec, Safety
 from models.catalog import Catalog
 
