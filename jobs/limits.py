@@ -26,6 +26,8 @@ REPEAT_MAX: Final = 40
 """Most grids one `--repeat` may ask for (Midjourney's own cap)."""
 PROMPT_JOBS_MAX: Final = 40
 """Most jobs one prompt may make: its `{…}` combinations, each times its `--repeat`."""
+BRACES_DEPTH_MAX: Final = 3
+"""How deep `{…}` groups may nest inside one another's options."""
 QUALITY_CHOICES: Final = (0.25, 0.5, 1.0, 2.0, 4.0)
 """`--q`, as Midjourney takes it: the model's sampling steps times this."""
 STYLIZE_MAX: Final = 1000

@@ -2,10 +2,10 @@
 options in braces (four prompts here), each then parsed as a prompt of its own.
 
 Options are separated by commas; `\\,` is a comma inside an option, and `\\{` and `\\}` are braces
-drawn as text. Braces may wrap parameter values too, but do not nest.
+drawn as text. Braces may wrap parameter values too, and nest: `a {cat {on a mat, in a hat}, dog}`
+is three prompts.
 """
 
-import itertools
 import math
 import re
 from collections.abc import Callable
@@ -18,51 +18,76 @@ _SHOWN_CHARS = 80
 """Longest combination an error message repeats."""
 
 
+_Text = list["str | _Group"]
+"""Prompt text read into its plain pieces and the `{…}` groups between them."""
+_Group = list[_Text]
+"""A group's options, each a text of its own (which may hold groups in turn)."""
+
+
 def combinations(text: str) -> list[str]:
-    """Every prompt `text` stands for, the last group's options varying fastest; `text` itself
-    when it has no braces. PromptError for unbalanced or nested braces, or too many combinations."""
+    """Every prompt `text` stands for, the last group's options varying fastest and a nested
+    group's options taking its option's place; `text` itself when it has no braces. PromptError
+    for unbalanced or too deeply nested braces, or too many combinations."""
     if not _TOKEN.search(text):
         return [text]
-    groups = _groups(text)
-    count = math.prod(len(options) for options in groups)
+    read = _read(text)
+    if all(isinstance(part, str) for part in read):
+        return ["".join(read)]  # escapes only
+    count = _count(read)
     if count > limits.PROMPT_JOBS_MAX:
         raise _too_many(count, "use fewer `{…}` options")
-    if len(groups) == 1:
-        return groups[0]
-    return [" ".join("".join(chosen).split()) for chosen in itertools.product(*groups)]
+    return [" ".join(prompt.split()) for prompt in _expand(read)]
 
 
-def _groups(text: str) -> list[list[str]]:
-    """`text` as a list of option groups; text outside braces is a group of one option."""
-    groups: list[list[str]] = []
-    options: list[str] | None = None  # the group being read, between `{` and `}`
+def _read(text: str) -> _Text:
+    """`text` as plain pieces and groups, a group's options read the same way."""
+    opened: list[tuple[_Group, _Text]] = []  # the groups being read, each with the text it is in
+    current: _Text = []  # the prompt's text, or the option being read
     buffer, at = "", 0
     for match in _TOKEN.finditer(text):
         buffer, at, token = buffer + text[at : match.start()], match.end(), match[0]
         if token.startswith("\\"):
             buffer += token[1]
         elif token == "{":
-            if options is not None:
+            if len(opened) == limits.BRACES_DEPTH_MAX:
                 raise PromptError(
-                    "Braces can't go inside braces: write each option out, like `{red fox, blue fox}`",
+                    f"Braces go at most {limits.BRACES_DEPTH_MAX} deep: write the inner options out,"
+                    " like `{red fox, blue fox}`",
                     flag="{",
                 )
-            groups.append([buffer])
-            buffer, options = "", []
-        elif token == "}":
-            if options is None:
-                raise PromptError("A `}` has no `{` before it: write `\\}` for a brace in the text", flag="}")
-            groups.append([*options, buffer.strip()])
-            buffer, options = "", None
-        elif options is not None:
-            options.append(buffer.strip())
-            buffer = ""
+            current.append(buffer)
+            opened.append(([], current))
+            buffer, current = "", []
+        elif not opened and token == "}":
+            raise PromptError("A `}` has no `{` before it: write `\\}` for a brace in the text", flag="}")
+        elif not opened:
+            buffer += token  # a comma outside braces is text
         else:
-            buffer += token
-    if options is not None:
+            current.append(buffer)
+            group, outside = opened[-1]
+            group.append(current)
+            buffer, current = "", []
+            if token == "}":
+                opened.pop()
+                outside.append(group)
+                current = outside
+    if opened:
         raise PromptError("A `{` is never closed: end its options with `}`, like `{red, green}`", flag="{")
-    groups.append([buffer + text[at:]])
-    return groups
+    current.append(buffer + text[at:])
+    return current
+
+
+def _count(text: _Text) -> int:
+    """How many prompts `text` stands for, without writing them out."""
+    return math.prod(sum(map(_count, part)) for part in text if not isinstance(part, str))
+
+
+def _expand(text: _Text) -> list[str]:
+    prompts = [""]
+    for part in text:
+        options = [part] if isinstance(part, str) else [o.strip() for option in part for o in _expand(option)]
+        prompts = [prompt + option for prompt in prompts for option in options]
+    return prompts
 
 
 def parse_combinations(text: str, parse: Callable[[str], ParsedPrompt]) -> list[tuple[str, ParsedPrompt]]:

@@ -333,7 +333,7 @@ def reroll_spec(
 ) -> RerollSpec | BlendSpec:
     """The source's prompt (or `remix`'s), parameters and image prompts with a fresh seed; a blend's
     images blended again."""
-    generation = (remix.generation if remix else source.generation).model_copy(update={"seed": random_seed()})
+    generation = (remix.generation if remix else source.generation).model_copy(update={"seed": _seed(remix)})
     if isinstance(source, BlendSpec):
         update = {"job_id": new_job_id(), "generation": generation, "requested_by": requested_by}
         return source.model_copy(update={**update, "warnings": remix.notes if remix else ()})
@@ -445,7 +445,7 @@ def vary_spec(
     """Four variations of image `index`, at that image's size and with fresh seeds."""
     width, height = _source_image_size(source, index)
     generation = (remix.generation if remix else source.generation).model_copy(
-        update={"width": width, "height": height, "seed": random_seed()}
+        update={"width": width, "height": height, "seed": _seed(remix)}
     )
     denoise = profile.vary_subtle if strength is Strength.SUBTLE else profile.vary_strong
     return VarySpec(
@@ -531,7 +531,6 @@ def region_spec(
 
 _KEPT_BY_REMIX = {
     "--ar": lambda p: p.aspect is not None,
-    "--seed": lambda p: p.seed is not None,
     "--steps": lambda p: p.steps is not None,
     "--cfg": lambda p: p.guidance is not None,
     "--model": lambda p: p.model is not None,
@@ -553,23 +552,30 @@ _KEPT_BY_REMIX = {
 
 @dataclass(frozen=True)
 class Remix:
-    """A follow-up's new prompt, resolved: the generation to start from and the notes for the result."""
+    """A follow-up's new prompt, resolved: the generation to start from, the notes for the result,
+    and the prompt's `--seed` (the follow-up's seeds start there instead of at a fresh one)."""
 
     generation: Generation
     notes: tuple[str, ...]
+    seed: int | None = None
+
+
+def _seed(remix: Remix | None) -> int:
+    """A follow-up's first seed: its remix prompt's `--seed`, else a fresh one."""
+    return remix.seed if remix and remix.seed is not None else random_seed()
 
 
 def remixed(generation: Generation, parsed: ParsedPrompt, profiles: Profiles) -> Remix:
-    """`generation` with the prompt of `parsed` (its text, `--no`, `--style` and LoRAs), for a
-    follow-up made with a new prompt (Remix, Vary (Region)); the source's size, model and sampling
-    are kept, and a note names each of `parsed`'s other parameters left unused."""
+    """`generation` with the prompt of `parsed` (its text, `--no`, `--style`, LoRAs and `--seed`),
+    for a follow-up made with a new prompt (Remix, Vary (Region)); the source's size, model and
+    sampling are kept, and a note names each of `parsed`'s other parameters left unused."""
     parsed = styled(parsed, profiles)
     parsed, loras, notes = with_loras(parsed, profiles.profile(generation.model), profiles)
     update = {"prompt": parsed.parts, "negative": parsed.negative or "", "loras": loras}
     unused = ", ".join(f"`{flag}`" for flag, given in _KEPT_BY_REMIX.items() if given(parsed))
     if unused:
         notes = (*notes, f"{unused} not used: a follow-up keeps its image's model, size and sampling")
-    return Remix(generation.model_copy(update=update), notes)
+    return Remix(generation.model_copy(update=update), notes, parsed.seed)
 
 
 def remix_prompt(generation: Generation) -> str:
@@ -651,7 +657,7 @@ def _edit(
     source's prompt or `remix`'s (with its notes)."""
     _source_image_size(source, index)  # checks the index
     generation = (remix.generation if remix else source.generation).model_copy(
-        update={"width": size[0], "height": size[1], "seed": random_seed()}
+        update={"width": size[0], "height": size[1], "seed": _seed(remix)}
     )
     return kind(
         job_id=new_job_id(),

@@ -103,9 +103,9 @@ def test_a_remix_brings_the_new_prompt_and_says_which_parameters_it_leaves():
     assert spec.generation.prompt[0].text == "a green square"
     assert spec.generation.negative == "snow"
     assert (spec.generation.width, spec.generation.height) == (64, 64)
-    assert spec.warnings == (
-        "`--ar`, `--seed` not used: a follow-up keeps its image's model, size and sampling",
-    )
+    assert spec.generation.seed == 3  # the new prompt's seed starts the follow-up's four
+    assert spec.warnings == ("`--ar` not used: a follow-up keeps its image's model, size and sampling",)
+    assert region_spec(source, 1, frozenset({5})).generation.seed != 7  # without one, a fresh seed
 
 
 def test_within_a_servers_largest_side_a_pan_is_lowered_and_a_zoom_refused():

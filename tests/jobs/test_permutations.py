@@ -30,6 +30,25 @@ from jobs.prompt import PromptError, parse_prompt
         pytest.param(r"a\, b", ["a, b"], id="escaped-comma-outside"),
         pytest.param("cats, dogs {a, b}", ["cats, dogs a", "cats, dogs b"], id="comma-outside-is-text"),
         pytest.param("fox --seed {1, 2}", ["fox --seed 1", "fox --seed 2"], id="parameter-value"),
+        pytest.param(
+            "A {sculpture, painting} of a {seagull {on a pier, on a beach}, poodle {on a sofa, in a truck}}.",
+            [
+                f"A {kind} of a {scene}."
+                for kind in ("sculpture", "painting")
+                for scene in (
+                    "seagull on a pier",
+                    "seagull on a beach",
+                    "poodle on a sofa",
+                    "poodle in a truck",
+                )
+            ],
+            id="nested-options-take-their-options-place",
+        ),
+        pytest.param(
+            "{a {b, c} {d, e}, f}", ["a b d", "a b e", "a c d", "a c e", "f"], id="nested-groups-multiply"
+        ),
+        pytest.param("{a {b {c, d}}, e}", ["a b c", "a b d", "e"], id="three-deep"),
+        pytest.param(r"{a \{b\}, c}", ["a {b}", "c"], id="escaped-braces-in-an-option"),
     ],
 )
 def test_expands(text: str, expected: list[str]) -> None:
@@ -41,7 +60,10 @@ def test_expands(text: str, expected: list[str]) -> None:
     [
         pytest.param("a {red, green bird", ["`{`", "never closed", "`}`"], id="unclosed"),
         pytest.param("a red} bird", ["`}`", "no `{`", r"`\}`"], id="stray-close"),
-        pytest.param("a {red {dark, light}, green}", ["inside braces"], id="nested"),
+        pytest.param(
+            "a {b {c {d {e, f}}}}", ["at most 3 deep", "`{red fox, blue fox}`"], id="nested-too-deep"
+        ),
+        pytest.param("a {red {dark, light}, green", ["never closed"], id="nested-unclosed"),
         pytest.param(
             "{a,b} {a,b} {a,b} {a,b} {a,b} {a,b}",
             ["64 jobs", f"the most one prompt may make is {limits.PROMPT_JOBS_MAX}", "fewer `{…}` options"],
@@ -59,6 +81,13 @@ def test_refuses(text: str, words: list[str]) -> None:
 def test_too_many_is_counted_without_expanding() -> None:
     with pytest.raises(PromptError, match="1099511627776 jobs"):
         combinations("{a,b} " * 40)
+    with pytest.raises(PromptError, match="1048577 jobs"):
+        combinations("{" + "{a,b} " * 20 + ", c}")  # 2^20 options, and `c`
+
+
+def test_a_thousand_opening_braces_are_refused_at_once() -> None:
+    with pytest.raises(PromptError, match="at most 3 deep"):
+        combinations("{" * 1000 + "a" + "}" * 1000)
 
 
 def test_each_combination_is_parsed_as_its_own_prompt() -> None:
