@@ -38,6 +38,7 @@ from jobs.resolve import (
     remixed,
     reroll_spec,
     square_spec,
+    style_links,
     upscale_spec,
     vary_spec,
     zoom_spec,
@@ -120,7 +121,7 @@ def _imagine(prompt: str, catalog: Catalog, user: str, images: tuple[UploadRef, 
     """A job per `{…}` combination of the prompt and per `--repeat`, each starting from `images`."""
     seed = random_seed()
     combinations = parse_combinations(prompt, parse_prompt)
-    if combinations[0][1].image_urls:
+    if any(parsed.image_urls or style_links(parsed, catalog) for _, parsed in combinations):
         raise ResolveError("give the command line its images as files, with --image FILE, not as links")
     return [
         spec

@@ -12,6 +12,7 @@ from jobs import limits
 from jobs.attention import EmphasisError, checked
 from jobs.lanes import Lane
 from jobs.lora_syntax import read_list
+from jobs.references import read_references
 from jobs.values import NUMBER, BadValue, format_number
 
 _WHOLE = re.compile(r"-?[0-9]+")
@@ -99,13 +100,6 @@ def _style(text: str) -> str:
     return name
 
 
-def _references(text: str) -> tuple[str, ...]:
-    words = tuple(word.removeprefix("<").removesuffix(">") for word in text.split())
-    if len(words) > limits.IMAGE_PROMPTS_MAX:
-        raise BadValue(f"names {len(words)} images: give at most {limits.IMAGE_PROMPTS_MAX}")
-    return words
-
-
 def _version(text: str) -> str:
     if NUMBER.fullmatch(text) and 1 <= float(text) <= limits.MIDJOURNEY_VERSION_MAX:
         return format_number(float(text))
@@ -123,8 +117,7 @@ def _codes(text: str) -> str:
 
 
 def _link(text: str) -> str:
-    (word,) = _references(text)
-    return word
+    return text.removeprefix("<").removesuffix(">")
 
 
 def _sampler(text: str) -> str:
@@ -174,7 +167,7 @@ FLAGS = (
     Flag("loras", ("lora",), read_list, "watercolor:0.8", runs_on=True, repeats=True),
     Flag("style", ("style",), _style, "watercolor"),
     Flag("image_weight", ("iw",), _number(0, limits.IMAGE_WEIGHT_MAX), "1.5"),
-    Flag("style_refs", ("sref",), _references, "<image link>", runs_on=True),
+    Flag("style_refs", ("sref",), read_references, "<image link>", runs_on=True),
     Flag("style_weight", ("sw",), _whole(0, limits.STYLE_WEIGHT_MAX), "200"),
     Flag("stylize", ("stylize", "s"), _whole(0, limits.STYLIZE_MAX), "250"),
     Flag("raw", ("raw",), None),
@@ -184,7 +177,7 @@ FLAGS = (
     Flag("lane", ("turbo",), None, sets=Lane.TURBO),
     Flag("size_preset", ("hd",), None, sets="hd"),
     Flag("size_preset", ("sd",), None, sets="sd"),
-    Flag("character_refs", ("cref",), _references, "<image link>", runs_on=True),
+    Flag("character_refs", ("cref",), read_references, "<image link>", runs_on=True),
     Flag("omni_ref", ("oref",), _link, "<image link>"),
     Flag("omni_weight", ("ow",), _whole(1, limits.STYLE_WEIGHT_MAX), "100"),
 )

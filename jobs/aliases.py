@@ -63,9 +63,9 @@ def coded(parsed: ParsedPrompt, codes: Mapping[str, str]) -> ParsedPrompt:
     if parsed.style is not None or not codes:
         return parsed
     for code in parsed.style_refs:
-        if code.lower() in codes:
+        if code.word.lower() in codes:
             refs = tuple(other for other in parsed.style_refs if other != code)
-            return parsed.model_copy(update={"style": codes[code.lower()], "style_refs": refs})
+            return parsed.model_copy(update={"style": codes[code.word.lower()], "style_refs": refs})
     for written in parsed.unmapped:
         flag, _, value = written.partition(" ")
         if flag in ("--p", "--personalize") and value.lower() in codes:

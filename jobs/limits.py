@@ -93,6 +93,8 @@ DESCRIBE_PROMPTS: Final = 4
 STYLE_WEIGHT_MAX: Final = 1000
 STYLE_WEIGHT_DEFAULT: Final = 100
 """`--sw`: how strongly the style references count, 0-1000 as in Midjourney, 100 unless given."""
+REFERENCE_WEIGHT_MAX: Final = 100.0
+"""`--sref <link>::2`: one reference's share against the others' (relative, as in Midjourney)."""
 ADAPTER_SCALE_MAX: Final = 2.0
 """The strongest an image-prompt adapter is applied, whatever `--sw` asks (past it images break)."""
 BLEND_MIN: Final = 2

@@ -13,6 +13,7 @@ from jobs.attention import EmphasisError, checked, fragments
 from jobs.errors import MemberError
 from jobs.lanes import Lane
 from jobs.lora_syntax import LoraRequest, take_tags
+from jobs.references import Reference
 from jobs.values import NUMBER, BadValue, format_number
 
 # Phones turn a typed "--" into an em or en dash; one at the start of a word is taken as "--".
@@ -106,8 +107,8 @@ class ParsedPrompt(BaseModel):
     """Image links the prompt starts with (image prompts), in order; fetched by the bot alone."""
     image_weight: float | None = Field(default=None, ge=0, le=limits.IMAGE_WEIGHT_MAX)
     """How much the image prompts count (`--iw`); None for the default."""
-    style_refs: tuple[str, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
-    """`--sref`'s values: image links (style references), or Midjourney's style codes."""
+    style_refs: tuple[Reference, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
+    """`--sref`'s values: image links (style references), or Midjourney's style codes; weighted."""
     style_weight: int | None = Field(default=None, ge=0, le=limits.STYLE_WEIGHT_MAX)
     """How strongly the style references count (`--sw`); None for the default."""
     stylize: int | None = Field(default=None, ge=0, le=limits.STYLIZE_MAX)
@@ -120,7 +121,7 @@ class ParsedPrompt(BaseModel):
     """The queue lane asked for (`--fast`, `--relax`, `--turbo`); None for the server's choice."""
     size_preset: Literal["hd", "sd"] | None = None
     """`--hd`: the catalog's high-resolution size for the model; `--sd`: its native size."""
-    character_refs: tuple[str, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
+    character_refs: tuple[Reference, ...] = Field(default=(), max_length=limits.IMAGE_PROMPTS_MAX)
     """`--cref`'s image links: references through the model's image adapter, as `--sref`'s."""
     omni_ref: str | None = None
     """`--oref`'s image link: a reference through the model's image adapter."""
@@ -130,9 +131,9 @@ class ParsedPrompt(BaseModel):
     """Midjourney's parameters that do nothing here, as written (`--v 6.1`, `--stealth`): each noted."""
 
     @property
-    def references(self) -> tuple[str, ...]:
+    def references(self) -> tuple[Reference, ...]:
         """`--cref`'s and `--oref`'s values, in that order."""
-        return (*self.character_refs, *([self.omni_ref] if self.omni_ref else []))
+        return (*self.character_refs, *([Reference(self.omni_ref)] if self.omni_ref else []))
 
     @property
     def text(self) -> str:

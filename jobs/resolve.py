@@ -13,6 +13,7 @@ from jobs.lanes import Lane
 from jobs.loras import styled, with_loras
 from jobs.profile import ModelProfile, Profiles
 from jobs.prompt import ParsedPrompt, PromptError, PromptPart, Unused, is_link, prompt_text, unused_note
+from jobs.references import Reference
 from jobs.sizing import size_for_aspect
 from jobs.specs import (
     BlendSpec,
@@ -159,7 +160,7 @@ def imagine_spec(
 ) -> ImagineSpec:
     """One grid of `parsed` on `profile`'s model, with `loras`, the resolver's `notes` and what it
     found `unused` (noted in one line with the rest), the member's `images` (image prompts) and
-    `style_images` (`--sref`, stored by the bot)."""
+    `style_images` (stored by the bot: an attached style image, then the `style_links` of `parsed`)."""
     weight = limits.IMAGE_WEIGHT_DEFAULT if parsed.image_weight is None else parsed.image_weight
     style_weight = next(
         given
@@ -182,6 +183,7 @@ def imagine_spec(
         image_weight=weight,
         style_images=style_images,
         style_weight=style_weight,
+        style_image_weights=_reference_weights(parsed, profile, len(style_images)),
     )
 
 
@@ -189,27 +191,42 @@ def style_links(parsed: ParsedPrompt, profiles: Profiles, *, attached: int = 0) 
     """`--sref`'s image links, then `--cref`'s and `--oref`'s, for the bot to fetch. Style references,
     linked or `attached`, need the prompt's model to have an image-prompt adapter: without one they
     are refused, saying so (character and omni references are noted instead, see `imagine_spec`)."""
-    links = tuple(word for word in parsed.style_refs if is_link(word))
-    references = tuple(word for word in parsed.references if is_link(word))
-    if not (links or attached or references):
+    styles = any(is_link(reference.word) for reference in parsed.style_refs)
+    if not (styles or attached or any(is_link(reference.word) for reference in parsed.references)):
         return ()
     profile = profile_for(parsed, profiles.profile)
-    if profile.adapter is not None:
-        links += references
-    elif not (links or attached):
-        return ()
-    if profile.adapter is None:
+    if profile.adapter is None and (styles or attached):
         raise PromptError(
             f"`--sref` needs an image adapter, and `{profile.name}` has none in this server's catalog:"
             " leave it out, or use a model that has one",
             flag="--sref",
         )
+    links = tuple(reference.word for reference in _linked_references(parsed, profile))
     if len(links) + attached > limits.IMAGE_PROMPTS_MAX:
         raise PromptError(
             f"That's {len(links) + attached} style references: use at most {limits.IMAGE_PROMPTS_MAX}",
             flag="--sref",
         )
     return links
+
+
+def _linked_references(parsed: ParsedPrompt, profile: ModelProfile) -> tuple[Reference, ...]:
+    """The references the bot fetches for `parsed`, in order: `--sref`'s image links, then `--cref`'s
+    and `--oref`'s where the model has an image adapter (see `style_links`)."""
+    linked = [reference for reference in parsed.style_refs if is_link(reference.word)]
+    if profile.adapter is not None:
+        linked += [reference for reference in parsed.references if is_link(reference.word)]
+    return tuple(linked)
+
+
+def _reference_weights(parsed: ParsedPrompt, profile: ModelProfile, count: int) -> tuple[float, ...]:
+    """Each of a job's `count` style images' share: an attached one's 1, then the linked ones'
+    `::` weights; () when they are all equal (the plain mean), or when the links were not fetched."""
+    linked = _linked_references(parsed, profile)
+    if count < len(linked):
+        return ()
+    weights = (*[1.0] * (count - len(linked)), *(reference.weight for reference in linked))
+    return weights if len(set(weights)) > 1 else ()
 
 
 def _reference_unused(
@@ -221,7 +238,7 @@ def _reference_unused(
     given = [
         flag for flag, value in (("--cref", parsed.character_refs), ("--oref", parsed.omni_ref)) if value
     ]
-    codes = [word for word in parsed.references if not is_link(word)]
+    codes = [str(reference) for reference in parsed.references if not is_link(reference.word)]
     if given and profile.adapter is None:
         why = f"`{profile.name}` has no image adapter, so give the image first in the prompt instead"
         unused += [(flag, why) for flag in given]
@@ -243,7 +260,7 @@ def _image_unused(
         unused.append(("--iw", "the prompt has no image"))
     if parsed.style_weight is not None and not style_images:
         unused.append(("--sw", "the prompt has no style reference"))
-    codes = [word for word in parsed.style_refs if not is_link(word)]
+    codes = [str(reference) for reference in parsed.style_refs if not is_link(reference.word)]
     if codes:
         why = "Midjourney's style codes and `random` are its own: give an image link instead"
         unused.append((f"--sref {' '.join(codes)}", why))
@@ -349,6 +366,7 @@ def reroll_spec(
         image_weight=source.image_weight if prompted else limits.IMAGE_WEIGHT_DEFAULT,
         style_images=source.style_images if prompted else (),
         style_weight=source.style_weight if prompted else limits.STYLE_WEIGHT_DEFAULT,
+        style_image_weights=source.style_image_weights if prompted else (),
     )
 
 

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from jobs import limits
 from jobs.attention import checked
@@ -172,6 +172,18 @@ class _Prompted(_Spec):
     averaged."""
     style_weight: int = Field(default=limits.STYLE_WEIGHT_DEFAULT, ge=0, le=limits.STYLE_WEIGHT_MAX)
     """How strongly they count (`--sw`)."""
+    style_image_weights: tuple[Annotated[float, Field(ge=0, le=limits.REFERENCE_WEIGHT_MAX)], ...] = ()
+    """Each style reference's share of the average (`--sref <link>::2`), in order; () for equal."""
+
+    @model_validator(mode="after")
+    def _one_weight_a_style_image(self) -> "_Prompted":
+        if self.style_image_weights and len(self.style_image_weights) != len(self.style_images):
+            raise ValueError(
+                f"{len(self.style_image_weights)} style weights for {len(self.style_images)} style images"
+            )
+        if self.style_image_weights and not any(self.style_image_weights):
+            raise ValueError("the style weights are all 0: at least one must be more than 0")
+        return self
 
 
 class ImagineSpec(_Prompted):

@@ -38,7 +38,8 @@ StepCallback = Callable[[int, int, torch.Tensor], None]
 
 @dataclass(frozen=True)
 class Style:
-    """Style references for a call: their images' mean adapter embedding, at the adapter's scale."""
+    """Style references for a call: their images' mean adapter embedding (weighted, where the prompt
+    weighs them), at the adapter's scale."""
 
     embedding: torch.Tensor
     scale: float
@@ -102,13 +103,20 @@ class Engine:
         """The NSFW checker for this model's images (loaded on first use); None when there is none."""
         return self.safety.checker(self.model)
 
-    def style(self, images: Sequence[Image.Image], style_weight: int) -> Style:
-        """`images` as one style reference at `--sw style_weight`, for `imagine` and `refine`."""
+    def style(self, images: Sequence[Image.Image], style_weight: int, shares: Sequence[float] = ()) -> Style:
+        """`images` as one style reference at `--sw style_weight`, for `imagine` and `refine`: their
+        embeddings averaged, weighted by `shares` when given (`--sref <link>::2`)."""
         if self.adapter is None:
             raise AdapterNotServedError(
                 f"the model `{self.model.entry.name}` has no image adapter on this worker"
             )
-        return Style(self.adapter.embeds(images).mean(dim=0), self.adapter.scale(style_weight))
+        embeds = self.adapter.embeds(images)
+        if shares:
+            weights = embeds.new_tensor(shares)
+            embed = torch.tensordot(weights / weights.sum(), embeds, dims=1)
+        else:
+            embed = embeds.mean(dim=0)
+        return Style(embed, self.adapter.scale(style_weight))
 
     def imagine(self, generation: Generation, on_step: StepCallback, style: Style | None = None) -> Render:
         """The four grid images, seeds s…s+3, in one batched pipeline call; after `style` if given."""

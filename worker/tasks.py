@@ -254,7 +254,9 @@ def _render(spec: JobSpec, engine: Engine, progress: "_ProgressReporter") -> Ren
         case ImagineSpec() | RerollSpec() if spec.images or spec.style_images:
             images, notes = _given(spec.images, spec, engine)
             references, style_notes = _given(spec.style_images, spec, engine)
-            style = engine.style(references, spec.style_weight) if references else None
+            style = (
+                engine.style(references, spec.style_weight, spec.style_image_weights) if references else None
+            )
             if not images:
                 render = engine.imagine(generation, progress, style)
             else:

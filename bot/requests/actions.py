@@ -18,7 +18,7 @@ from bot.delivery.deliveries import Delivery, DeliveryBook
 from bot.metrics import BotMetrics, Outcome, counted
 from bot.requests import forms
 from bot.requests.sources import SourceImages
-from bot.requests.uploads import Given, Uploads
+from bot.requests.uploads import Given, Uploads, Wanted
 from bot.rules.member import Posting
 from bot.rules.policy import Asker, Policy, Refusal, Terms
 from bot.settings import BotSettings
@@ -27,7 +27,7 @@ from broker.logs import job_context
 from broker.queues import JobSubmitter
 from jobs import custom_ids, keys, limits
 from jobs.expansion import expand
-from jobs.prompt import parse_prompt, prompt_text
+from jobs.prompt import ParsedPrompt, parse_prompt, prompt_text
 from jobs.resolve import (
     Remix,
     blend_profile,
@@ -113,20 +113,12 @@ class Actions:
         self._policy.admit(terms)
         seed, member = random_seed(), str(interaction.user.id)
         prompts = self._policy.prompts(terms, prompt)
-        first = prompts[0][1]
-        given = [*map(_attached, attachments), *(_linked(url) for url in first.image_urls)]
-        if len(given) > limits.IMAGE_PROMPTS_MAX:
-            raise Refusal(
-                f"That's {len(given)} images: a prompt can start from at most {limits.IMAGE_PROMPTS_MAX}."
-            )
-        links = style_links(first, self._catalog, attached=style is not None)
-        styles = [*([_attached(style)] if style else []), *map(_linked, links)]
-        async with self._deferred(interaction, terms, bool(given or styles)):
-            stored = await self._uploads.store([*given, *styles]) if given or styles else ()
-            images, style_images = stored[: len(given)], stored[len(given) :]
+        wanted = [self._wanted(parsed, attachments, style) for _, parsed in prompts]
+        async with self._deferred(interaction, terms, any(each.images or each.styles for each in wanted)):
+            stored = await self._uploads.store_each(wanted)
             made = [
                 (title, spec)
-                for title, parsed in prompts
+                for (title, parsed), (images, style_images) in zip(prompts, stored, strict=True)
                 for spec in imagine_specs(
                     parsed,
                     self._catalog,
@@ -144,6 +136,21 @@ class Actions:
                 for n, (title, spec) in enumerate(shaped)
             ]
             return await self._start(interaction, terms, jobs)
+
+    def _wanted(
+        self,
+        parsed: ParsedPrompt,
+        attachments: Sequence[discord.Attachment],
+        style: discord.Attachment | None,
+    ) -> Wanted:
+        """The images one of a prompt's combinations draws on: the attachments, then its own links."""
+        images = [*map(_attached, attachments), *map(_linked, parsed.image_urls)]
+        if len(images) > limits.IMAGE_PROMPTS_MAX:
+            raise Refusal(
+                f"That's {len(images)} images: a prompt can start from at most {limits.IMAGE_PROMPTS_MAX}."
+            )
+        links = style_links(parsed, self._catalog, attached=style is not None)
+        return Wanted(images, [*([_attached(style)] if style else []), *map(_linked, links)])
 
     @counted("blend")
     async def blend(

@@ -9,8 +9,14 @@ from PIL import Image
 
 from bot.requests.fetch import ImageFetcher
 from broker.artifacts import ArtifactStore
+from jobs import limits
+from jobs.errors import MemberError
 from jobs.resolve import new_job_id
 from jobs.specs import UploadRef
+
+
+class TooManyImages(MemberError, ValueError):
+    """A request names more different images than one request may store; the message says so."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,15 @@ class Given:
     name: str
     """How the member's messages name it: "the attachment `cat.png`", "the link …"."""
     size: int | None = None
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The images one prompt (of a request's `{…}` combinations) draws on: the request's
+    attachments, then the links this prompt names, as image prompts and as style references."""
+
+    images: Sequence[Given]
+    styles: Sequence[Given]
 
 
 class Uploads:
@@ -38,6 +53,23 @@ class Uploads:
         refs = tuple(UploadRef(upload_id=upload_id, index=n) for n in range(1, len(images) + 1))
         await asyncio.to_thread(self._put, refs, images)
         return refs
+
+    async def store_each(
+        self, wanted: Sequence[Wanted]
+    ) -> list[tuple[tuple[UploadRef, ...], tuple[UploadRef, ...]]]:
+        """Each prompt's image prompts and style references, stored: an image two prompts share
+        (an attachment, or the same link) is fetched once. TooManyImages past `limits.UPLOADS_MAX`."""
+        unique = list(dict.fromkeys(one for each in wanted for one in (*each.images, *each.styles)))
+        if len(unique) > limits.UPLOADS_MAX:
+            raise TooManyImages(
+                f"That's {len(unique)} different images in one request: give at most {limits.UPLOADS_MAX}"
+                " (links in `{{…}}` options count once each)"
+            )
+        stored = dict(zip(unique, await self.store(unique) if unique else (), strict=True))
+        return [
+            (tuple(stored[one] for one in each.images), tuple(stored[one] for one in each.styles))
+            for each in wanted
+        ]
 
     def _put(self, refs: Sequence[UploadRef], images: Sequence[Image.Image]) -> None:
         for ref, image in zip(refs, images, strict=True):

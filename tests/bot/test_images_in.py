@@ -16,6 +16,7 @@ from broker.local_redis import LocalRedis
 from emulator import BackgroundEmulator, DiscordEmulator, Upload
 from playground.stack import Process
 from tests.bot.conftest import BotStarter, run_worker
+from tests.bot.test_after_upscale import _spec
 from tests.bot.test_end_to_end import TIMEOUT, _button, _image, _results, _wait_results
 from tests.helpers import catalog_defaulting_to, grid_readings, matching
 from training.shapes.scenes import Scene, render
@@ -256,3 +257,37 @@ def test_describe_writes_four_prompts_whose_buttons_start_jobs(
 
 def _plain(line: str) -> str:
     return line.split("** ", 1)[1]
+
+
+def test_weighted_style_links_in_options_are_fetched_once_and_weighed_per_combination(
+    discord: BackgroundEmulator, start_bot: BotStarter, channel: int, member: int, stack_url: str
+):
+    """`--sref {<yellow>::4 <white>, <yellow> <white>::4, <white>}`: three grids from two links,
+    each styled after its own references: the heavier one's background wins."""
+    start_bot()
+    for background in ("yellow", "white"):
+        discord.slash(
+            "imagine",
+            {"prompt": f"a large green square on a {background} background --model shapes --seed 1"},
+            user_id=member,
+            channel_id=channel,
+        )
+    made = _wait_results(discord, channel, 2)
+    yellow, white = (
+        f"<{m['attachments'][0]['url']}>" for m in sorted(made, key=lambda m: "white" in m["content"])
+    )
+    options = f"{yellow}::4 {white}, {yellow} {white}::4, {white}"
+    discord.slash(
+        "imagine",
+        {"prompt": f"a red circle --model shapes --seed 5 --sref {{{options}}}"},
+        user_id=member,
+        channel_id=channel,
+    )
+    grids = _wait_results(discord, channel, 5)[2:]
+    specs = [_spec(stack_url, grid) for grid in grids]
+    assert [spec["style_image_weights"] for spec in specs] == [[4, 1], [1, 4], []]
+    assert specs[0]["style_images"] == specs[1]["style_images"]  # each link fetched once
+    assert specs[2]["style_images"] == specs[0]["style_images"][1:]
+    seen = [grid_readings(grid["attachments"][0]["data"]) for grid in grids]
+    assert [matching(readings, background="yellow") >= 3 for readings in seen] == [True, False, False], seen
+    assert [matching(readings, background="white") >= 3 for readings in seen] == [False, True, True], seen

@@ -78,7 +78,8 @@ def _follow_ups(job: str, size: tuple[int, int], env: dict[str, str], tmp_path: 
     new = "a green square on a blue background --seed 9"
     region = _imagine("region", job, "1", "--cells", "4,5,6", new, "-o", "region.png", env=env, cwd=tmp_path)
     assert region.returncode == 0, region.stderr
-    assert "`--seed` not used" in region.stderr
+    assert "seeds 9, 10, 11, 12" in region.stdout  # the new prompt's seed starts the follow-up's
+    assert "not used" not in region.stderr
     assert matching(grid_readings((tmp_path / "region.png").read_bytes()), colour="green") >= 2
 
     square = _imagine("square", job, "1", env=env, cwd=tmp_path)
@@ -115,6 +116,7 @@ def test_generate_draws_a_grid_with_each_flow_familys_tiny_model(env, tmp_path):
         (("generate", "a fox", "--image", "missing.png"), "missing.png cannot be read"),
         (("generate", "a fox", "--image", "notes.txt"), "isn't a PNG, JPEG, WebP or GIF"),
         (("generate", "https://cdn.discordapp.com/a.png a fox"), "as files, with --image FILE"),
+        (("generate", "a fox --sref https://cdn.discordapp.com/a.png::2"), "as files, with --image FILE"),
         (("describe", "notes.txt"), "isn't a PNG, JPEG, WebP or GIF"),
         (("describe", "ok.png", "--model", "tiny"), "has no captioner"),
     ],
@@ -129,6 +131,7 @@ def test_generate_draws_a_grid_with_each_flow_familys_tiny_model(env, tmp_path):
         "missing-image",
         "not-an-image",
         "image-link",
+        "style-link",
         "describe-not-an-image",
         "describe-without-a-captioner",
     ],

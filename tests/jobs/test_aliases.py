@@ -68,4 +68,4 @@ def test_a_mapped_style_code_draws_with_its_catalog_style(
     prompt: str, style: str | None, left: tuple[tuple[str, ...], tuple[str, ...]]
 ):
     parsed = coded(parse_prompt(prompt), CODES)
-    assert (parsed.style, (parsed.style_refs, parsed.unmapped)) == (style, left)
+    assert (parsed.style, (tuple(map(str, parsed.style_refs)), parsed.unmapped)) == (style, left)

@@ -56,6 +56,20 @@ def test_the_adapter_changes_only_the_calls_that_use_it(model, tmp_path):
     assert len(varied.images) == 2
 
 
+def test_weighted_references_average_their_embeddings_by_their_shares(model, tmp_path):
+    """`--sref <a>::3 <b>`: a's embedding counts three times b's; shares are relative."""
+    adapter = ImageAdapter(_entry(save_random_adapter(model.text2img.unet, tmp_path / "ip")), model)
+    engine = Engine(model, vae_tile_pixels=1 << 30, adapter=adapter)
+    yellow, blue = Image.new("RGB", (64, 64), (230, 200, 30)), Image.new("RGB", (64, 64), (20, 40, 200))
+    a, b = (engine.style([image], 100).embedding for image in (yellow, blue))
+    assert not torch.allclose(a, b)
+    both = [yellow, blue]
+    assert torch.allclose(engine.style(both, 100, (3, 1)).embedding, 0.75 * a + 0.25 * b, atol=1e-5)
+    assert torch.allclose(engine.style(both, 100, (1, 0)).embedding, a, atol=1e-5)
+    assert torch.allclose(engine.style(both, 100, (2, 2)).embedding, engine.style(both, 100).embedding)
+    assert engine.style(both, 300, (3, 1)).scale == engine.style(both, 300).scale  # --sw apart
+
+
 def test_sw_scales_the_catalogs_scale_up_to_the_limit(model, tmp_path):
     adapter = ImageAdapter(
         _entry(save_random_adapter(model.text2img.unet, tmp_path / "ip"), scale=0.5), model
