@@ -104,10 +104,14 @@ def _after_the_upscale(page, upscaled) -> None:
     form.get_by_label("Prompt").fill("a green square on a blue background")
     _screenshot(page, "playground-region-form.png")
     form.get_by_role("button", name="Submit").click()
-    for label in ("Zoom Out 2× by", "Pan right by", "Vary (Region) by"):
-        done = page.locator(".message", has_text=label).locator(".attachments img")
-        expect(done).to_be_visible(timeout=JOB)
-    pan = page.locator(".message", has_text="Pan right by").locator(".attachments img")
+    # A result is a new message with its grid's buttons (the waiting one, with its preview, then goes).
+    results = {
+        label: page.locator(".message", has_text=label, has=page.get_by_role("button", name="U1"))
+        for label in ("Zoom Out 2× by", "Pan right by", "Vary (Region) by")
+    }
+    for result in results.values():
+        expect(result.locator(".attachments img")).to_be_visible(timeout=JOB)
+    pan = results["Pan right by"].locator(".attachments img")
     assert pan.evaluate("img => img.naturalWidth / img.naturalHeight") == 1.5
     _screenshot(page, "playground-after-upscale.png")
 
