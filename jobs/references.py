@@ -40,11 +40,10 @@ def _reference(word: str) -> Reference:
     if match is None:
         return Reference(_unbracketed(word))
     weight = match["weight"]
-    maximum = format_number(limits.REFERENCE_WEIGHT_MAX)
     if not NUMBER.fullmatch(weight) or not 0 <= float(weight) <= limits.REFERENCE_WEIGHT_MAX:
         raise BadValue(
-            f"gives `{word}` a weight I can't read: write a number from 0 to {maximum} after `::`,"
-            " like `<link>::2`"
+            f"gives `{word}` a weight I can't read: write a number from 0 to"
+            f" {format_number(limits.REFERENCE_WEIGHT_MAX)} after `::`, like `<link>::2`"
         )
     return Reference(_unbracketed(match["word"]), float(weight))
 
