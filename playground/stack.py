@@ -43,6 +43,7 @@ class Process:
                 self.popen.wait(10)
             except subprocess.TimeoutExpired:
                 self.popen.kill()
+                self.popen.wait(10)  # reaped, so nothing it started outlives the stack as a zombie
         self._file.close()
 
     def output(self) -> str:

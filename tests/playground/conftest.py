@@ -52,7 +52,7 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlay
     assert children, "the playground runs Redis, a worker, the bot and the API as its children"
     process.terminate()
     process.wait(30)
-    left = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    left = [pid for pid in children if _running(pid)]
     assert not left, f"SIGTERM left the playground's processes {left} running"
 
 
@@ -66,6 +66,15 @@ def _serving(url: str) -> bool:
 
 def _children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` still runs: a zombie (exited, waiting for the init process to reap it) does not."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
